@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+
+// Placeholder until this command is built: it says so plainly and exits non-zero.
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('(validate: not built yet)')
+    .allowUnknownOption()
+    .action(() => {
+      console.error('faultline validate: not built yet');
+      process.exitCode = 2;
+    });
+}

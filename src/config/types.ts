@@ -1,0 +1,59 @@
+// Controller configuration, after defaults are applied. The JSON Schema in
+// schemas/controller-config.schema.json describes the file form (durations as strings).
+
+export interface TimeWindow {
+  days?: number[]; // 0 = Sunday … 6 = Saturday; absent = every day
+  start: string; // "HH:MM"
+  end: string; // "HH:MM", exclusive; may wrap past midnight
+  timezone?: string; // IANA, default UTC
+}
+
+export interface ControllerConfig {
+  repo: {
+    url: string; // smart-HTTP(S) URL of the experiments repository
+    branch: string; // default main
+    token?: string; // from env/file, never from the repository
+    username?: string; // basic-auth user for the token, default x-access-token
+    paths: string[]; // globs, default ['experiments/**/*.y?(a)ml']
+    pollIntervalMs: number; // default 30s; 0 disables polling
+    workdir: string; // where the clone lives, default .faultline/repo
+  };
+  redis: { url: string; prefix: string }; // prefix default 'faultline'
+  server: {
+    host: string; // default 0.0.0.0
+    port: number; // FAULTLINE_PORT, default 8080
+    bodyLimitBytes: number; // default 1 MiB
+    webhookSecrets: string[]; // several at once, for rotation
+    apiToken?: string; // bearer token for state-changing API calls
+    readRequiresToken: boolean; // default false
+  };
+  kubernetes: {
+    kubeconfig?: string; // path; absent = in-cluster or ~/.kube/config
+    context?: string;
+    namespace: string; // the controller's own namespace (always protected)
+  };
+  safety: {
+    protectedNamespaces: string[]; // default kube-system, kube-public, kube-node-lease (+ own ns)
+    optInLabel: { key: string; value: string }; // default faultline.dev/chaos=enabled
+    maxBlastRadiusPercent: number; // default 50
+    maxTargets: number; // default 10
+    maxConcurrentRuns: number; // default 2
+    allowedWindows: TimeWindow[]; // empty = any time
+    freezeWindows: TimeWindow[]; // no run starts inside one
+  };
+  injector: { image: string }; // ephemeral-container image with iproute2 + stress-ng
+  status: {
+    branch: string; // default faultline/status
+    author: { name: string; email: string }; // default Faultline <faultline@localhost>
+    historyLimit: number; // runs kept per experiment file, default 20
+  };
+  gitHost?: {
+    type: 'github' | 'gitlab' | 'gitea';
+    apiUrl: string;
+    token?: string;
+    repository: string; // owner/name (GitHub, Gitea) or project path/id (GitLab)
+  };
+  slack?: { botToken?: string; webhookUrl?: string; defaultChannel?: string; apiUrl?: string };
+  webhookNotifier?: { url: string };
+  runs: { concurrency: number }; // worker concurrency per replica, default 2
+}
