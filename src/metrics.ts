@@ -1,0 +1,79 @@
+// Every metric Faultline exports, defined in one place so the Grafana dashboard and the alert
+// rules can be checked against this list (test/deploy) and stages only import what they record.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'faultline_process_' });
+
+export const runsTotal = new Counter({
+  name: 'faultline_runs_total',
+  help: 'Runs finished, by fault type and outcome',
+  labelNames: ['fault', 'outcome'] as const,
+  registers: [registry],
+});
+export const activeFaults = new Gauge({
+  name: 'faultline_active_faults',
+  help: 'Faults injected and not yet reverted, by fault type',
+  labelNames: ['fault'] as const,
+  registers: [registry],
+});
+export const runDuration = new Histogram({
+  name: 'faultline_run_duration_seconds',
+  help: 'Wall time of a run from start to terminal state',
+  labelNames: ['fault', 'outcome'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [registry],
+});
+export const recoveryTime = new Histogram({
+  name: 'faultline_recovery_seconds',
+  help: 'Time after revert until the touched workloads were back to their ready count',
+  labelNames: ['fault'] as const,
+  buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+  registers: [registry],
+});
+export const reconcileDuration = new Histogram({
+  name: 'faultline_reconcile_duration_seconds',
+  help: 'Time to reconcile desired against applied state',
+  labelNames: ['trigger'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const lastReconcileTimestamp = new Gauge({
+  name: 'faultline_last_reconcile_timestamp_seconds',
+  help: 'Unix time of the last successful reconcile',
+  registers: [registry],
+});
+export const guardBlocks = new Counter({
+  name: 'faultline_guard_blocks_total',
+  help: 'Runs refused by a safety guard, by guard',
+  labelNames: ['guard'] as const,
+  registers: [registry],
+});
+export const webhookDeliveries = new Counter({
+  name: 'faultline_webhook_deliveries_total',
+  help: 'Webhook deliveries, by host and result',
+  labelNames: ['host', 'result'] as const,
+  registers: [registry],
+});
+export const gitFetchErrors = new Counter({
+  name: 'faultline_git_fetch_errors_total',
+  help: 'Failed fetches of the experiments repository',
+  registers: [registry],
+});
+export const reportFailures = new Counter({
+  name: 'faultline_report_failures_total',
+  help: 'Reports that could not be delivered, by target (github, gitlab, gitea, slack, webhook, git-status)',
+  labelNames: ['target'] as const,
+  registers: [registry],
+});
+export const queueDepth = new Gauge({
+  name: 'faultline_queue_jobs',
+  help: 'Jobs in a queue, by queue and state',
+  labelNames: ['queue', 'state'] as const,
+  registers: [registry],
+});
+export const invalidExperiments = new Gauge({
+  name: 'faultline_invalid_experiments',
+  help: 'Experiment files with validation problems at the last reconcile',
+  registers: [registry],
+});
