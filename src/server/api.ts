@@ -1,0 +1,160 @@
+// The REST API (JSON): experiments, runs, abort, kill switch and guarded manual triggers.
+import type { FastifyInstance, FastifyError } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { requireToken, type AuthOptions } from './auth.js';
+import { ConflictError, NotFoundError, type ControlPlane } from './control-plane.js';
+import { RUN_STATES } from '../runs/types.js';
+
+export interface ApiOptions extends AuthOptions {
+  control: ControlPlane;
+  rateLimitPerMinute?: number;
+  streamIntervalMs?: number;
+}
+
+const nameParam = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' } },
+} as const;
+const idParam = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' } },
+} as const;
+
+export function errorBody(code: string, message: string, field?: string) {
+  return { error: field ? { code, message, field } : { code, message } };
+}
+
+export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise<void> {
+  const { control } = opts;
+  const read = requireToken(opts, 'read');
+  const write = requireToken(opts, 'write');
+  const who = (req: { ip: string }) => `api:${req.ip}`;
+
+  await app.register(rateLimit, {
+    max: opts.rateLimitPerMinute ?? 600,
+    timeWindow: '1 minute',
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: ctx.statusCode,
+      ...errorBody('rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`),
+    }),
+  });
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    if (err.validation) {
+      const first = err.validation[0];
+      const field = first
+        ? [err.validationContext, first.instancePath.replace(/^\//, '').replace(/\//g, '.'), (first.params as { missingProperty?: string }).missingProperty]
+            .filter(Boolean)
+            .join('.')
+        : undefined;
+      return reply.code(400).send(errorBody('bad_request', err.message, field));
+    }
+    if (err instanceof NotFoundError) return reply.code(404).send(errorBody('not_found', err.message));
+    if (err instanceof ConflictError) return reply.code(409).send(errorBody('conflict', err.message));
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) app.log.error({ err }, 'api request failed');
+    return reply.code(status).send(errorBody(status === 500 ? 'internal' : (err.code ?? 'error'), status === 500 ? 'internal error' : err.message));
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`)));
+
+  app.get('/api/experiments', { onRequest: read }, async () => ({ experiments: await control.listExperiments() }));
+
+  app.get<{ Params: { name: string } }>('/api/experiments/:name', { onRequest: read, schema: { params: nameParam } }, async (req) => {
+    const found = await control.getExperiment(req.params.name);
+    if (!found) throw new NotFoundError(`experiment ${req.params.name} not found`);
+    return found;
+  });
+
+  app.post<{ Params: { name: string } }>(
+    '/api/experiments/:name/trigger',
+    { onRequest: write, schema: { params: nameParam } },
+    async (req, reply) => {
+      const result = await control.trigger(req.params.name, who(req));
+      return reply.code(202).send(result);
+    },
+  );
+
+  app.get<{ Querystring: { experiment?: string; state?: (typeof RUN_STATES)[number]; limit?: number; cursor?: string } }>(
+    '/api/runs',
+    {
+      onRequest: read,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            experiment: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' },
+            state: { type: 'string', enum: [...RUN_STATES] },
+            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            cursor: { type: 'string', maxLength: 200 },
+          },
+        },
+      },
+    },
+    async (req) => control.runs.list(req.query),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/runs/:id', { onRequest: read, schema: { params: idParam } }, async (req) => {
+    const run = await control.runs.get(req.params.id);
+    if (!run) throw new NotFoundError(`run ${req.params.id} not found`);
+    return run;
+  });
+
+  app.post<{ Params: { id: string } }>('/api/runs/:id/abort', { onRequest: write, schema: { params: idParam } }, async (req, reply) => {
+    const run = await control.runs.get(req.params.id);
+    if (!run) throw new NotFoundError(`run ${req.params.id} not found`);
+    const aborted = await control.abortRun(req.params.id, who(req));
+    if (!aborted) throw new ConflictError(`run ${req.params.id} is not active (state ${run.state})`);
+    return reply.code(202).send({ aborted: req.params.id });
+  });
+
+  app.post<{ Body: { reason: string } }>(
+    '/api/abort',
+    {
+      onRequest: write,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason'],
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+        },
+      },
+    },
+    async (req, reply) => reply.code(202).send(await control.abortAll(who(req), req.body.reason)),
+  );
+
+  app.get('/api/kill-switch', { onRequest: read }, async () => ({ active: await control.killSwitch() }));
+  app.delete('/api/kill-switch', { onRequest: write }, async (req) => {
+    await control.clearKillSwitch(who(req));
+    return { active: false };
+  });
+
+  // Server-sent events: the active faults every interval, for the dashboard's countdowns.
+  app.get('/api/stream', { onRequest: read }, async (req, reply) => {
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    let stopped = false;
+    const send = async () => {
+      if (stopped) return;
+      try {
+        const [active, killSwitch] = await Promise.all([control.activeRuns(), control.killSwitch()]);
+        reply.raw.write(`event: active\ndata: ${JSON.stringify({ at: new Date().toISOString(), killSwitch, active })}\n\n`);
+      } catch (err) {
+        app.log.warn({ err }, 'stream update failed');
+      }
+    };
+    const timer = setInterval(() => void send(), opts.streamIntervalMs ?? 1000);
+    req.raw.on('close', () => {
+      stopped = true;
+      clearInterval(timer);
+    });
+    await send();
+    return reply;
+  });
+}

@@ -1,0 +1,169 @@
+// The dashboard: plain DOM, no build step. Reads the JSON API, follows /api/stream for
+// live countdowns, and sends abort-all with the saved bearer token.
+const $ = (sel) => document.querySelector(sel);
+const tokenKey = 'faultline-token';
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
+  return node;
+}
+
+function headers() {
+  const token = sessionStorage.getItem(tokenKey);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+async function getJson(url) {
+  const res = await fetch(url, { headers: headers() });
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return res.json();
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+function fmtSeconds(ms) {
+  if (ms <= 0) return 'ending';
+  const s = Math.ceil(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+}
+
+async function loadExperiments() {
+  const { experiments } = await getJson('/api/experiments');
+  const body = $('#experiments tbody');
+  body.replaceChildren(
+    ...experiments.map((e) =>
+      el(
+        'tr',
+        { 'data-name': e.name },
+        el('td', { class: 'mono' }, e.name),
+        el('td', {}, e.fault ?? '—'),
+        el('td', { class: `state-${e.state}` }, e.state),
+        el('td', {}, e.lastRun ? `${e.lastRun.outcome ?? e.lastRun.state} · ${when(e.lastRun.endedAt ?? e.lastRun.startedAt)}` : '—'),
+        el('td', {}, e.nextRun ? when(e.nextRun) : e.schedule ? e.schedule.cron : '—'),
+        el('td', { class: 'mono' }, e.line ? `${e.file}:${e.line}` : e.file),
+      ),
+    ),
+  );
+}
+
+async function loadRuns() {
+  const { runs } = await getJson('/api/runs?limit=25');
+  const body = $('#runs tbody');
+  body.replaceChildren(
+    ...runs.map((r) =>
+      el(
+        'tr',
+        { 'data-run': r.id },
+        el('td', { class: 'mono' }, el('a', { href: `#run/${r.id}` }, r.id.slice(0, 12))),
+        el('td', {}, r.experiment),
+        el('td', { class: `state-${r.outcome ?? 'running'}` }, r.outcome ?? r.state),
+        el('td', {}, r.targets.map((t) => t.name).join(', ') || '—'),
+        el('td', {}, r.recoveryMs != null ? `${(r.recoveryMs / 1000).toFixed(1)}s` : '—'),
+        el('td', {}, when(r.startedAt ?? r.createdAt)),
+      ),
+    ),
+  );
+}
+
+async function showRun(id) {
+  const r = await getJson(`/api/runs/${encodeURIComponent(id)}`);
+  $('#run-detail').hidden = false;
+  $('#run-h').textContent = `Run ${r.id}`;
+  const rows = [
+    ['Experiment', r.experiment],
+    ['Fault', r.faultType],
+    ['State', r.state],
+    ['Outcome', r.outcome ?? '—'],
+    ['Reason', r.reason ?? '—'],
+    ['Targets', r.targets.map((t) => `${t.namespace ?? ''}/${t.name}`).join(', ') || '—'],
+    ['Blast radius', r.blastRadius.map((b) => `${b.workload}: ${b.hit}/${b.ready} (${b.percent}%)`).join(', ') || '—'],
+    ['Recovery', r.recoveryMs != null ? `${(r.recoveryMs / 1000).toFixed(1)}s` : '—'],
+    ['Seed', String(r.seed ?? '—')],
+  ];
+  $('#run-summary').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  $('#run-timeline').replaceChildren(...r.timeline.map((t) => el('li', {}, `${when(t.at)} — ${t.state}: ${t.message}`)));
+  $('#run-probes tbody').replaceChildren(
+    ...r.probes.map((p) =>
+      el('tr', {}, el('td', {}, p.name), el('td', {}, p.phase), el('td', { class: p.ok ? 'ok' : 'bad' }, p.ok ? 'ok' : 'failed'), el('td', {}, String(p.checks)), el('td', {}, String(p.failures)), el('td', {}, p.lastError ?? '')),
+    ),
+  );
+}
+
+let active = [];
+function renderActive() {
+  const now = Date.now();
+  $('#active-empty').hidden = active.length > 0;
+  $('#active').hidden = active.length === 0;
+  $('#active tbody').replaceChildren(
+    ...active.map((r) =>
+      el(
+        'tr',
+        { 'data-run': r.id },
+        el('td', { class: 'mono' }, r.id.slice(0, 12)),
+        el('td', {}, r.experiment),
+        el('td', {}, r.faultType),
+        el('td', { class: 'state-running' }, r.state),
+        el('td', { class: 'countdown' }, r.endsAt ? fmtSeconds(new Date(r.endsAt).getTime() - now) : '—'),
+      ),
+    ),
+  );
+}
+
+function follow() {
+  const source = new EventSource('/api/stream');
+  source.addEventListener('active', (ev) => {
+    const data = JSON.parse(ev.data);
+    const finished = active.length !== data.active.length;
+    active = data.active;
+    $('#kill-switch-banner').hidden = !data.killSwitch;
+    renderActive();
+    if (finished) void refresh();
+  });
+}
+
+async function refresh() {
+  await Promise.all([loadExperiments(), loadRuns()]).catch((err) => console.warn(err));
+}
+
+$('#token-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem(tokenKey, $('#token').value);
+  $('#token').value = '';
+});
+
+$('#abort-all').addEventListener('click', () => {
+  $('#abort-confirm').value = '';
+  $('#abort-dialog').showModal();
+});
+
+$('#abort-dialog').addEventListener('close', async () => {
+  if ($('#abort-dialog').returnValue !== 'confirm') return;
+  const res = await fetch('/api/abort', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers() },
+    body: JSON.stringify({ reason: $('#abort-reason').value }),
+  });
+  const body = await res.json().catch(() => ({}));
+  $('#abort-result').textContent = res.ok
+    ? `Aborted ${body.aborted.length} run(s); the kill switch is on.`
+    : `Abort refused: ${body.error?.message ?? res.status}`;
+  await refresh();
+});
+
+window.addEventListener('hashchange', () => {
+  const m = /^#run\/(.+)$/.exec(location.hash);
+  if (m) void showRun(decodeURIComponent(m[1]));
+});
+
+setInterval(renderActive, 1000);
+follow();
+await refresh();
+if (location.hash.startsWith('#run/')) await showRun(decodeURIComponent(location.hash.slice(5)));
