@@ -1,13 +1,11 @@
-// A real git smart-HTTP server for tests: `git http-backend` (CGI) behind node:http, serving
-// bare repositories under a temporary root. Pushes go in with the `git` CLI; Faultline fetches
-// with isomorphic-git. Optional token auth mirrors a hosted Git server.
-import { spawn, execFile } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+// The test Git host: the local smart-HTTP server from src/source plus working clones that
+// tests commit and push from with the `git` CLI.
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { promisify } from 'node:util';
-import type { AddressInfo } from 'node:net';
+import { startLocalGitServer } from '../../src/source/local-server.js';
 
 const run = promisify(execFile);
 
@@ -18,7 +16,7 @@ export interface GitServer {
   createRepo(name: string): Promise<string>;
   /** A working clone that tests commit and push from with the git CLI. */
   workClone(name: string): Promise<WorkClone>;
-  requests: number; // count of HTTP requests served, for tests that check for fetches
+  readonly requests: number; // count of HTTP requests served, for tests that check for fetches
   close(): Promise<void>;
 }
 
@@ -31,7 +29,7 @@ export interface WorkClone {
   git(...args: string[]): Promise<string>;
 }
 
-const gitEnv = {
+export const gitEnv = {
   GIT_AUTHOR_NAME: 'Test',
   GIT_AUTHOR_EMAIL: 'test@example.com',
   GIT_COMMITTER_NAME: 'Test',
@@ -42,34 +40,15 @@ const gitEnv = {
 
 export async function startGitServer(opts: { token?: string } = {}): Promise<GitServer> {
   const root = await mkdtemp(join(tmpdir(), 'fl-git-'));
-  const state = { requests: 0 };
-  const server: Server = createServer((req, res) => {
-    state.requests++;
-    if (opts.token && !authorised(req, opts.token)) {
-      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
-      res.end('unauthorised');
-      return;
-    }
-    backend(root, req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  const authUrl = opts.token ? `http://x-access-token:${opts.token}@127.0.0.1:${port}` : url;
-
+  const server = await startLocalGitServer({ root, token: opts.token });
+  const authUrl = opts.token ? server.url.replace('http://', `http://x-access-token:${opts.token}@`) : server.url;
   return {
-    url,
+    url: server.url,
     root,
     get requests() {
-      return state.requests;
+      return server.requests;
     },
-    async createRepo(name) {
-      const dir = join(root, `${name}.git`);
-      await mkdir(dir, { recursive: true });
-      await run('git', ['init', '--bare', '-q', '-b', 'main', dir], { env: { ...process.env, ...gitEnv } });
-      await run('git', ['-C', dir, 'config', 'http.receivepack', 'true']);
-      return `${url}/${name}.git`;
-    },
+    createRepo: (name) => server.createRepo(name),
     async workClone(name) {
       const dir = await mkdtemp(join(tmpdir(), 'fl-work-'));
       const git = async (...args: string[]) =>
@@ -95,71 +74,8 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<Git
       };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await rm(root, { recursive: true, force: true });
     },
   };
-}
-
-function authorised(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  if (!header.startsWith('Basic ')) return false;
-  const [, password] = Buffer.from(header.slice(6), 'base64').toString().split(':');
-  return password === token;
-}
-
-function backend(root: string, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const child = spawn('git', ['http-backend'], {
-    env: {
-      ...process.env,
-      GIT_PROJECT_ROOT: root,
-      GIT_HTTP_EXPORT_ALL: '1',
-      REMOTE_USER: 'test',
-      REMOTE_ADDR: '127.0.0.1',
-      PATH_INFO: decodeURIComponent(url.pathname),
-      QUERY_STRING: url.search.slice(1),
-      REQUEST_METHOD: req.method ?? 'GET',
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
-      GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
-    },
-  });
-  req.pipe(child.stdin);
-  child.stdin.on('error', () => undefined);
-  // Parse the CGI header block, then stream the body.
-  let head = Buffer.alloc(0);
-  let headersDone = false;
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (headersDone) {
-      res.write(chunk);
-      return;
-    }
-    head = Buffer.concat([head, chunk]);
-    let sep = head.indexOf('\r\n\r\n');
-    let sepLen = 4;
-    if (sep < 0) {
-      sep = head.indexOf('\n\n');
-      sepLen = 2;
-    }
-    if (sep < 0) return;
-    headersDone = true;
-    let status = 200;
-    for (const line of head.subarray(0, sep).toString().split(/\r?\n/)) {
-      const i = line.indexOf(':');
-      if (i < 0) continue;
-      const key = line.slice(0, i).trim();
-      const value = line.slice(i + 1).trim();
-      if (key.toLowerCase() === 'status') status = Number.parseInt(value, 10);
-      else res.setHeader(key, value);
-    }
-    res.statusCode = status;
-    res.write(head.subarray(sep + sepLen));
-  });
-  child.stdout.on('end', () => res.end());
-  child.on('error', () => {
-    res.statusCode = 500;
-    res.end();
-  });
 }
