@@ -1,0 +1,109 @@
+// In-memory Kubernetes API server for tests and the demo; @kubernetes/client-node and kubectl
+// talk to it over HTTP through an ordinary kubeconfig. Never a default for a real run.
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { stringify } from 'yaml';
+import { silentLogger } from '../log.js';
+import { Controllers } from './controllers.js';
+import { ExecServer, type ExecCall, type ExecHandler } from './exec.js';
+import { handle } from './http.js';
+import { SimStore } from './store.js';
+import { loadTopologyFile, seedTopology, SHOP_TOPOLOGY_PATH, type TopologyFile } from './topology.js';
+import type { SimTopology } from './types.js';
+import { WatchHub } from './watch.js';
+
+export interface SimulatorOptions {
+  /** A topology object or a YAML file path; default the "shop" topology. */
+  topology?: SimTopology | TopologyFile | string;
+  /** Delay before a ReplicaSet/StatefulSet replaces a missing pod (default 1000 ms). */
+  recreateDelayMs?: number;
+  /** Delay from a pod being bound to it being Ready (default 300 ms). */
+  readyDelayMs?: number;
+  port?: number;
+  host?: string;
+  /** Interval of BOOKMARK events on watches that allow them (default 10 s). */
+  bookmarkIntervalMs?: number;
+  /** Events kept for watch resumption; older resourceVersions get 410 Gone (default 10000). */
+  eventWindow?: number;
+  /** Serve HTTPS with this key pair (the kubeconfig then skips TLS verification). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Decides the result of exec'd commands that the built-in behaviour does not cover. */
+  execHandler?: ExecHandler;
+  log?: Logger;
+}
+
+export interface Simulator {
+  url: string;
+  kubeConfig(): KubeConfig;
+  kubeconfigYaml(): string;
+  store: SimStore;
+  /** Commands run through pods/exec, oldest first. */
+  execLog: ExecCall[];
+  close(): Promise<void>;
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const log = opts.log ?? silentLogger;
+  const store = new SimStore({ eventWindow: opts.eventWindow });
+  const controllers = new Controllers(store, { recreateDelayMs: opts.recreateDelayMs, readyDelayMs: opts.readyDelayMs, log });
+  controllers.start();
+  const topo = typeof opts.topology === 'string' ? loadTopologyFile(opts.topology) : (opts.topology ?? loadTopologyFile(SHOP_TOPOLOGY_PATH));
+  seedTopology(store, controllers, topo);
+
+  const hub = new WatchHub(store);
+  const ctx = { store, hub, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000 };
+  const onRequest = (req: Parameters<typeof handle>[1], res: Parameters<typeof handle>[2]): void => {
+    void handle(ctx, req, res);
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, onRequest) : createHttpServer(onRequest);
+  const exec = new ExecServer(store, opts.execHandler);
+  server.on('upgrade', (req, socket, head) => exec.upgrade(req, socket, head));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
+  log.info({ url }, 'kubernetes simulator listening');
+
+  const kubeconfigObject = {
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'faultline-sim', preferences: {},
+    clusters: [{ name: 'faultline-sim', cluster: { server: url, ...(opts.tls ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    users: [{ name: 'faultline-sim', user: { token: 'faultline-sim' } }],
+    contexts: [{ name: 'faultline-sim', context: { cluster: 'faultline-sim', user: 'faultline-sim', namespace: 'default' } }],
+  };
+
+  return {
+    url,
+    store,
+    execLog: exec.calls,
+    kubeConfig() {
+      const kc = new KubeConfig();
+      kc.loadFromString(JSON.stringify(kubeconfigObject));
+      return kc;
+    },
+    kubeconfigYaml: () => stringify(kubeconfigObject),
+    async close() {
+      hub.closeAll();
+      exec.close();
+      controllers.stop();
+      store.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export { SimStore } from './store.js';
+export type { ListOptions, DeleteOptions } from './store.js';
+export { SHOP_TOPOLOGY_PATH, loadTopologyFile, workloadManifest } from './topology.js';
+export type { TopologyFile, WorkloadSpec } from './topology.js';
+export type { SimTopology, KObject } from './types.js';
+export type { ExecCall, ExecHandler } from './exec.js';
+export { isPodReady } from './controllers.js';

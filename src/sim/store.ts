@@ -1,0 +1,354 @@
+// The object store: one global resourceVersion counter, per-object metadata the way the API
+// server fills it, an event log for watches (with a window: older resume points get 410 Gone),
+// and graceful deletion.
+import { randomUUID } from 'node:crypto';
+import { alreadyExists, conflict, forbidden, notFound } from './errors.js';
+import { apiVersionOf, resourceByKey, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
+import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelSelector } from './selectors.js';
+import type { KObject, StoreEvent } from './types.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string | LabelSelector;
+  fieldSelector?: string | FieldRequirement[];
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface StoreOptions {
+  /** How many events the watch log keeps; a resume point older than that gets 410 Gone. */
+  eventWindow?: number;
+}
+
+export type StoreListener = (e: StoreEvent) => void;
+
+/** Resource given as storage key ("apps/deployments"), plural ("deployments") or kind ("Deployment"). */
+export type ResourceRef = string | ResourceDef;
+
+export function resolveResource(ref: ResourceRef): ResourceDef {
+  if (typeof ref !== 'string') return ref;
+  if (ref.includes('/')) return resourceByKey(ref);
+  const def = RESOURCES.find((r) => r.plural === ref) ?? RESOURCES.find((r) => r.kind === ref);
+  if (!def) throw new Error(`unknown resource ${ref}`);
+  return def;
+}
+
+function objKey(ns: string | undefined, name: string): string {
+  return `${ns ?? ''}/${name}`;
+}
+
+function withoutMeta(o: KObject): string {
+  const rest: Record<string, unknown> = { ...o };
+  delete rest.metadata;
+  delete rest.status;
+  return JSON.stringify(rest);
+}
+
+export class Store {
+  private rv = 0;
+  private readonly data = new Map<string, Map<string, KObject>>();
+  private readonly log: StoreEvent[] = [];
+  private readonly listeners = new Set<StoreListener>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly eventWindow: number;
+  /** Events at or below this resourceVersion were dropped from the log. */
+  private compactedRv = 0;
+  private closed = false;
+
+  constructor(opts: StoreOptions = {}) {
+    this.eventWindow = opts.eventWindow ?? 10_000;
+    for (const r of RESOURCES) this.data.set(resourceKey(r), new Map());
+  }
+
+  currentResourceVersion(): number {
+    return this.rv;
+  }
+
+  oldestResumableVersion(): number {
+    return this.compactedRv;
+  }
+
+  /** Drops the whole event log, as etcd compaction does: every older resume point is now Gone. */
+  compact(): void {
+    this.log.length = 0;
+    this.compactedRv = this.rv;
+  }
+
+  onChange(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events after `rv` for a resource, or 'gone' when the log no longer reaches back that far. */
+  eventsSince(resource: ResourceRef, rv: number): StoreEvent[] | 'gone' {
+    if (rv < this.compactedRv) return 'gone';
+    const key = resourceKey(resolveResource(resource));
+    return this.log.filter((e) => e.rv > rv && e.resource === key);
+  }
+
+  get<T = KObject>(resource: ResourceRef, namespace: string | undefined, name: string): T | undefined {
+    const def = resolveResource(resource);
+    const o = this.bucket(def).get(objKey(def.namespaced ? namespace : undefined, name));
+    return o ? (structuredClone(o) as T) : undefined;
+  }
+
+  /** Like get, but throws the API's NotFound. */
+  mustGet(resource: ResourceRef, namespace: string | undefined, name: string): KObject {
+    const def = resolveResource(resource);
+    const o = this.get(def, namespace, name);
+    if (!o) throw notFound(def.group, def.plural, name);
+    return o;
+  }
+
+  list<T = KObject>(resource: ResourceRef, opts: ListOptions = {}): T[] {
+    const def = resolveResource(resource);
+    const labels = typeof opts.labelSelector === 'string' || opts.labelSelector === undefined ? parseLabelSelector(opts.labelSelector) : opts.labelSelector;
+    const fields = typeof opts.fieldSelector === 'string' || opts.fieldSelector === undefined ? parseFieldSelector(opts.fieldSelector, def.plural) : opts.fieldSelector;
+    const out: KObject[] = [];
+    for (const o of this.bucket(def).values()) {
+      if (opts.namespace && o.metadata.namespace !== opts.namespace) continue;
+      if (!matchLabels(labels, o.metadata.labels)) continue;
+      if (!matchFields(fields, o)) continue;
+      out.push(structuredClone(o));
+    }
+    out.sort((a, b) => objKey(a.metadata.namespace, a.metadata.name).localeCompare(objKey(b.metadata.namespace, b.metadata.name)));
+    return out as T[];
+  }
+
+  /** Creates an object; fills uid, resourceVersion, creationTimestamp, generation. */
+  create(resource: ResourceRef, input: KObject): KObject {
+    const def = resolveResource(resource);
+    const obj = structuredClone(input);
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (!def.namespaced) delete meta.namespace;
+    else if (def.plural !== 'namespaces') this.checkNamespaceWritable(meta.namespace ?? 'default', def);
+    const bucket = this.bucket(def);
+    const key = objKey(meta.namespace, meta.name);
+    if (bucket.has(key)) throw alreadyExists(def.group, def.plural, meta.name);
+    obj.apiVersion = apiVersionOf(def);
+    obj.kind = def.kind;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.generation = 1;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    meta.resourceVersion = String(++this.rv);
+    bucket.set(key, obj);
+    this.emit({ type: 'ADDED', resource: resourceKey(def), rv: this.rv, object: structuredClone(obj) });
+    return structuredClone(obj);
+  }
+
+  /**
+   * Replaces an object. With `checkVersion`, a resourceVersion in the input that is not the
+   * stored one is a 409 Conflict (optimistic concurrency, as PUT does).
+   */
+  update(resource: ResourceRef, input: KObject, opts: { checkVersion?: boolean } = {}): KObject {
+    const def = resolveResource(resource);
+    const bucket = this.bucket(def);
+    const ns = def.namespaced ? input.metadata.namespace : undefined;
+    const key = objKey(ns, input.metadata.name);
+    const old = bucket.get(key);
+    if (!old) throw notFound(def.group, def.plural, input.metadata.name);
+    if (opts.checkVersion !== false && input.metadata.resourceVersion && input.metadata.resourceVersion !== old.metadata.resourceVersion) {
+      throw conflict(def.group, def.plural, input.metadata.name);
+    }
+    const obj = structuredClone(input);
+    obj.apiVersion = apiVersionOf(def);
+    obj.kind = def.kind;
+    const meta = obj.metadata;
+    if (ns === undefined) delete meta.namespace;
+    meta.uid = old.metadata.uid;
+    meta.creationTimestamp = old.metadata.creationTimestamp;
+    // deletion state is owned by the server, not by the writer
+    if (old.metadata.deletionTimestamp) {
+      meta.deletionTimestamp = old.metadata.deletionTimestamp;
+      meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    meta.generation = (old.metadata.generation ?? 1) + (withoutMeta(old) !== withoutMeta(obj) ? 1 : 0);
+    if (JSON.stringify(old) === JSON.stringify({ ...obj, metadata: { ...meta, resourceVersion: old.metadata.resourceVersion } })) {
+      return structuredClone(old); // no-op writes do not bump the version, like the real server
+    }
+    meta.resourceVersion = String(++this.rv);
+    bucket.set(key, obj);
+    this.emit({ type: 'MODIFIED', resource: resourceKey(def), rv: this.rv, object: structuredClone(obj), old: structuredClone(old) });
+    // an object waiting only for its finalizers goes once they are cleared
+    if (meta.deletionTimestamp && !(meta.finalizers ?? []).length && def.plural !== 'pods' && def.plural !== 'namespaces') {
+      return this.remove(def, ns, meta.name);
+    }
+    return structuredClone(obj);
+  }
+
+  /** Read-modify-write helper for controllers; returns undefined when the object is gone. */
+  mutate(resource: ResourceRef, namespace: string | undefined, name: string, fn: (o: KObject) => void): KObject | undefined {
+    const o = this.get(resource, namespace, name);
+    if (!o) return undefined;
+    fn(o);
+    return this.update(resource, o, { checkVersion: false });
+  }
+
+  /**
+   * Deletes as the API server does: pods bound to a node get a grace period (deletionTimestamp
+   * now, gone after the grace); unbound pods and grace 0 go at once; a namespace turns
+   * Terminating (the namespace controller empties and removes it); finalizers hold an object.
+   */
+  delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KObject {
+    const def = resolveResource(resource);
+    const ns = def.namespaced ? namespace : undefined;
+    const cur = this.bucket(def).get(objKey(ns, name));
+    if (!cur) throw notFound(def.group, def.plural, name);
+    const pre = opts.preconditions ?? {};
+    if (pre.uid && pre.uid !== cur.metadata.uid) {
+      throw conflict(def.group, def.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+    }
+    if (pre.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
+      throw conflict(def.group, def.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+    }
+    if (def.plural === 'namespaces' && !def.group) {
+      if (cur.metadata.deletionTimestamp) return structuredClone(cur);
+      return this.mutate(def, undefined, name, (o) => {
+        o.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        o.status = { ...(o.status ?? {}), phase: 'Terminating' };
+      })!;
+    }
+    if (def.plural === 'pods' && !def.group) {
+      const spec = (cur.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+      let grace = opts.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+      if (!spec.nodeName) grace = 0;
+      if (grace > 0) return this.startGracefulDeletion(def, cur, grace);
+    }
+    if ((cur.metadata.finalizers ?? []).length) {
+      if (cur.metadata.deletionTimestamp) return structuredClone(cur);
+      return this.mutate(def, ns, name, (o) => {
+        o.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        o.metadata.deletionGracePeriodSeconds = 0;
+      })!;
+    }
+    return this.remove(def, ns, name);
+  }
+
+  private startGracefulDeletion(def: ResourceDef, cur: KObject, grace: number): KObject {
+    const prev = cur.metadata.deletionTimestamp ? Date.parse(cur.metadata.deletionTimestamp) : Infinity;
+    const due = Date.now() + grace * 1000;
+    if (due >= prev) return structuredClone(cur); // a grace can only be shortened
+    const ns = cur.metadata.namespace;
+    const name = cur.metadata.name;
+    const uid = cur.metadata.uid;
+    const updated = this.mutate(def, ns, name, (o) => {
+      o.metadata.deletionTimestamp = new Date(due).toISOString().replace(/\.\d+Z$/, 'Z');
+      o.metadata.deletionGracePeriodSeconds = grace;
+    })!;
+    this.later(grace * 1000, () => {
+      const now = this.bucket(def).get(objKey(ns, name));
+      if (!now || now.metadata.uid !== uid) return;
+      if (Date.parse(now.metadata.deletionTimestamp ?? '') > Date.now() + 1000) return; // a later, longer timer
+      this.remove(def, ns, name);
+    });
+    return updated;
+  }
+
+  /** Removes an object now (the end of any deletion). */
+  remove(resource: ResourceRef, namespace: string | undefined, name: string): KObject {
+    const def = resolveResource(resource);
+    const bucket = this.bucket(def);
+    const key = objKey(def.namespaced ? namespace : undefined, name);
+    const cur = bucket.get(key);
+    if (!cur) throw notFound(def.group, def.plural, name);
+    bucket.delete(key);
+    const gone = structuredClone(cur);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.emit({ type: 'DELETED', resource: resourceKey(def), rv: this.rv, object: gone });
+    return structuredClone(gone);
+  }
+
+  /** Runs `fn` after `ms` unless the store is closed first. */
+  later(ms: number, fn: () => void): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  private checkNamespaceWritable(ns: string, def: ResourceDef): void {
+    const nsObj = this.bucket(resolveResource('namespaces')).get(objKey(undefined, ns));
+    if (!nsObj) throw notFound('', 'namespaces', ns);
+    if (nsObj.metadata.deletionTimestamp) {
+      throw forbidden(`${def.plural} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, {
+        name: ns, group: def.group, kind: def.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  private bucket(def: ResourceDef): Map<string, KObject> {
+    return this.data.get(resourceKey(def))!;
+  }
+
+  private emit(e: StoreEvent): void {
+    this.log.push(e);
+    if (this.log.length > this.eventWindow) {
+      const dropped = this.log.splice(0, this.log.length - this.eventWindow);
+      this.compactedRv = dropped[dropped.length - 1]!.rv;
+    }
+    for (const l of [...this.listeners]) l(e);
+  }
+}
+
+const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
+export function randomSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += ALNUM[Math.floor(Math.random() * ALNUM.length)];
+  return s;
+}
+
+/** Test and seeding conveniences on top of the store. */
+export class SimStore extends Store {
+  /** Creates or replaces an object, found by its apiVersion/kind (no version check). */
+  put(obj: KObject): KObject {
+    const def = RESOURCES.find((r) => r.kind === obj.kind && (obj.apiVersion ?? '').startsWith(r.group ? `${r.group}/` : 'v'));
+    if (!def) throw new Error(`unknown kind ${obj.apiVersion}/${obj.kind}`);
+    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    const o = structuredClone(obj);
+    if (ns) o.metadata.namespace = ns;
+    return this.get(def, ns, obj.metadata.name) ? this.update(def, o, { checkVersion: false }) : this.create(def, o);
+  }
+
+  /** Flips a pod's readiness the way a failing/passing readiness probe would. */
+  setPodReady(namespace: string, name: string, ready: boolean): KObject {
+    const pod = this.mutate('pods', namespace, name, (p) => {
+      const status = (p.status ??= {}) as { phase?: string; conditions?: { type: string; status: string; lastTransitionTime?: string }[]; containerStatuses?: { ready?: boolean }[] };
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      if (ready) status.phase = 'Running';
+      const conds = (status.conditions ??= []);
+      for (const type of ['Ready', 'ContainersReady']) {
+        const c = conds.find((x) => x.type === type);
+        const value = ready ? 'True' : 'False';
+        if (c) {
+          if (c.status !== value) c.lastTransitionTime = now;
+          c.status = value;
+        } else conds.push({ type, status: value, lastTransitionTime: now });
+      }
+      for (const cs of status.containerStatuses ?? []) cs.ready = ready;
+    });
+    if (!pod) throw notFound('', 'pods', name);
+    return pod;
+  }
+}
