@@ -28,7 +28,7 @@ export interface SimulatorOptions {
   bookmarkIntervalMs?: number;
   /** Events kept for watch resumption; older resourceVersions get 410 Gone (default 10000). */
   eventWindow?: number;
-  /** Serve HTTPS with this key pair (the kubeconfig then skips TLS verification). */
+  /** Serve HTTPS with this key pair (the kubeconfig skips TLS verification either way). */
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Decides the result of exec'd commands that the built-in behaviour does not cover. */
   execHandler?: ExecHandler;
@@ -72,7 +72,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const kubeconfigObject = {
     apiVersion: 'v1', kind: 'Config', 'current-context': 'faultline-sim', preferences: {},
-    clusters: [{ name: 'faultline-sim', cluster: { server: url, ...(opts.tls ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    // client-node 2.x refuses plain http unless TLS verification is skipped; the sim has no CA anyway.
+    clusters: [{ name: 'faultline-sim', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
     users: [{ name: 'faultline-sim', user: { token: 'faultline-sim' } }],
     contexts: [{ name: 'faultline-sim', context: { cluster: 'faultline-sim', user: 'faultline-sim', namespace: 'default' } }],
   };
