@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import type { AppliedRecord, AppliedStore } from '../reconcile/types.js';
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { reportFailures } from '../metrics.js';
+import { recordReportFailure } from './failures.js';
 
 /** The run summary kept in the status file (a RunRecord without its timeline). */
 export interface RunSummary {
@@ -191,8 +191,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
     try {
       await this.recordRun(record);
     } catch (err) {
-      reportFailures.inc({ target: 'git-status' });
-      this.log.error({ err, runId: record.id, experiment: record.experiment }, 'could not record run on the status branch');
+      recordReportFailure('git-status', err, `run ${record.id} of ${record.experiment}`, this.log);
     }
   }
 
@@ -239,8 +238,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
         await this.exclusive(() => this.commitBatch(batch));
         for (const p of batch) p.resolve();
       } catch (err) {
-        reportFailures.inc({ target: 'git-status' });
-        this.log.error({ err, updates: batch.length }, 'status branch update failed');
+        recordReportFailure('git-status', err, `${batch.length} status update(s)`, this.log);
         for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }

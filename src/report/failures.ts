@@ -1,0 +1,34 @@
+// Report delivery failures are counted (faultline_report_failures_total) and announced to
+// anyone who wants them (tests, the dashboard), never thrown into a run.
+import { reportFailures } from '../metrics.js';
+import type { Logger } from '../log.js';
+
+export type ReportTarget = 'github' | 'gitlab' | 'gitea' | 'slack' | 'webhook' | 'git-status';
+export type ReportFailureHook = (target: ReportTarget, err: unknown, what: string) => void;
+
+const hooks = new Set<ReportFailureHook>();
+const counts = new Map<ReportTarget, number>();
+
+/** Subscribe to permanent report failures; returns the unsubscribe function. */
+export function onReportFailure(hook: ReportFailureHook): () => void {
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+}
+
+/** Failures counted in this process for a target (the same number as the metric). */
+export function reportFailureCount(target: ReportTarget): number {
+  return counts.get(target) ?? 0;
+}
+
+export function recordReportFailure(target: ReportTarget, err: unknown, what: string, log?: Logger): void {
+  reportFailures.inc({ target });
+  counts.set(target, (counts.get(target) ?? 0) + 1);
+  log?.error({ err, target }, `report failed: ${what}`);
+  for (const hook of hooks) {
+    try {
+      hook(target, err, what);
+    } catch {
+      // a broken hook must not break reporting
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// Backoff shared by the host adapters and notifiers: 5xx, 429 and rate-limited 403 are retried,
+// honouring Retry-After and x-ratelimit-reset; anything else fails at once.
+import type { RetryOptions } from './types.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export type Headers = Record<string, string | undefined>;
+
+export function isRateLimited(status: number, headers: Headers): boolean {
+  if (status === 429) return true;
+  if (status !== 403) return false;
+  return (
+    headers['retry-after'] !== undefined ||
+    headers['x-ratelimit-remaining'] === '0' ||
+    headers['ratelimit-remaining'] === '0' // GitLab
+  );
+}
+
+export function isRetryable(status: number | undefined, headers: Headers): boolean {
+  if (status === undefined) return true; // network error, timeout
+  return status >= 500 || isRateLimited(status, headers);
+}
+
+/** The wait the server asked for, in ms, if it said. */
+export function requestedDelayMs(headers: Headers, now = Date.now()): number | undefined {
+  const after = headers['retry-after'];
+  if (after !== undefined) {
+    const secs = Number(after);
+    if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+    const at = Date.parse(after);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  const reset = headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'];
+  if (reset !== undefined && (headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining']) === '0') {
+    const secs = Number(reset);
+    if (Number.isFinite(secs)) return Math.max(0, secs * 1000 - now);
+  }
+  return undefined;
+}
+
+interface Classified {
+  status: number | undefined;
+  headers: Headers;
+}
+
+/** Run `fn` with bounded retries; `classify` extracts status and headers from a thrown error. */
+export async function withRetry<T>(fn: (signal: AbortSignal) => Promise<T>, classify: (err: unknown) => Classified, opts: RetryOptions = {}): Promise<T> {
+  const attempts = Math.max(1, opts.attempts ?? 5);
+  const base = opts.baseDelayMs ?? 500;
+  const cap = opts.maxDelayMs ?? 60_000;
+  const timeout = opts.timeoutMs ?? 15_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(AbortSignal.timeout(timeout));
+    } catch (err) {
+      const { status, headers } = classify(err);
+      if (attempt >= attempts || !isRetryable(status, headers)) throw err;
+      const backoff = base * 2 ** (attempt - 1);
+      const wait = requestedDelayMs(headers) ?? backoff / 2 + Math.random() * backoff;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(cap, wait)));
+    }
+  }
+}
+
+export function classifyHttpError(err: unknown): Classified {
+  if (err instanceof HttpError) return { status: err.status, headers: err.headers };
+  return { status: undefined, headers: {} };
+}
+
+/** fetch + JSON with HttpError on non-2xx, retried. For the REST hosts without an SDK. */
+export async function requestJson<T>(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: unknown },
+  opts: RetryOptions = {},
+): Promise<{ status: number; data: T; headers: Record<string, string> }> {
+  return withRetry(
+    async (signal) => {
+      const res = await fetch(url, {
+        method: init.method,
+        headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+        signal,
+      });
+      const headers = Object.fromEntries(res.headers.entries());
+      const text = await res.text();
+      if (!res.ok) throw new HttpError(res.status, headers, `${init.method} ${new URL(url).pathname}: ${res.status} ${text.slice(0, 200)}`);
+      return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T, headers };
+    },
+    classifyHttpError,
+    opts,
+  );
+}
+
+/** Cut a one-line description to `max` characters without splitting a surrogate pair. */
+export function shorten(text: string, max: number): string {
+  const chars = [...text.replace(/\s+/g, ' ').trim()];
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+}
