@@ -141,7 +141,7 @@ async function route(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, req:
     case 'scale':
       if (!def.subresources?.some((s) => s.name === 'scale')) break;
       if (method === 'GET') return send(res, 200, toScale(ctx.store.mustGet(def, ns, p.name)));
-      if (method === 'PUT') return send(res, 200, writeScale(ctx, p, () => readJson(req).then((b) => b as KObject), dryRun));
+      if (method === 'PUT') return send(res, 200, await writeScale(ctx, p, () => readJson(req).then((b) => b as KObject), dryRun));
       if (method === 'PATCH') {
         const ct = req.headers['content-type'] ?? '';
         const body = await readJson(req);

@@ -146,7 +146,7 @@ export class Store {
    * Replaces an object. With `checkVersion`, a resourceVersion in the input that is not the
    * stored one is a 409 Conflict (optimistic concurrency, as PUT does).
    */
-  update(resource: ResourceRef, input: KObject, opts: { checkVersion?: boolean } = {}): KObject {
+  update(resource: ResourceRef, input: KObject, opts: { checkVersion?: boolean; internal?: boolean } = {}): KObject {
     const def = resolveResource(resource);
     const bucket = this.bucket(def);
     const ns = def.namespaced ? input.metadata.namespace : undefined;
@@ -164,7 +164,9 @@ export class Store {
     meta.uid = old.metadata.uid;
     meta.creationTimestamp = old.metadata.creationTimestamp;
     // deletion state is owned by the server, not by the writer
-    if (old.metadata.deletionTimestamp) {
+    if (opts.internal) {
+      // the store's own deletion logic sets these
+    } else if (old.metadata.deletionTimestamp) {
       meta.deletionTimestamp = old.metadata.deletionTimestamp;
       meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     } else {
@@ -193,6 +195,13 @@ export class Store {
     return this.update(resource, o, { checkVersion: false });
   }
 
+  /** mutate for the store's own deletion bookkeeping (may set deletionTimestamp). */
+  private mark(def: ResourceDef, namespace: string | undefined, name: string, fn: (o: KObject) => void): KObject {
+    const o = this.get(def, namespace, name)!;
+    fn(o);
+    return this.update(def, o, { checkVersion: false, internal: true });
+  }
+
   /**
    * Deletes as the API server does: pods bound to a node get a grace period (deletionTimestamp
    * now, gone after the grace); unbound pods and grace 0 go at once; a namespace turns
@@ -212,10 +221,10 @@ export class Store {
     }
     if (def.plural === 'namespaces' && !def.group) {
       if (cur.metadata.deletionTimestamp) return structuredClone(cur);
-      return this.mutate(def, undefined, name, (o) => {
+      return this.mark(def, undefined, name, (o) => {
         o.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         o.status = { ...(o.status ?? {}), phase: 'Terminating' };
-      })!;
+      });
     }
     if (def.plural === 'pods' && !def.group) {
       const spec = (cur.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
@@ -225,10 +234,10 @@ export class Store {
     }
     if ((cur.metadata.finalizers ?? []).length) {
       if (cur.metadata.deletionTimestamp) return structuredClone(cur);
-      return this.mutate(def, ns, name, (o) => {
+      return this.mark(def, ns, name, (o) => {
         o.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         o.metadata.deletionGracePeriodSeconds = 0;
-      })!;
+      });
     }
     return this.remove(def, ns, name);
   }
@@ -240,10 +249,10 @@ export class Store {
     const ns = cur.metadata.namespace;
     const name = cur.metadata.name;
     const uid = cur.metadata.uid;
-    const updated = this.mutate(def, ns, name, (o) => {
+    const updated = this.mark(def, ns, name, (o) => {
       o.metadata.deletionTimestamp = new Date(due).toISOString().replace(/\.\d+Z$/, 'Z');
       o.metadata.deletionGracePeriodSeconds = grace;
-    })!;
+    });
     this.later(grace * 1000, () => {
       const now = this.bucket(def).get(objKey(ns, name));
       if (!now || now.metadata.uid !== uid) return;

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 type Ev = { type: string; object: { metadata?: { name?: string; resourceVersion?: string }; code?: number; reason?: string } };
 
-async function watchPods(s: Simulator, path: string, query: Record<string, unknown>, events: Ev[]): Promise<{ done: Promise<unknown> }> {
+async function watchPods(s: Simulator, path: string, query: Record<string, string | number | boolean | undefined>, events: Ev[]): Promise<{ done: Promise<unknown> }> {
   let finish!: (e: unknown) => void;
   const done = new Promise((r) => (finish = r));
   const ctl = await new Watch(s.kubeConfig()).watch(path, query, (type, object) => events.push({ type, object }), (err) => finish(err ?? 'closed'));
