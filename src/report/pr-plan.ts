@@ -1,0 +1,336 @@
+// The pull-request path: validate the changed experiments at the PR head, plan them against the
+// live cluster, and tell people where they look — a `faultline/plan` commit status and one
+// sticky comment that later pushes edit in place.
+import type { LoadResult, LoadedExperiment, Problem } from '../experiments/model.js';
+import type { BlastRadius, GuardVerdict, TargetRef } from '../runs/types.js';
+import type { SourceFile } from '../source/types.js';
+import { silentLogger, type Logger } from '../log.js';
+import { PLAN_MARKER, type CommitStatus, type GitHost, type UpsertResult } from './hosts/types.js';
+import { recordReportFailure } from './failures.js';
+
+/**
+ * One planned experiment. Mirrors src/safety's plan row; kept structural so either shape fits
+ * (`targets` may be the resolved list or just its count).
+ */
+export interface PlanRowLike {
+  name: string;
+  file: string;
+  fault: string;
+  targets: TargetRef[] | number;
+  blastRadius: BlastRadius[];
+  guards: GuardVerdict[];
+  allowed: boolean;
+  schedule?: string; // cron text; absent = once per spec revision
+}
+
+export interface PlanCommentInput {
+  rows: PlanRowLike[];
+  problems: Problem[];
+  headSha: string;
+  deleted?: string[]; // experiment files removed by the PR
+  freeze?: boolean; // `.faultline/freeze` present at the head
+  planError?: string; // the cluster could not be asked
+  maxLength?: number; // host limit, default GitHub's 65,536
+}
+
+const DEFAULT_MAX = 65_536;
+
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+function targetsCell(t: PlanRowLike['targets']): string {
+  if (typeof t === 'number') return String(t);
+  if (t.length === 0) return '0 (none match now)';
+  const names = t.slice(0, 3).map((r) => (r.namespace ? `${r.namespace}/${r.name}` : r.name));
+  const kind = t[0]!.kind.toLowerCase();
+  const more = t.length > 3 ? `, +${t.length - 3} more` : '';
+  return `${t.length} ${kind}${t.length === 1 ? '' : 's'}: ${names.map(code).join(', ')}${more}`;
+}
+
+function blastCell(b: BlastRadius[]): string {
+  if (b.length === 0) return '—';
+  return b.map((x) => cell(`${x.workload}: ${x.hit} of ${x.ready} ready (${Math.round(x.percent)}%)`)).join('<br>');
+}
+
+function guardsCell(g: GuardVerdict[]): string {
+  const failed = g.filter((v) => !v.ok);
+  if (failed.length === 0) return g.length === 0 ? '—' : `✅ ${g.length} passed`;
+  return failed.map((v) => `❌ ${code(v.guard)}: ${cell(v.reason)}`).join('<br>');
+}
+
+function scheduleCell(s: string | undefined): string {
+  return s ? code(s) : 'once per spec revision';
+}
+
+function rowIcon(r: PlanRowLike): string {
+  return r.allowed ? '✅' : '🛑';
+}
+
+const FULL_HEAD = '| | Experiment | Fault | Targets now | Blast radius | Guards | Schedule |\n|---|---|---|---|---|---|---|';
+const SHORT_HEAD = '| | Experiment | File | Fault | Guards |\n|---|---|---|---|---|';
+
+function fullRow(r: PlanRowLike): string {
+  return `| ${rowIcon(r)} | ${code(r.name)}<br><sub>${cell(r.file)}</sub> | ${cell(r.fault)} | ${targetsCell(r.targets)} | ${blastCell(r.blastRadius)} | ${guardsCell(r.guards)} | ${scheduleCell(r.schedule)} |`;
+}
+
+function shortRow(r: PlanRowLike): string {
+  const failed = r.guards.filter((g) => !g.ok).map((g) => code(g.guard));
+  return `| ${rowIcon(r)} | ${code(r.name)} | ${cell(r.file)} | ${cell(r.fault)} | ${failed.length ? `❌ ${failed.join(', ')}` : '✅'} |`;
+}
+
+function problemLine(p: Problem): string {
+  const where = `${p.file}:${p.line}:${p.column}`;
+  const ptr = p.pointer ? ` ${code(p.pointer)}` : '';
+  return `- ${code(where)}${ptr} — ${cell(p.message)}`;
+}
+
+function sortRows(rows: PlanRowLike[]): PlanRowLike[] {
+  return [...rows].sort((a, b) => Number(a.allowed) - Number(b.allowed) || a.name.localeCompare(b.name));
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
+
+function header(input: PlanCommentInput): string[] {
+  const blocked = input.rows.filter((r) => !r.allowed).length;
+  const invalidFiles = new Set(input.problems.map((p) => p.file)).size;
+  const ok = input.rows.length - blocked;
+  const failing = blocked > 0 || invalidFiles > 0 || input.planError !== undefined;
+  const title = failing ? '❌ Faultline plan: changes needed' : '✅ Faultline plan';
+  const parts = [`${ok} ready`];
+  if (blocked) parts.push(`${blocked} blocked by guards`);
+  if (invalidFiles) parts.push(`${invalidFiles} file${invalidFiles === 1 ? '' : 's'} with validation errors (${input.problems.length} problem${input.problems.length === 1 ? '' : 's'})`);
+  if (input.deleted?.length) parts.push(`${input.deleted.length} removed`);
+  const lines = [PLAN_MARKER, `### ${title}`, '', `For ${code(input.headSha.slice(0, 12))}: ${input.rows.length} experiment${input.rows.length === 1 ? '' : 's'} planned — ${parts.join(', ')}.`];
+  if (input.planError) lines.push('', `> [!WARNING]\n> The live cluster could not be asked for targets: ${cell(input.planError)}`);
+  if (input.freeze) lines.push('', '> [!NOTE]\n> `.faultline/freeze` is present at this revision: nothing runs while it stays.');
+  return lines;
+}
+
+function footer(): string[] {
+  return ['', '<sub>Targets and guards are evaluated against the live cluster now; they are checked again just before each run. This comment is updated on every push.</sub>'];
+}
+
+/** Markdown for the sticky PR comment; never longer than `maxLength`, never cut mid-table. */
+export function renderPlanComment(input: PlanCommentInput): string {
+  const max = input.maxLength ?? DEFAULT_MAX;
+  const rows = sortRows(input.rows);
+  const problems = sortProblems(input.problems);
+  const deleted = input.deleted ?? [];
+
+  const full = [...header(input)];
+  if (rows.length) full.push('', FULL_HEAD, ...rows.map(fullRow));
+  if (problems.length) full.push('', `#### Validation errors (${problems.length})`, '', ...problems.map(problemLine));
+  if (deleted.length) full.push('', '#### Removed', '', ...deleted.map((f) => `- ${code(f)}: its schedule is cancelled and a run in progress is aborted on merge`));
+  full.push(...footer());
+  const text = full.join('\n');
+  if (text.length <= max) return text;
+  return summarise(input, rows, problems, deleted, text.length, max);
+}
+
+// Too long: drop per-row detail, keep counts, failing experiments and problems first, and add
+// whole lines only while they fit, so every table stays well-formed.
+function summarise(input: PlanCommentInput, rows: PlanRowLike[], problems: Problem[], deleted: string[], fullLength: number, max: number): string {
+  const head = [
+    ...header(input),
+    '',
+    `> This plan is ${fullLength.toLocaleString('en-US')} characters, over this host's ${max.toLocaleString('en-US')}-character comment limit, so it is summarised: failing experiments first, per-target detail dropped. \`faultline plan\` prints the full plan.`,
+  ];
+  const foot = footer();
+  const reserve = 400; // room for the "…and N more" lines
+  let budget = max - [...head, ...foot].join('\n').length - reserve;
+  const take = <T>(items: T[], render: (x: T) => string, overhead: number): T[] => {
+    const out: T[] = [];
+    let first = true;
+    for (const item of items) {
+      const cost = render(item).length + 1 + (first ? overhead : 0);
+      if (cost > budget) break;
+      budget -= cost;
+      out.push(item);
+      first = false;
+    }
+    return out;
+  };
+  const failing = rows.filter((r) => !r.allowed);
+  const passing = rows.filter((r) => r.allowed);
+  const tableOverhead = SHORT_HEAD.length + 2;
+  const shownFailing = take(failing, shortRow, tableOverhead);
+  const shownProblems = take(problems, problemLine, 40);
+  const shownPassing = take(passing, shortRow, shownFailing.length ? 0 : tableOverhead);
+
+  const out = [...head];
+  const tableRows = [...shownFailing, ...shownPassing];
+  if (tableRows.length) out.push('', SHORT_HEAD, ...tableRows.map(shortRow));
+  const hiddenRows = rows.length - tableRows.length;
+  if (hiddenRows > 0) {
+    const hiddenFailing = failing.length - shownFailing.length;
+    out.push('', `…and ${hiddenRows} more experiment${hiddenRows === 1 ? '' : 's'} not shown (${hiddenFailing} blocked, ${hiddenRows - hiddenFailing} ready).`);
+  }
+  if (problems.length) {
+    out.push('', `#### Validation errors (${problems.length})`, '', ...shownProblems.map(problemLine));
+    const hidden = problems.length - shownProblems.length;
+    if (hidden > 0) out.push(`- …and ${hidden} more problem${hidden === 1 ? '' : 's'} in ${new Set(problems.slice(shownProblems.length).map((p) => p.file)).size} file(s)`);
+  }
+  if (deleted.length) out.push('', `#### Removed: ${deleted.length} experiment file${deleted.length === 1 ? '' : 's'}`);
+  out.push(...foot);
+  let text = out.join('\n');
+  if (text.length > max) text = [...header(input), ...foot].join('\n'); // pathological: counts only
+  return text;
+}
+
+// ---- the event ----
+
+/** A pull/merge request event, host-neutral. */
+export interface PullRequestEvent {
+  number: number;
+  action: string;
+  headSha: string;
+  baseRef?: string; // base sha (GitHub, Gitea) or target branch (GitLab)
+}
+
+const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'open', 'update', 'reopen']);
+
+interface GitHubLikePayload {
+  action?: string;
+  number?: number;
+  pull_request?: { number?: number; head?: { sha?: string }; base?: { sha?: string } };
+}
+interface GitLabPayload {
+  object_kind?: string;
+  object_attributes?: { iid?: number; action?: string; last_commit?: { id?: string }; target_branch?: string; oldrev?: string };
+}
+
+/** Normalise a GitHub/Gitea `pull_request` or GitLab `merge_request` webhook payload. */
+export function pullRequestEventFrom(host: 'github' | 'gitea' | 'gitlab', payload: unknown): PullRequestEvent | undefined {
+  if (host === 'gitlab') {
+    const p = payload as GitLabPayload;
+    const a = p.object_attributes;
+    if (p.object_kind !== 'merge_request' || !a?.iid || !a.last_commit?.id) return undefined;
+    // An `update` without oldrev only changed the title or labels: nothing to plan.
+    const action = a.action === 'update' && !a.oldrev ? 'edited' : (a.action ?? '');
+    return { number: a.iid, action, headSha: a.last_commit.id, ...(a.target_branch ? { baseRef: a.target_branch } : {}) };
+  }
+  const p = payload as GitHubLikePayload;
+  const pr = p.pull_request;
+  const number = p.number ?? pr?.number;
+  const headSha = pr?.head?.sha;
+  if (!pr || !number || !headSha) return undefined;
+  return { number, action: p.action ?? '', headSha, ...(pr.base?.sha ? { baseRef: pr.base.sha } : {}) };
+}
+
+export interface PullRequestDeps {
+  source: { readAll(ref: string): Promise<{ revision: string; files: SourceFile[]; freeze: boolean }> };
+  loadExperimentFiles(files: { path: string; content: Uint8Array }[]): LoadResult;
+  plan(loaded: LoadedExperiment[]): Promise<PlanRowLike[]>;
+  host: GitHost;
+  logger?: Logger;
+  targetUrl?: string; // link for the status, e.g. the dashboard
+  context?: string; // default faultline/plan
+}
+
+export interface PullRequestResult {
+  skipped?: string;
+  state?: CommitStatus['state'];
+  description?: string;
+  changed: string[];
+  deleted: string[];
+  rows: PlanRowLike[];
+  problems: Problem[];
+  comment?: UpsertResult;
+  body?: string;
+  errors: string[]; // host calls that failed (logged and counted)
+}
+
+export async function handlePullRequest(event: PullRequestEvent, deps: PullRequestDeps): Promise<PullRequestResult> {
+  const log = (deps.logger ?? silentLogger).child({ pr: event.number, sha: event.headSha.slice(0, 12) });
+  const result: PullRequestResult = { changed: [], deleted: [], rows: [], problems: [], errors: [] };
+  if (!PLAN_ACTIONS.has(event.action)) return { ...result, skipped: `action ${event.action || '(none)'} does not change the plan` };
+  const context = deps.context ?? 'faultline/plan';
+  const { host } = deps;
+  const hostCall = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      result.errors.push(`${what}: ${String(err)}`);
+      recordReportFailure(host.kind, err, what, log);
+      return undefined;
+    }
+  };
+  const status = (state: CommitStatus['state'], description: string) =>
+    hostCall(`status ${context}`, () =>
+      host.setStatus(event.headSha, { context, state, description, ...(deps.targetUrl ? { targetUrl: deps.targetUrl } : {}) }),
+    );
+
+  await status('pending', 'Validating and planning the changed experiments…');
+
+  let head: Awaited<ReturnType<PullRequestDeps['source']['readAll']>>;
+  try {
+    head = await deps.source.readAll(event.headSha);
+  } catch (err) {
+    log.error({ err }, 'could not read the pull request head');
+    await status('error', `Could not read ${event.headSha.slice(0, 12)}: ${String(err)}`);
+    return { ...result, state: 'error', description: String(err) };
+  }
+  const base = event.baseRef ? await deps.source.readAll(event.baseRef).catch(() => undefined) : undefined;
+  const baseOids = new Map(base?.files.map((f) => [f.path, f.oid]));
+  const changed = base ? head.files.filter((f) => baseOids.get(f.path) !== f.oid) : head.files;
+  const headPaths = new Set(head.files.map((f) => f.path));
+  result.changed = changed.map((f) => f.path).sort();
+  result.deleted = base ? base.files.filter((f) => !headPaths.has(f.path)).map((f) => f.path).sort() : [];
+  const changedSet = new Set(result.changed);
+
+  // Load the whole head so cross-file rules (unique names) hold; report on the changed files.
+  const loaded = deps.loadExperimentFiles(head.files.map((f) => ({ path: f.path, content: f.content })));
+  result.problems = loaded.problems.filter((p) => changedSet.has(p.file));
+  const toPlan = loaded.experiments.filter((e) => changedSet.has(e.file));
+  let planError: string | undefined;
+  try {
+    result.rows = toPlan.length ? await deps.plan(toPlan) : [];
+  } catch (err) {
+    planError = err instanceof Error ? err.message : String(err);
+    log.error({ err }, 'plan against the cluster failed');
+  }
+
+  const invalid = [...new Set(result.problems.map((p) => p.file))];
+  const blocked = result.rows.filter((r) => !r.allowed);
+  if (planError) {
+    result.state = 'error';
+    result.description = `Could not plan against the cluster: ${planError}`;
+  } else if (invalid.length || blocked.length) {
+    const parts: string[] = [];
+    if (invalid.length) parts.push(`invalid: ${invalid.join(', ')}`);
+    if (blocked.length) {
+      parts.push(`blocked: ${blocked.map((r) => `${r.name} (${r.guards.filter((g) => !g.ok).map((g) => g.guard).join(', ')})`).join(', ')}`);
+    }
+    result.state = 'failure';
+    result.description = parts.join('; ');
+  } else {
+    result.state = 'success';
+    result.description =
+      changed.length || result.deleted.length
+        ? `${result.rows.length} experiment${result.rows.length === 1 ? '' : 's'} valid; all guards pass`
+        : 'No experiment changes';
+  }
+
+  const touched = changed.length > 0 || result.deleted.length > 0;
+  result.body = renderPlanComment({
+    rows: result.rows,
+    problems: result.problems,
+    headSha: event.headSha,
+    deleted: result.deleted,
+    freeze: head.freeze,
+    ...(planError ? { planError } : {}),
+    maxLength: host.maxCommentLength,
+  });
+  // A PR that (no longer) touches experiments only edits an existing comment, never adds one.
+  result.comment = await hostCall('plan comment', () => host.upsertComment(event.number, PLAN_MARKER, result.body!, { createIfMissing: touched }));
+  await status(result.state, result.description);
+  log.info({ state: result.state, changed: result.changed.length, problems: result.problems.length, blocked: blocked.length }, 'pull request planned');
+  return result;
+}

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGitServer, type GitServer, type WorkClone } from '../helpers/git-server.js';
+import { createGitHost } from '../../src/report/hosts/index.js';
+import { PLAN_MARKER } from '../../src/report/hosts/types.js';
+import { handlePullRequest, pullRequestEventFrom, renderPlanComment, type PlanRowLike } from '../../src/report/pr-plan.js';
+import type { Problem } from '../../src/experiments/model.js';
+import { startFakeGitHub, webhookExample, type FakeGitHub } from './fake-github.js';
+import { experimentsLoader, gitReader, standInPlan } from './pr-deps.js';
+
+const VALID = `apiVersion: faultline.dev/v1alpha1
+kind: ChaosExperiment
+metadata:
+  name: checkout-pod-kill
+spec:
+  description: Kill 30% of checkout pods; checkout must stay up.
+  fault:
+    type: pod-kill
+    params: { gracePeriodSeconds: 0 }
+  target:
+    namespace: shop
+    selector: { matchLabels: { app: checkout } }
+    mode: { type: percent, value: 30 }
+  duration: 5m
+`;
+const BROKEN = `apiVersion: faultline.dev/v1alpha1
+kind: ChaosExperiment
+metadata:
+  name: cart-latency
+spec:
+  fault:
+    type: network-slowness
+    params: { latency: 200ms }
+  target:
+    namespace: shop
+    selector: { matchLabels: { app: cart } }
+    mode: { type: one }
+  duration: 2m
+  schedule: { cron: "0 10 * * 1-5" }
+`;
+const FIXED = BROKEN.replace('network-slowness', 'network-delay');
+
+let server: GitServer;
+let gh: FakeGitHub;
+let work: WorkClone;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  server = await startGitServer();
+  gh = await startFakeGitHub();
+});
+afterAll(async () => {
+  await gh.close();
+  await server.close();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('pull request plan', () => {
+  it('valid + invalid experiment → failing status and ONE comment listing both; a fix edits the same comment and goes green', async () => {
+    const url = await server.createRepo('shop-chaos');
+    work = await server.workClone('shop-chaos');
+    dirs.push(work.dir);
+    await work.write('experiments/frontend.yaml', VALID.replace(/checkout/g, 'frontend'));
+    const baseSha = await work.commitAndPush('main');
+    await work.git('checkout', '-q', '-b', 'add-chaos');
+    await work.write('experiments/checkout.yaml', VALID);
+    await work.write('experiments/cart.yaml', BROKEN);
+    const head1 = await work.commitAndPush('add two experiments', 'add-chaos');
+
+    const gitdir = await mkdtemp(join(tmpdir(), 'fl-pr-'));
+    dirs.push(gitdir);
+    const { load, real } = await experimentsLoader();
+    const host = createGitHost({ type: 'github', apiUrl: gh.url, token: 'ghp_x', repository: 'Codertocat/Hello-World' });
+    const deps = { source: gitReader(url, gitdir), loadExperimentFiles: load, plan: standInPlan, host };
+
+    // A real `pull_request.opened` delivery, pointed at our commits.
+    const opened = webhookExample('pull_request', 'opened');
+    const pr = opened.pull_request as { head: { sha: string }; base: { sha: string } };
+    pr.head.sha = head1;
+    pr.base.sha = baseSha;
+    const ev1 = pullRequestEventFrom('github', opened)!;
+    expect(ev1).toMatchObject({ number: 2, action: 'opened', headSha: head1, baseRef: baseSha });
+    const r1 = await handlePullRequest(ev1, deps);
+
+    expect(r1.changed).toEqual(['experiments/cart.yaml', 'experiments/checkout.yaml']);
+    expect(r1.state).toBe('failure');
+    expect(r1.description).toContain('experiments/cart.yaml');
+    expect(gh.statuses.filter((s) => s.sha === head1).map((s) => s.state)).toEqual(['pending', 'failure']);
+    const comments = gh.comments.get(2)!;
+    expect(comments).toHaveLength(1);
+    const body1 = comments[0]!.body;
+    expect(body1.startsWith(PLAN_MARKER)).toBe(true);
+    expect(body1).toContain('`checkout-pod-kill`');
+    expect(body1).toMatch(/`experiments\/cart\.yaml:7:\d+`/);
+    expect(body1).not.toContain('frontend'); // unchanged experiments stay out of the plan
+    await expect(body1.replaceAll(head1.slice(0, 12), 'ec26c3e57ca3')).toMatchFileSnapshot(
+      real ? './__snapshots__/pr-plan-comment.md' : './__snapshots__/pr-plan-comment.stand-in-loader.md',
+    );
+
+    // Push a fix: a real `synchronize` delivery.
+    await work.write('experiments/cart.yaml', FIXED);
+    const head2 = await work.commitAndPush('fix fault type', 'add-chaos');
+    const sync = webhookExample('pull_request', 'synchronize');
+    const pr2 = sync.pull_request as { head: { sha: string }; base: { sha: string } };
+    pr2.head.sha = head2;
+    pr2.base.sha = baseSha;
+    const r2 = await handlePullRequest(pullRequestEventFrom('github', sync)!, deps);
+    expect(r2.state).toBe('success');
+    expect(r2.comment?.action).toBe('updated');
+    expect(gh.statuses.filter((s) => s.sha === head2).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(gh.comments.get(2)).toHaveLength(1);
+    expect(gh.comments.get(2)![0]!.id).toBe(comments[0]!.id);
+    expect(gh.comments.get(2)![0]!.body).toContain('`cart-latency`');
+    expect(gh.operations.filter((o) => o === 'issues/create-comment')).toHaveLength(1);
+    expect(gh.operations.filter((o) => o === 'issues/update-comment')).toHaveLength(1);
+    expect(gh.errors).toEqual([]); // every request conforms to GitHub's OpenAPI description
+
+    // Events that do not change the plan are ignored.
+    const labeled = pullRequestEventFrom('github', webhookExample('pull_request', 'labeled'))!;
+    expect((await handlePullRequest(labeled, deps)).skipped).toBeTruthy();
+  });
+
+  it('a host that keeps failing does not throw out of the PR path; it is counted', async () => {
+    const { load } = await experimentsLoader();
+    const host = createGitHost(
+      { type: 'github', apiUrl: 'http://127.0.0.1:1', repository: 'o/r' },
+      { retry: { attempts: 2, baseDelayMs: 1, timeoutMs: 2000 } },
+    );
+    const source = { readAll: async () => ({ revision: 'a'.repeat(40), files: [], freeze: false }) };
+    const r = await handlePullRequest({ number: 1, action: 'opened', headSha: 'a'.repeat(40) }, { source, loadExperimentFiles: load, plan: standInPlan, host });
+    expect(r.state).toBe('success');
+    expect(r.errors.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('renderPlanComment', () => {
+  function rows(n: number): PlanRowLike[] {
+    return Array.from({ length: n }, (_, i) => ({
+      name: `experiment-${String(i).padStart(5, '0')}`,
+      file: `experiments/team-${i % 17}/experiment-${i}.yaml`,
+      fault: 'network-delay',
+      targets: Array.from({ length: 5 }, (_, k) => ({ kind: 'Pod' as const, namespace: 'shop', name: `pod-${i}-${k}` })),
+      blastRadius: [{ workload: 'Deployment/checkout', namespace: 'shop', hit: 1, ready: 4, percent: 25 }],
+      guards: [{ guard: 'blast-radius', ok: i % 50 !== 7, reason: i % 50 === 7 ? '75% of Deployment/checkout > 50%' : 'ok' }],
+      allowed: i % 50 !== 7,
+      schedule: '*/15 * * * *',
+    }));
+  }
+  const problems: Problem[] = Array.from({ length: 300 }, (_, i) => ({
+    file: `experiments/bad-${i}.yaml`,
+    line: 7,
+    column: 11,
+    pointer: '/spec/fault/type',
+    message: 'must be one of pod-kill, container-kill | network-delay',
+  }));
+
+  it('fits the limit: summarised, failing ones first, every table line whole', () => {
+    const input = { rows: rows(3000), problems, headSha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821' };
+    const text = renderPlanComment({ ...input, maxLength: 65_536 });
+    expect(text.length).toBeLessThanOrEqual(65_536);
+    expect(text).toContain('summarised');
+    expect(text).toContain('3000 experiments planned');
+    const table = text.split('\n').filter((l) => l.startsWith('|'));
+    expect(table.length).toBeGreaterThan(10);
+    for (const line of table) expect(line.match(/(?<!\\)\|/g)).toHaveLength(6); // 5 columns, none cut
+    const firstPassing = table.findIndex((l) => l.startsWith('| ✅'));
+    const lastBlocked = table.map((l) => l.startsWith('| 🛑')).lastIndexOf(true);
+    expect(lastBlocked).toBeGreaterThan(1);
+    if (firstPassing >= 0) expect(firstPassing).toBeGreaterThan(lastBlocked);
+    expect(text).toMatch(/…and \d+ more experiments not shown/);
+    expect(text).toContain('container-kill \\| network-delay'); // pipes in messages escaped
+    expect(text.trimEnd().endsWith('</sub>')).toBe(true);
+  });
+
+  it('a small plan is rendered in full', () => {
+    const text = renderPlanComment({ rows: rows(8), problems: problems.slice(0, 1), headSha: 'f'.repeat(40) });
+    expect(text).toContain('| | Experiment | Fault | Targets now | Blast radius | Guards | Schedule |');
+    expect(text).toContain('5 pods: `shop/pod-0-0`, `shop/pod-0-1`, `shop/pod-0-2`, +2 more');
+    expect(text.split('\n').filter((l) => l.startsWith('| 🛑'))).toHaveLength(1);
+    expect(text.split('\n').findIndex((l) => l.startsWith('| 🛑'))).toBeLessThan(text.split('\n').findIndex((l) => l.startsWith('| ✅')));
+  });
+});
