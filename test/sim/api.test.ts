@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, V1MicroTime, setHeaderOptions, type V1Pod,
+  AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions, type V1Pod,
 } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { statusOf } from './wait.js';
@@ -123,8 +123,6 @@ describe('errors with Status bodies', () => {
   });
 
   it('409 AlreadyExists on create and Conflict on a stale resourceVersion', async () => {
-    const cm = { metadata: { name: 'frontend', namespace: 'shop' }, spec: { unschedulable: true } };
-    void cm;
     const dep = await apps.readNamespacedDeployment({ namespace: 'shop', name: 'frontend' });
     const again = { ...dep, metadata: { name: 'frontend', namespace: 'shop', labels: dep.metadata!.labels } };
     await expectStatus(apps.createNamespacedDeployment({ namespace: 'shop', body: again }), 409, 'AlreadyExists');
@@ -188,6 +186,27 @@ describe('leases', () => {
     expect(next.spec!.holderIdentity).toBe('b');
     // the first writer still holds the old resourceVersion: it loses
     await expectStatus(coord.replaceNamespacedLease({ namespace: 'faultline', name: 'faultline-leader', body: lease }), 409, 'Conflict');
+  });
+});
+
+describe('events', () => {
+  it('core/v1 and events.k8s.io/v1 Events are stored and selectable by involved object', async () => {
+    await core.createNamespacedEvent({ namespace: 'shop', body: {
+      metadata: { generateName: 'faultline-' }, involvedObject: { kind: 'Pod', namespace: 'shop', name: 'orders-db-0' },
+      reason: 'ChaosInjected', message: 'pod-kill', type: 'Warning', eventTime: new V1MicroTime(), reportingComponent: 'faultline', reportingInstance: 'x', action: 'Inject',
+    } });
+    const found = await core.listNamespacedEvent({ namespace: 'shop', fieldSelector: 'involvedObject.name=orders-db-0,reason=ChaosInjected' });
+    expect(found.items).toHaveLength(1);
+    expect(found.items[0]!.metadata!.name).toMatch(/^faultline-[a-z0-9]{5}$/);
+    const ev = sim.kubeConfig().makeApiClient(EventsV1Api);
+    await ev.createNamespacedEvent({ namespace: 'shop', body: {
+      metadata: { name: 'e1' }, eventTime: new V1MicroTime(), reportingController: 'faultline.dev/controller', reportingInstance: 'x',
+      action: 'Inject', reason: 'ChaosInjected', regarding: { kind: 'Pod', namespace: 'shop', name: 'orders-db-0' }, type: 'Normal',
+    } });
+    expect((await ev.listNamespacedEvent({ namespace: 'shop' })).items.map((e) => e.metadata!.name)).toEqual(['e1']);
+    await expectStatus(core.createNamespacedEvent({ namespace: 'shop', body: {
+      metadata: { name: 'bad-time' }, involvedObject: { name: 'x' }, eventTime: new Date() as V1MicroTime,
+    } }), 400, 'BadRequest');
   });
 });
 
