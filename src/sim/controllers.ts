@@ -75,6 +75,8 @@ export class Controllers {
   private readonly pendingCreates = new Map<string, number>();
   private readonly ephemeralTimers = new Set<string>();
   private ipCounter = 10;
+  /** Pods per node, counted once per drain and kept up to date by the scheduler's own bindings. */
+  private nodeLoad?: Map<string, number>;
   private readonly recreateDelayMs: number;
   private readonly readyDelayMs: number;
   private readonly log: Logger;
@@ -121,6 +123,7 @@ export class Controllers {
   }
 
   private drain(): void {
+    this.nodeLoad = undefined;
     let guard = 0;
     while (this.queue.size && guard++ < 100_000) {
       const key = this.queue.values().next().value as string;
@@ -355,12 +358,17 @@ export class Controllers {
       });
       return;
     }
-    const load = new Map<string, number>(nodes.map((n) => [n.metadata.name, 0]));
-    for (const p of this.store.list('pods')) {
-      const n = (p.spec as PodSpec).nodeName;
-      if (n && load.has(n) && !p.metadata.deletionTimestamp) load.set(n, load.get(n)! + 1);
+    if (!this.nodeLoad) {
+      this.nodeLoad = new Map();
+      for (const p of this.store.scan('pods')) {
+        const n = (p.spec as PodSpec).nodeName;
+        if (n && !p.metadata.deletionTimestamp) this.nodeLoad.set(n, (this.nodeLoad.get(n) ?? 0) + 1);
+      }
     }
-    const target = [...load.entries()].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0]![0];
+    const load = this.nodeLoad;
+    const target = nodes.map((n) => n.metadata.name)
+      .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a.localeCompare(b))[0]!;
+    load.set(target, (load.get(target) ?? 0) + 1);
     this.store.mutate('pods', ns, pod.metadata.name, (p) => {
       p.spec = { ...p.spec, nodeName: target };
       const st = (p.status ?? {}) as PodStatus;

@@ -23,6 +23,7 @@ export interface StoreOptions {
   eventWindow?: number;
 }
 
+/** Sees every change; the event's objects are shared with the store: read them, never change them. */
 export type StoreListener = (e: StoreEvent) => void;
 
 /** Resource given as storage key ("apps/deployments"), plural ("deployments") or kind ("Deployment"). */
@@ -47,9 +48,43 @@ function withoutMeta(o: KObject): string {
   return JSON.stringify(rest);
 }
 
+/** Objects of one resource by "<ns>/<name>", with a per-namespace index for namespaced lists. */
+class Bucket {
+  private readonly all = new Map<string, KObject>();
+  private readonly byNs = new Map<string, Map<string, KObject>>();
+
+  get(key: string): KObject | undefined {
+    return this.all.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.all.has(key);
+  }
+
+  set(key: string, o: KObject): void {
+    this.all.set(key, o);
+    const ns = o.metadata.namespace ?? '';
+    let m = this.byNs.get(ns);
+    if (!m) this.byNs.set(ns, (m = new Map()));
+    m.set(key, o);
+  }
+
+  delete(key: string): void {
+    const o = this.all.get(key);
+    if (!o) return;
+    this.all.delete(key);
+    const ns = o.metadata.namespace ?? '';
+    this.byNs.get(ns)?.delete(key);
+  }
+
+  values(namespace?: string): Iterable<KObject> {
+    return namespace === undefined ? this.all.values() : (this.byNs.get(namespace)?.values() ?? []);
+  }
+}
+
 export class Store {
   private rv = 0;
-  private readonly data = new Map<string, Map<string, KObject>>();
+  private readonly data = new Map<string, Bucket>();
   private readonly log: StoreEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -60,7 +95,7 @@ export class Store {
 
   constructor(opts: StoreOptions = {}) {
     this.eventWindow = opts.eventWindow ?? 10_000;
-    for (const r of RESOURCES) this.data.set(resourceKey(r), new Map());
+    for (const r of RESOURCES) this.data.set(resourceKey(r), new Bucket());
   }
 
   currentResourceVersion(): number {
@@ -103,13 +138,17 @@ export class Store {
     return o;
   }
 
+  /** Read-only view of stored objects without copying (controllers' hot paths). Never mutate them. */
+  *scan(resource: ResourceRef): Iterable<Readonly<KObject>> {
+    yield* this.bucket(resolveResource(resource)).values();
+  }
+
   list<T = KObject>(resource: ResourceRef, opts: ListOptions = {}): T[] {
     const def = resolveResource(resource);
     const labels = typeof opts.labelSelector === 'string' || opts.labelSelector === undefined ? parseLabelSelector(opts.labelSelector) : opts.labelSelector;
     const fields = typeof opts.fieldSelector === 'string' || opts.fieldSelector === undefined ? parseFieldSelector(opts.fieldSelector, def.plural) : opts.fieldSelector;
     const out: KObject[] = [];
-    for (const o of this.bucket(def).values()) {
-      if (opts.namespace && o.metadata.namespace !== opts.namespace) continue;
+    for (const o of this.bucket(def).values(opts.namespace || undefined)) {
       if (!matchLabels(labels, o.metadata.labels)) continue;
       if (!matchFields(fields, o)) continue;
       out.push(structuredClone(o));
@@ -138,7 +177,8 @@ export class Store {
     delete meta.deletionGracePeriodSeconds;
     meta.resourceVersion = String(++this.rv);
     bucket.set(key, obj);
-    this.emit({ type: 'ADDED', resource: resourceKey(def), rv: this.rv, object: structuredClone(obj) });
+    // stored objects are replaced, never changed in place, so events can share them
+    this.emit({ type: 'ADDED', resource: resourceKey(def), rv: this.rv, object: obj });
     return structuredClone(obj);
   }
 
@@ -146,7 +186,7 @@ export class Store {
    * Replaces an object. With `checkVersion`, a resourceVersion in the input that is not the
    * stored one is a 409 Conflict (optimistic concurrency, as PUT does).
    */
-  update(resource: ResourceRef, input: KObject, opts: { checkVersion?: boolean; internal?: boolean } = {}): KObject {
+  update(resource: ResourceRef, input: KObject, opts: { checkVersion?: boolean; internal?: boolean; owned?: boolean } = {}): KObject {
     const def = resolveResource(resource);
     const bucket = this.bucket(def);
     const ns = def.namespaced ? input.metadata.namespace : undefined;
@@ -156,7 +196,7 @@ export class Store {
     if (opts.checkVersion !== false && input.metadata.resourceVersion && input.metadata.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(def.group, def.plural, input.metadata.name);
     }
-    const obj = structuredClone(input);
+    const obj = opts.owned ? input : structuredClone(input);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const meta = obj.metadata;
@@ -179,7 +219,7 @@ export class Store {
     }
     meta.resourceVersion = String(++this.rv);
     bucket.set(key, obj);
-    this.emit({ type: 'MODIFIED', resource: resourceKey(def), rv: this.rv, object: structuredClone(obj), old: structuredClone(old) });
+    this.emit({ type: 'MODIFIED', resource: resourceKey(def), rv: this.rv, object: obj, old });
     // an object waiting only for its finalizers goes once they are cleared
     if (meta.deletionTimestamp && !(meta.finalizers ?? []).length && def.plural !== 'pods' && def.plural !== 'namespaces') {
       return this.remove(def, ns, meta.name);
@@ -192,14 +232,14 @@ export class Store {
     const o = this.get(resource, namespace, name);
     if (!o) return undefined;
     fn(o);
-    return this.update(resource, o, { checkVersion: false });
+    return this.update(resource, o, { checkVersion: false, owned: true });
   }
 
   /** mutate for the store's own deletion bookkeeping (may set deletionTimestamp). */
   private mark(def: ResourceDef, namespace: string | undefined, name: string, fn: (o: KObject) => void): KObject {
     const o = this.get(def, namespace, name)!;
     fn(o);
-    return this.update(def, o, { checkVersion: false, internal: true });
+    return this.update(def, o, { checkVersion: false, internal: true, owned: true });
   }
 
   /**
@@ -307,7 +347,7 @@ export class Store {
     }
   }
 
-  private bucket(def: ResourceDef): Map<string, KObject> {
+  private bucket(def: ResourceDef): Bucket {
     return this.data.get(resourceKey(def))!;
   }
 
