@@ -1,0 +1,101 @@
+// After a run ends: a commit status on the revision that introduced the spec, and a comment on
+// the pull request that brought that revision in. The comment is sticky per experiment (hidden
+// marker), so a scheduled experiment edits its comment instead of adding one per run.
+import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { CommitState, GitHost } from './hosts/types.js';
+import { NotifyQueue } from './queue.js';
+
+export interface RunResultReporterOptions {
+  host: GitHost;
+  dashboardUrl?: string;
+  /** Status context; default `faultline/run/<experiment>` so one revision with several experiments keeps them apart. */
+  statusContext?: (record: RunRecord) => string;
+  queue?: NotifyQueue;
+  logger?: Logger;
+}
+
+const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
+const STATE: Record<NonNullable<RunRecord['outcome']>, CommitState> = { succeeded: 'success', failed: 'failure', aborted: 'error' };
+
+export function runMarker(experiment: string): string {
+  return `<!-- faultline:run:${experiment} -->`;
+}
+
+export function runDescription(record: RunRecord): string {
+  const outcome = record.outcome ?? record.state.toLowerCase();
+  const reason = record.reason ? `: ${record.reason}` : '';
+  return `${record.experiment} ${outcome}${reason}`;
+}
+
+export function renderRunComment(record: RunRecord, dashboardUrl?: string): string {
+  const icon = record.outcome === 'succeeded' ? '✅' : record.outcome === 'failed' ? '❌' : '🛑';
+  const lines = [
+    runMarker(record.experiment),
+    `### ${icon} Faultline run of \`${record.experiment}\`: ${record.outcome ?? record.state}`,
+    '',
+    `| Run | Fault | Started | Ended | Targets hit | Blast radius | Recovery |`,
+    `|---|---|---|---|---|---|---|`,
+    `| \`${record.id}\` | ${record.faultType} | ${record.startedAt ?? '—'} | ${record.endedAt ?? '—'} | ${record.targets.length} | ${
+      record.blastRadius.map((b) => `${b.workload} ${b.hit}/${b.ready} (${Math.round(b.percent)}%)`).join('<br>') || '—'
+    } | ${record.recoveryMs !== undefined ? `${(record.recoveryMs / 1000).toFixed(1)}s` : '—'} |`,
+  ];
+  if (record.reason) lines.push('', `**Reason:** ${record.reason.replace(/[<>]/g, '')}`);
+  const failedGuards = record.guards.filter((g) => !g.ok);
+  if (failedGuards.length) lines.push('', ...failedGuards.map((g) => `- guard \`${g.guard}\`: ${g.reason}`));
+  if (record.probes.length) {
+    lines.push('', '| Probe | Phase | OK | Checks | Failures |', '|---|---|---|---|---|');
+    for (const p of record.probes) lines.push(`| ${p.name} | ${p.phase} | ${p.ok ? '✅' : '❌'} | ${p.checks} | ${p.failures} |`);
+  }
+  if (dashboardUrl) lines.push('', `[Open the run](${dashboardUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(record.id)})`);
+  lines.push('', `<sub>Spec \`${record.specHash.slice(0, 12)}\` at \`${record.revision.slice(0, 12)}\`, ${record.trigger} run. This comment shows the latest run of this experiment.</sub>`);
+  return lines.join('\n');
+}
+
+export class RunResultReporter implements RunListener {
+  readonly queue: NotifyQueue;
+  private readonly prOf = new Map<string, number | null>(); // revision → PR (null: none)
+  private readonly done = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RunResultReporterOptions) {
+    this.log = (opts.logger ?? silentLogger).child({ component: 'run-result', host: opts.host.kind });
+    this.queue = opts.queue ?? new NotifyQueue({ logger: this.log });
+  }
+
+  /** Enqueues and returns at once. */
+  onRunUpdate(record: RunRecord, _job?: RunJobData): void {
+    if (!TERMINAL.has(record.state) || this.done.has(record.id)) return;
+    this.done.add(record.id);
+    if (this.done.size > 10_000) this.done.delete(this.done.values().next().value as string);
+    const { host } = this.opts;
+    const context = this.opts.statusContext?.(record) ?? `faultline/run/${record.experiment}`;
+    const target = host.kind;
+    this.queue.push(`status:${record.id}`, target, `run status for ${record.id}`, () =>
+      host.setStatus(record.revision, {
+        context,
+        state: STATE[record.outcome ?? 'aborted'],
+        description: runDescription(record),
+        ...(this.opts.dashboardUrl ? { targetUrl: `${this.opts.dashboardUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(record.id)}` } : {}),
+      }),
+    );
+    // Comments for one experiment go in order, so the sticky comment ends on the newest run.
+    this.queue.push(`comment:${record.experiment}`, target, `run comment for ${record.id}`, async () => {
+      let pr = this.prOf.get(record.revision);
+      if (pr === undefined) {
+        pr = (await host.findPullRequestForCommit(record.revision)) ?? null;
+        this.prOf.set(record.revision, pr);
+        if (this.prOf.size > 1000) this.prOf.delete(this.prOf.keys().next().value as string);
+      }
+      if (pr === null) {
+        this.log.debug({ revision: record.revision }, 'no pull request for this revision; status only');
+        return;
+      }
+      await host.upsertComment(pr, runMarker(record.experiment), renderRunComment(record, this.opts.dashboardUrl));
+    });
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+}
