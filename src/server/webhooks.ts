@@ -1,0 +1,149 @@
+// POST /webhooks/{github,gitlab,gitea}: verify against the RAW body, de-duplicate by delivery
+// id in Redis, normalise, hand to the controller (which only enqueues) and answer 202.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { webhookDeliveries } from '../metrics.js';
+import { normaliseGitea, normaliseGithub, normaliseGitlab, type Normalised } from './normalise.js';
+import { githubSignatureValid, gitlabTokenValid, hmacHexMatches } from './signatures.js';
+import type { GitHostKind, ServerDeps } from './types.js';
+
+export const DELIVERY_TTL_SECONDS = 24 * 60 * 60;
+
+interface HostSpec {
+  host: GitHostKind;
+  verify(body: Buffer, req: FastifyRequest, secrets: readonly string[]): boolean;
+  event(req: FastifyRequest): string | undefined;
+  delivery(req: FastifyRequest): string | undefined;
+  normalise(event: string | undefined, deliveryId: string, payload: unknown): Normalised;
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const HOSTS: HostSpec[] = [
+  {
+    host: 'github',
+    verify: (body, req, secrets) => githubSignatureValid(body, header(req, 'x-hub-signature-256'), secrets),
+    event: (req) => header(req, 'x-github-event'),
+    delivery: (req) => header(req, 'x-github-delivery'),
+    normalise: normaliseGithub,
+  },
+  {
+    host: 'gitlab',
+    verify: (_body, req, secrets) => gitlabTokenValid(header(req, 'x-gitlab-token'), secrets),
+    event: (req) => header(req, 'x-gitlab-event'),
+    delivery: (req) => header(req, 'x-gitlab-event-uuid') ?? header(req, 'x-gitlab-webhook-uuid'),
+    normalise: normaliseGitlab,
+  },
+  {
+    // Forgejo sends its own X-Forgejo-* headers and (still) the X-Gitea-* ones; either is accepted.
+    host: 'gitea',
+    verify: (body, req, secrets) =>
+      hmacHexMatches(body, header(req, 'x-gitea-signature'), secrets) || hmacHexMatches(body, header(req, 'x-forgejo-signature'), secrets),
+    event: (req) => header(req, 'x-gitea-event') ?? header(req, 'x-forgejo-event'),
+    delivery: (req) => header(req, 'x-gitea-delivery') ?? header(req, 'x-forgejo-delivery'),
+    normalise: normaliseGitea,
+  },
+];
+
+function parsePayload(body: Buffer, contentType: string | undefined): unknown {
+  // GitHub and Gitea can also post `application/x-www-form-urlencoded` with a `payload` field.
+  if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+    const payload = new URLSearchParams(body.toString('utf8')).get('payload');
+    if (payload === null) throw new Error('form body without a payload field');
+    return JSON.parse(payload);
+  }
+  return JSON.parse(body.toString('utf8'));
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+
+export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+  const { config, redis, onPush, onPullRequest } = deps;
+  const secrets = config.server.webhookSecrets;
+
+  // Raw bytes for every content type: the signature is over the body exactly as sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  for (const spec of HOSTS) {
+    app.post(`/webhooks/${spec.host}`, async (req, reply) => handle(spec, req, reply));
+  }
+
+  async function handle(spec: HostSpec, req: FastifyRequest, reply: FastifyReply) {
+    const started = process.hrtime.bigint();
+    const event = spec.event(req);
+    const given = spec.delivery(req);
+    const line = (result: string, extra: Record<string, unknown> = {}) => {
+      webhookDeliveries.inc({ host: spec.host, result });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = result === 'unauthorized' || result === 'invalid' || result === 'error' ? 'warn' : 'info';
+      req.log[level]({ host: spec.host, event, deliveryId: given, result, ms: Math.round(ms * 100) / 100, ...extra }, 'webhook delivery');
+    };
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+
+    if (secrets.length === 0) {
+      line('unauthorized', { reason: 'no webhook secret configured' });
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'webhooks are disabled: no webhook secret is configured' } });
+    }
+    if (!spec.verify(body, req, secrets)) {
+      line('unauthorized');
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or invalid webhook signature' } });
+    }
+
+    let payload: unknown;
+    try {
+      payload = parsePayload(body, req.headers['content-type']);
+    } catch (err) {
+      line('invalid', { reason: (err as Error).message });
+      return reply.code(400).send({ error: { code: 'bad_request', message: 'body is not valid JSON' } });
+    }
+    // A delivery without an id (old GitLab) is identified by its content: a byte-identical replay is a duplicate.
+    const deliveryId = given && SAFE_ID.test(given) ? given : `sha256-${createHash('sha256').update(body).digest('hex')}`;
+    const n = spec.normalise(event, deliveryId, payload);
+
+    if (n.kind === 'ping') {
+      line('ping');
+      return reply.code(200).send({ ok: true });
+    }
+    if (n.kind === 'invalid') {
+      line('invalid', { reason: n.reason });
+      return reply.code(400).send({ error: { code: 'bad_request', message: n.reason } });
+    }
+    if (n.kind === 'ignored') {
+      line('ignored', { reason: n.reason });
+      return reply.code(202).send({ ignored: n.reason });
+    }
+    if (n.kind === 'push' && n.event.branch !== config.repo.branch) {
+      line('ignored', { reason: 'branch', branch: n.event.branch });
+      return reply.code(202).send({ ignored: 'branch' });
+    }
+
+    const key = `${config.redis.prefix}:webhook:delivery:${spec.host}:${deliveryId}`;
+    let first: string | null;
+    try {
+      first = await redis.set(key, String(Date.now()), 'EX', DELIVERY_TTL_SECONDS, 'NX');
+    } catch (err) {
+      line('error', { err: (err as Error).message });
+      return reply.code(503).send({ error: { code: 'unavailable', message: 'cannot record the delivery; retry later' } });
+    }
+    if (first === null) {
+      line('duplicate');
+      return reply.code(202).send({ duplicate: true, deliveryId });
+    }
+
+    try {
+      if (n.kind === 'push') await onPush(n.event);
+      else await onPullRequest(n.event);
+    } catch (err) {
+      // Forget the delivery so the host's retry is not taken for a duplicate.
+      await redis.del(key).catch(() => undefined);
+      line('error', { err: (err as Error).message });
+      return reply.code(500).send({ error: { code: 'internal', message: 'could not queue the delivery; retry later' } });
+    }
+    line('accepted', { kind: n.kind });
+    return reply.code(202).send({ accepted: true, event: n.kind, deliveryId });
+  }
+}
