@@ -1,4 +1,4 @@
-import type { LoadedExperiment, Problem } from '../experiments/model.js';
+import type { LoadedExperiment, LoadResult, Problem } from '../experiments/model.js';
 
 /** What the controller has applied for one experiment (durable record: the status branch). */
 export interface AppliedRecord {
@@ -33,4 +33,37 @@ export interface ReconcilePlan {
   revision: string;
   items: PlanItem[];
   freeze: boolean;
+}
+
+/** Input of planReconcile: the desired state (from a source snapshot) and the applied records. */
+export interface PlanInput {
+  revision: string;
+  load: LoadResult; // from loadExperimentFiles / DesiredState.result()
+  applied: Map<string, AppliedRecord>;
+  freeze: boolean; // `.faultline/freeze` exists at this revision
+  /** file → names it defined at the last good load; lets a now-broken file keep those names. */
+  previousFiles?: Map<string, string[]>;
+}
+
+/** What Reconciler.reconcile is given; it reads the applied records itself. */
+export type ReconcileRequest = Omit<PlanInput, 'applied'>;
+
+/** The outcome of applying a plan: counts per action plus every item with what happened. */
+export interface ReconcileSummary {
+  revision: string;
+  freeze: boolean;
+  skipped?: 'not-leader';
+  counts: Record<PlanAction, number>;
+  enqueued: number; // run jobs newly added
+  failed: number; // items whose queue or store side failed (retried next pass)
+  items: {
+    name: string;
+    action: PlanAction;
+    file: string;
+    specHash?: string;
+    result: 'applied' | 'held' | 'failed' | 'noop';
+    jobId?: string;
+    enqueued?: boolean;
+    error?: string;
+  }[];
 }

@@ -1,0 +1,147 @@
+// The two BullMQ queues (`reconcile`, `runs`) and the ways work gets onto them.
+import { randomUUID } from 'node:crypto';
+import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { RunJobData } from '../runs/types.js';
+import { keys, QUEUE_RECONCILE, QUEUE_RUNS, runJobId } from './keys.js';
+
+export interface ReconcileJobData {
+  trigger: 'push' | 'poll' | 'manual' | 'startup';
+  revision?: string;
+  requestedAt: string; // ISO time
+}
+
+export interface Queues {
+  reconcile: Queue<ReconcileJobData>;
+  runs: Queue<RunJobData>;
+  redis: Redis; // plain commands (abort publish, freeze flag, markers); not for blocking calls
+  prefix: string;
+  close(): Promise<void>;
+}
+
+const DAY_S = 24 * 3600;
+// Finished run jobs stay long enough that a replayed enqueue of the same id collapses; the
+// run marker (30 days) and the applied store are the guards beyond that.
+export const RUN_JOB_OPTIONS: JobsOptions = {
+  attempts: 1,
+  removeOnComplete: { age: 7 * DAY_S, count: 50_000 },
+  removeOnFail: { age: 30 * DAY_S, count: 50_000 },
+};
+
+/** An ioredis connection suitable for BullMQ (workers need maxRetriesPerRequest: null). */
+export function redisConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+export function createQueues(connection: string | Redis, prefix: string): Queues {
+  const owned = typeof connection === 'string';
+  const redis = typeof connection === 'string' ? redisConnection(connection) : connection;
+  const reconcile = new Queue<ReconcileJobData>(QUEUE_RECONCILE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+  });
+  const runs = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix, defaultJobOptions: RUN_JOB_OPTIONS });
+  return {
+    reconcile,
+    runs,
+    redis,
+    prefix,
+    async close() {
+      await Promise.all([reconcile.close(), runs.close()]);
+      if (owned) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
+ * Adds a run with its deterministic id. A job with the same id that is still in the queue
+ * (waiting, active, or finished and kept) makes this a no-op: `added` is false.
+ */
+export async function enqueueRun(queues: Queues, data: RunJobData): Promise<{ jobId: string; added: boolean }> {
+  const jobId = runJobId(data.experiment, data.specHash, data.occurrence);
+  // The existence check only feeds the `added` flag; BullMQ's own id check does the collapsing.
+  const existing = await queues.runs.getJob(jobId);
+  if (existing) return { jobId, added: false };
+  await queues.runs.add('run', { ...data, runId: data.runId || jobId }, { ...RUN_JOB_OPTIONS, jobId });
+  return { jobId, added: true };
+}
+
+/**
+ * Asks for a reconcile. While one is waiting, more requests fold into it; while one is
+ * running, at most one more is kept (the latest), so a burst of webhooks costs two passes.
+ */
+export async function enqueueReconcile(
+  queues: Queues,
+  reason: { trigger: ReconcileJobData['trigger']; revision?: string },
+): Promise<{ jobId: string; added: boolean }> {
+  const id = `reconcile.${Date.now()}.${randomUUID().slice(0, 8)}`;
+  const data: ReconcileJobData = { trigger: reason.trigger, requestedAt: new Date().toISOString() };
+  if (reason.revision) data.revision = reason.revision;
+  const job = await queues.reconcile.add('reconcile', data, {
+    jobId: id,
+    deduplication: { id: 'reconcile', keepLastIfActive: true },
+  });
+  return { jobId: job.id ?? id, added: job.id === id };
+}
+
+/** Registers (or replaces) the cron schedule of an experiment: one job per occurrence. */
+export async function upsertSchedule(queues: Queues, data: RunJobData): Promise<{ next?: number }> {
+  const schedule = data.spec.spec.schedule;
+  if (!schedule) throw new Error(`experiment ${data.experiment} has no schedule`);
+  const job = await queues.runs.upsertJobScheduler(
+    data.experiment,
+    { pattern: schedule.cron, tz: schedule.timezone ?? 'UTC' },
+    { name: 'run', data: { ...data, runId: '', occurrence: 'scheduled', trigger: 'schedule' }, opts: RUN_JOB_OPTIONS },
+  );
+  const delay = job?.opts.delay;
+  return delay === undefined ? {} : { next: job.timestamp + delay };
+}
+
+export async function removeSchedule(queues: Queues, name: string): Promise<void> {
+  await queues.runs.removeJobScheduler(name);
+}
+
+const PENDING_STATES: JobType[] = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
+
+/**
+ * Removes run jobs that have not started yet for the given experiments (all spec hashes), or
+ * only those whose spec hash differs from `keepSpecHash` when given. Active runs are left to
+ * the abort path. Returns the removed job ids.
+ */
+export async function removePendingRuns(
+  queues: Queues,
+  match: (job: Job<RunJobData>) => boolean,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const page = 500;
+  for (let start = 0; ; start += page) {
+    const jobs = await queues.runs.getJobs(PENDING_STATES, start, start + page - 1, true);
+    if (jobs.length === 0) break;
+    let removedHere = 0;
+    for (const job of jobs) {
+      if (!job?.id || !match(job)) continue;
+      try {
+        await job.remove();
+        removed.push(job.id);
+        removedHere++;
+      } catch {
+        // Taken by a worker meanwhile: the abort request handles it.
+      }
+    }
+    if (jobs.length < page) break;
+    start -= removedHere; // the list shifted left by what we removed
+  }
+  return removed;
+}
+
+/** Removes a finished (completed/failed) run job and its run marker so the same id may run again. */
+export async function forgetFinishedRun(queues: Queues, jobId: string): Promise<void> {
+  const job = await queues.runs.getJob(jobId);
+  if (job) {
+    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return;
+    await job.remove();
+  }
+  await queues.redis.del(keys.runMarker(queues.prefix, jobId));
+}
