@@ -7,6 +7,7 @@ import type { SourceFile } from '../source/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { PLAN_MARKER, type CommitStatus, type GitHost, type UpsertResult } from './hosts/types.js';
 import { recordReportFailure } from './failures.js';
+import type { PrDiff } from './pr-source.js';
 
 /**
  * One planned experiment. Mirrors src/safety's plan row; kept structural so either shape fits
@@ -192,6 +193,7 @@ export interface PullRequestEvent {
   action: string;
   headSha: string;
   baseRef?: string; // base sha (GitHub, Gitea) or target branch (GitLab)
+  fetchRefs?: string[]; // refs that carry base and head, e.g. ['main', 'refs/pull/2/head']
 }
 
 const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'open', 'update', 'reopen']);
@@ -199,7 +201,7 @@ const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'open', 'upda
 interface GitHubLikePayload {
   action?: string;
   number?: number;
-  pull_request?: { number?: number; head?: { sha?: string }; base?: { sha?: string } };
+  pull_request?: { number?: number; head?: { sha?: string }; base?: { sha?: string; ref?: string } };
 }
 interface GitLabPayload {
   object_kind?: string;
@@ -214,18 +216,34 @@ export function pullRequestEventFrom(host: 'github' | 'gitea' | 'gitlab', payloa
     if (p.object_kind !== 'merge_request' || !a?.iid || !a.last_commit?.id) return undefined;
     // An `update` without oldrev only changed the title or labels: nothing to plan.
     const action = a.action === 'update' && !a.oldrev ? 'edited' : (a.action ?? '');
-    return { number: a.iid, action, headSha: a.last_commit.id, ...(a.target_branch ? { baseRef: a.target_branch } : {}) };
+    return {
+      number: a.iid,
+      action,
+      headSha: a.last_commit.id,
+      ...(a.target_branch ? { baseRef: a.target_branch } : {}),
+      fetchRefs: [...(a.target_branch ? [a.target_branch] : []), `refs/merge-requests/${a.iid}/head`],
+    };
   }
   const p = payload as GitHubLikePayload;
   const pr = p.pull_request;
   const number = p.number ?? pr?.number;
   const headSha = pr?.head?.sha;
   if (!pr || !number || !headSha) return undefined;
-  return { number, action: p.action ?? '', headSha, ...(pr.base?.sha ? { baseRef: pr.base.sha } : {}) };
+  return {
+    number,
+    action: p.action ?? '',
+    headSha,
+    ...(pr.base?.sha ? { baseRef: pr.base.sha } : {}),
+    // GitHub and Gitea both publish the head of every PR (forks too) as refs/pull/N/head.
+    fetchRefs: [...(pr.base?.ref ? [pr.base.ref] : []), `refs/pull/${number}/head`],
+  };
 }
 
 export interface PullRequestDeps {
-  source: { readAll(ref: string): Promise<{ revision: string; files: SourceFile[]; freeze: boolean }> };
+  /** Reads every matching file at a ref (GitSource.readAll). Used when `reader` is absent. */
+  source?: { readAll(ref: string): Promise<{ revision: string; files: SourceFile[]; freeze: boolean }> };
+  /** Fast path for big repositories: reads only what the PR changed (PrTreeReader). */
+  reader?: { ensure(shas: string[], refs: string[]): Promise<void>; diff(baseRef: string, headSha: string): Promise<PrDiff> };
   loadExperimentFiles(files: { path: string; content: Uint8Array }[]): LoadResult;
   plan(loaded: LoadedExperiment[]): Promise<PlanRowLike[]>;
   host: GitHost;
@@ -269,24 +287,54 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
 
   await status('pending', 'Validating and planning the changed experiments…');
 
-  let head: Awaited<ReturnType<PullRequestDeps['source']['readAll']>>;
+  let changed: SourceFile[];
+  let loaded: LoadResult;
+  let freeze: boolean;
   try {
-    head = await deps.source.readAll(event.headSha);
+    if (deps.reader && event.baseRef) {
+      await deps.reader.ensure([event.headSha], event.fetchRefs ?? []);
+      const d = await deps.reader.diff(event.baseRef, event.headSha);
+      changed = d.changed;
+      result.deleted = d.deleted;
+      freeze = d.freeze;
+      const own = deps.loadExperimentFiles(changed.map((f) => ({ path: f.path, content: f.content })));
+      loaded = { experiments: [...own.experiments], problems: [...own.problems] };
+      // Names stay unique across the repository: check the changed ones against the rest.
+      for (const e of loaded.experiments) {
+        const other = d.unchangedNames.get(e.experiment.metadata.name);
+        if (other && other !== e.file) {
+          loaded.problems.push({
+            file: e.file,
+            line: e.line,
+            column: 1,
+            pointer: '/metadata/name',
+            message: `name ${e.experiment.metadata.name} is already used by ${other}`,
+          });
+        }
+      }
+      const dup = new Set(loaded.problems.filter((p) => p.pointer === '/metadata/name').map((p) => p.file));
+      loaded = { experiments: loaded.experiments.filter((e) => !dup.has(e.file)), problems: loaded.problems };
+    } else if (deps.source) {
+      const head = await deps.source.readAll(event.headSha);
+      const base = event.baseRef ? await deps.source.readAll(event.baseRef).catch(() => undefined) : undefined;
+      const baseOids = new Map(base?.files.map((f) => [f.path, f.oid]));
+      changed = base ? head.files.filter((f) => baseOids.get(f.path) !== f.oid) : head.files;
+      const headPaths = new Set(head.files.map((f) => f.path));
+      result.deleted = base ? base.files.filter((f) => !headPaths.has(f.path)).map((f) => f.path).sort() : [];
+      freeze = head.freeze;
+      // Load the whole head so cross-file rules (unique names) hold; report on the changed files.
+      loaded = deps.loadExperimentFiles(head.files.map((f) => ({ path: f.path, content: f.content })));
+    } else {
+      throw new Error('handlePullRequest needs deps.reader or deps.source');
+    }
   } catch (err) {
-    log.error({ err }, 'could not read the pull request head');
-    await status('error', `Could not read ${event.headSha.slice(0, 12)}: ${String(err)}`);
-    return { ...result, state: 'error', description: String(err) };
+    log.error({ err }, 'could not read the pull request');
+    const description = `Could not read ${event.headSha.slice(0, 12)}: ${err instanceof Error ? err.message : String(err)}`;
+    await status('error', description);
+    return { ...result, state: 'error', description };
   }
-  const base = event.baseRef ? await deps.source.readAll(event.baseRef).catch(() => undefined) : undefined;
-  const baseOids = new Map(base?.files.map((f) => [f.path, f.oid]));
-  const changed = base ? head.files.filter((f) => baseOids.get(f.path) !== f.oid) : head.files;
-  const headPaths = new Set(head.files.map((f) => f.path));
   result.changed = changed.map((f) => f.path).sort();
-  result.deleted = base ? base.files.filter((f) => !headPaths.has(f.path)).map((f) => f.path).sort() : [];
   const changedSet = new Set(result.changed);
-
-  // Load the whole head so cross-file rules (unique names) hold; report on the changed files.
-  const loaded = deps.loadExperimentFiles(head.files.map((f) => ({ path: f.path, content: f.content })));
   result.problems = loaded.problems.filter((p) => changedSet.has(p.file));
   const toPlan = loaded.experiments.filter((e) => changedSet.has(e.file));
   let planError: string | undefined;
@@ -324,7 +372,7 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
     problems: result.problems,
     headSha: event.headSha,
     deleted: result.deleted,
-    freeze: head.freeze,
+    freeze,
     ...(planError ? { planError } : {}),
     maxLength: host.maxCommentLength,
   });

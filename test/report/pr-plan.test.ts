@@ -9,6 +9,7 @@ import { handlePullRequest, pullRequestEventFrom, renderPlanComment, type PlanRo
 import type { Problem } from '../../src/experiments/model.js';
 import { startFakeGitHub, webhookExample, type FakeGitHub } from './fake-github.js';
 import { experimentsLoader, gitReader, standInPlan } from './pr-deps.js';
+import { PrTreeReader } from '../../src/report/pr-source.js';
 
 const VALID = `apiVersion: faultline.dev/v1alpha1
 kind: ChaosExperiment
@@ -132,6 +133,41 @@ describe('pull request plan', () => {
     const r = await handlePullRequest({ number: 1, action: 'opened', headSha: 'a'.repeat(40) }, { source, loadExperimentFiles: load, plan: standInPlan, host });
     expect(r.state).toBe('success');
     expect(r.errors.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('pull request plan, big-repository path (tree diff)', () => {
+  it('reads only what the PR changed, from the merge base, and keeps names unique across the repository', async () => {
+    const url = await server.createRepo('big');
+    const w = await server.workClone('big');
+    dirs.push(w.dir);
+    for (let i = 0; i < 30; i++) await w.write(`experiments/team-${i % 3}/exp-${i}.yaml`, VALID.replace(/checkout-pod-kill/g, `exp-${i}`));
+    await w.commitAndPush('thirty experiments');
+    await w.git('checkout', '-q', '-b', 'pr');
+    await w.write('experiments/team-1/new.yaml', VALID); // checkout-pod-kill: new and valid
+    await w.write('experiments/team-2/clash.yaml', VALID.replace(/checkout-pod-kill/g, 'exp-4')); // name taken by exp-4.yaml
+    await w.remove('experiments/team-0/exp-0.yaml');
+    const head = await w.commitAndPush('pr change', 'pr');
+    await w.git('push', '-q', 'origin', `${head}:refs/pull/9/head`);
+    // main moves on after the branch point; the PR must not be blamed for it.
+    await w.git('checkout', '-q', 'main');
+    await w.write('experiments/team-0/exp-1.yaml', BROKEN);
+    const mainTip = await w.commitAndPush('unrelated change on main');
+
+    const dir = await mkdtemp(join(tmpdir(), 'fl-prr-'));
+    dirs.push(dir);
+    const reader = new PrTreeReader({ url, dir });
+    const { load } = await experimentsLoader();
+    const host = createGitHost({ type: 'github', apiUrl: gh.url, repository: 'o/r' });
+    const event = { number: 9, action: 'synchronize', headSha: head, baseRef: mainTip, fetchRefs: ['main', 'refs/pull/9/head'] };
+    const r = await handlePullRequest(event, { reader, loadExperimentFiles: load, plan: standInPlan, host });
+    expect(r.changed).toEqual(['experiments/team-1/new.yaml', 'experiments/team-2/clash.yaml']);
+    expect(r.deleted).toEqual(['experiments/team-0/exp-0.yaml']);
+    expect(r.rows.map((x) => x.name)).toEqual(['checkout-pod-kill']);
+    expect(r.problems).toEqual([expect.objectContaining({ file: 'experiments/team-2/clash.yaml', pointer: '/metadata/name', message: expect.stringContaining('exp-4.yaml') })]);
+    expect(r.state).toBe('failure');
+    expect(r.body).toContain('#### Removed');
+    expect(gh.errors).toEqual([]);
   });
 });
 

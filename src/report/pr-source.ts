@@ -1,0 +1,150 @@
+// A pull request touches a few files in a repository of thousands. This reader fetches the PR's
+// refs into its own bare clone and diffs the base and head trees by object id: identical
+// subtrees are skipped, and only changed blobs are read. Names of the unchanged experiments (for
+// the unique-name rule) come from a cache keyed by blob id, so after the first PR they cost
+// nothing.
+import fs from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import git, { type TreeEntry } from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import picomatch from 'picomatch';
+import { parseAllDocuments } from 'yaml';
+import type { SourceFile } from '../source/types.js';
+
+export interface PrDiff {
+  revision: string; // head
+  changed: SourceFile[]; // added or modified experiment files
+  deleted: string[];
+  unchanged: { path: string; oid: string }[];
+  /** metadata.name → file, for the unchanged experiment files. */
+  unchangedNames: Map<string, string>;
+  freeze: boolean;
+}
+
+export interface PrTreeReaderOptions {
+  url: string;
+  dir: string;
+  token?: string;
+  username?: string;
+  paths?: string[]; // globs, default ['experiments/**/*.y?(a)ml']
+}
+
+const FREEZE = '.faultline/freeze';
+
+export class PrTreeReader {
+  private readonly cache = {};
+  private readonly names = new Map<string, string[]>(); // blob oid → names in it
+  private readonly isMatch: (path: string) => boolean;
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly opts: PrTreeReaderOptions) {
+    this.isMatch = picomatch(opts.paths ?? ['experiments/**/*.y?(a)ml'], { dot: false });
+  }
+
+  /** Make sure the commits are here, fetching the given refs (branch names, refs/pull/N/head) when not. */
+  async ensure(shas: string[], refs: string[]): Promise<void> {
+    await this.init();
+    const missing = [];
+    for (const sha of shas) if (!(await this.has(sha))) missing.push(sha);
+    if (missing.length === 0) return;
+    for (const ref of refs) {
+      // Not singleBranch: then every local ref counts as a "have" and the pack holds only new objects.
+      await git.fetch({ fs, http, gitdir: this.opts.dir, cache: this.cache, remote: 'origin', ref, singleBranch: false, tags: false, ...this.auth() });
+    }
+    for (const sha of missing) if (!(await this.has(sha))) throw new Error(`commit ${sha} not found after fetching ${refs.join(', ')}`);
+  }
+
+  /** Resolve a sha or a fetched branch name to a commit. */
+  async resolve(ref: string): Promise<string> {
+    if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+    return git.resolveRef({ fs, gitdir: this.opts.dir, ref: `refs/remotes/origin/${ref.replace(/^refs\/heads\//, '')}` });
+  }
+
+  /** Diff from the merge base of base and head (what the PR itself changes) to head. */
+  async diff(baseRef: string, headSha: string): Promise<PrDiff> {
+    const gitdir = this.opts.dir;
+    const baseTip = await this.resolve(baseRef);
+    const [mergeBase] = await git.findMergeBase({ fs, gitdir, oids: [baseTip, headSha], cache: this.cache });
+    const baseSha = (mergeBase as string | undefined) ?? baseTip;
+    const treeOf = async (sha: string) => (await git.readCommit({ fs, gitdir, oid: sha, cache: this.cache })).commit.tree;
+    const out: PrDiff = { revision: headSha, changed: [], deleted: [], unchanged: [], unchangedNames: new Map(), freeze: false };
+    const changedOids: { path: string; oid: string }[] = [];
+    const read = async (oid: string | undefined): Promise<TreeEntry[]> =>
+      oid ? (await git.readTree({ fs, gitdir, oid, cache: this.cache })).tree : [];
+    const walk = async (base: string | undefined, head: string | undefined, prefix: string): Promise<void> => {
+      const [b, h] = await Promise.all([read(base), read(head)]);
+      const bm = new Map(b.map((e) => [e.path, e]));
+      for (const e of h) {
+        const path = `${prefix}${e.path}`;
+        const old = bm.get(e.path);
+        bm.delete(e.path);
+        if (e.type === 'tree') {
+          await walk(old?.type === 'tree' ? old.oid : undefined, e.oid, `${path}/`);
+          if (old && old.type !== 'tree' && this.isMatch(`${prefix}${old.path}`)) out.deleted.push(`${prefix}${old.path}`);
+        } else if (e.type === 'blob') {
+          if (path === FREEZE) out.freeze = true;
+          if (!this.isMatch(path)) continue;
+          if (old?.oid === e.oid) out.unchanged.push({ path, oid: e.oid });
+          else changedOids.push({ path, oid: e.oid });
+        }
+      }
+      for (const gone of bm.values()) {
+        if (gone.type === 'tree') await walk(gone.oid, undefined, `${prefix}${gone.path}/`);
+        else if (this.isMatch(`${prefix}${gone.path}`)) out.deleted.push(`${prefix}${gone.path}`);
+      }
+    };
+    const [bt, ht] = await Promise.all([treeOf(baseSha), treeOf(headSha)]);
+    await walk(bt, ht, '');
+    for (const c of changedOids) {
+      const { blob } = await git.readBlob({ fs, gitdir, oid: c.oid, cache: this.cache });
+      out.changed.push({ path: c.path, oid: c.oid, content: blob });
+    }
+    for (const u of out.unchanged) for (const name of await this.namesIn(u.oid)) out.unchangedNames.set(name, u.path);
+    out.deleted.sort();
+    return out;
+  }
+
+  private async namesIn(oid: string): Promise<string[]> {
+    const known = this.names.get(oid);
+    if (known) return known;
+    const { blob } = await git.readBlob({ fs, gitdir: this.opts.dir, oid, cache: this.cache });
+    const names: string[] = [];
+    try {
+      for (const doc of parseAllDocuments(new TextDecoder().decode(blob))) {
+        if (!('getIn' in doc)) continue;
+        const name = doc.getIn(['metadata', 'name']);
+        if (typeof name === 'string') names.push(name);
+      }
+    } catch {
+      // an unparseable unchanged file names nothing; the reconciler reports it on main
+    }
+    this.names.set(oid, names);
+    return names;
+  }
+
+  private async has(oid: string): Promise<boolean> {
+    try {
+      await git.readCommit({ fs, gitdir: this.opts.dir, oid, cache: this.cache });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.opts.dir, { recursive: true });
+      await git.init({ fs, gitdir: this.opts.dir, bare: true });
+      await git.addRemote({ fs, gitdir: this.opts.dir, remote: 'origin', url: this.opts.url, force: true });
+    })().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private auth() {
+    const { token, username } = this.opts;
+    return token ? { onAuth: () => ({ username: username ?? 'x-access-token', password: token }) } : {};
+  }
+}
