@@ -1,13 +1,33 @@
+// `faultline validate [PATH...]`: checks experiment files the way the controller will load them.
+// Exit 0 when every file is valid, 1 when any problem is found. One bad file never hides another's.
 import type { Command } from 'commander';
+import { validatePaths } from '../experiments/index.js';
 
-// Placeholder until this command is built: it says so plainly and exits non-zero.
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('(validate: not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      console.error('faultline validate: not built yet');
-      process.exitCode = 2;
+    .description('validate experiment files (directories are walked for *.yaml / *.yml)')
+    .argument('[paths...]', 'files or directories', ['experiments/'])
+    .option('--format <format>', 'text or json', 'text')
+    .option('--root <dir>', 'symlinks must stay inside this directory (default: each path\'s own tree)')
+    .action(async (paths: string[], opts: { format: string; root?: string }) => {
+      if (opts.format !== 'text' && opts.format !== 'json') {
+        console.error(`faultline validate: --format must be text or json, not ${JSON.stringify(opts.format)}`);
+        process.exitCode = 2;
+        return;
+      }
+      const result = await validatePaths(paths, opts.root ? { root: opts.root } : {});
+      if (opts.format === 'json') {
+        const rows = result.problems.map(({ file, line, column, pointer, message }) => ({ file, line, column, pointer, message }));
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      } else {
+        for (const p of result.problems) process.stdout.write(`${p.file}:${p.line}:${p.column}: ${p.message}\n`);
+        const n = result.experiments.length;
+        const summary = result.problems.length
+          ? `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}; ${n} valid experiment${n === 1 ? '' : 's'}`
+          : `${n} experiment${n === 1 ? '' : 's'} valid`;
+        process.stderr.write(`${summary}\n`);
+      }
+      process.exitCode = result.problems.length ? 1 : 0;
     });
 }

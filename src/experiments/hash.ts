@@ -1,0 +1,80 @@
+// The spec hash: sha256 of a canonical JSON form of the normalised spec, so the same meaning
+// gives the same hash whatever the key order, YAML style or duration spelling (5m = 300s).
+// The free-text description is left out: editing prose is not a new revision to run.
+import { createHash } from 'node:crypto';
+import { tryParseDuration } from './duration.js';
+import { FAULT_CATALOG } from './faults.js';
+import type { Experiment, ExperimentSpec, ProbeSpec } from './model.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export function specHash(e: Experiment): string {
+  return createHash('sha256').update(canonicalJson(canonicalSpec(e.spec))).digest('hex');
+}
+
+const ms = (d: unknown): unknown => tryParseDuration(d) ?? d;
+const sortedSet = <T>(xs: T[]): T[] => [...new Set(xs)].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+
+/** The spec in the form that is hashed (durations in ms, sets sorted). */
+export function canonicalSpec(spec: ExperimentSpec): unknown {
+  const { description: _description, ...rest } = spec;
+  const out = structuredClone(rest) as Record<string, unknown> & ExperimentSpec;
+  out.duration = ms(spec.duration) as string;
+  out.fault = { type: spec.fault.type, params: durationsToMs(FAULT_CATALOG[spec.fault.type].paramsSchema, spec.fault.params) as Record<string, unknown> };
+  const params = out.fault.params;
+  if (Array.isArray(params.cidrs)) params.cidrs = sortedSet(params.cidrs as string[]);
+  if (Array.isArray(params.ports)) params.ports = sortedSet(params.ports as number[]).sort((a, b) => a - b);
+  const sel = out.target.selector;
+  if (sel.matchExpressions) {
+    sel.matchExpressions = sel.matchExpressions
+      .map((e) => ({ ...e, ...(e.values ? { values: sortedSet(e.values) } : {}) }))
+      .sort((a, b) => cmp(canonicalJson(a as unknown as Json), canonicalJson(b as unknown as Json)));
+    if (sel.matchExpressions.length === 0) delete sel.matchExpressions;
+  }
+  if (sel.matchLabels && Object.keys(sel.matchLabels).length === 0) delete sel.matchLabels;
+  if (out.steadyState) {
+    out.steadyState.probes = out.steadyState.probes.map(canonicalProbe).sort((a, b) => cmp(a.name, b.name));
+  }
+  return out;
+}
+
+function canonicalProbe(p: ProbeSpec): ProbeSpec {
+  const q = structuredClone(p);
+  q.interval = ms(q.interval) as string;
+  if (q.http) {
+    q.http.timeout = ms(q.http.timeout) as string;
+    q.http.maxLatency = ms(q.http.maxLatency) as string;
+    if (q.http.expectStatus) q.http.expectStatus = sortedSet(q.http.expectStatus).sort((a, b) => a - b);
+  }
+  if (q.prometheus) q.prometheus.timeout = ms(q.prometheus.timeout) as string;
+  return q;
+}
+
+interface DurSchema {
+  durationRange?: unknown;
+  properties?: Record<string, DurSchema>;
+}
+function durationsToMs(schema: object, value: unknown): unknown {
+  const s = schema as DurSchema;
+  if (s.durationRange) return ms(value);
+  if (s.properties && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = s.properties[k] ? durationsToMs(s.properties[k], v) : v;
+    return out;
+  }
+  return value;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** JSON with object keys sorted and undefined members dropped. */
+export function canonicalJson(v: Json | unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  const entries = Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== undefined)
+    .sort(([a], [b]) => cmp(a, b));
+  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+}

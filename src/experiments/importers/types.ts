@@ -1,0 +1,23 @@
+// An importer turns a foreign experiment document into a native one, and says where each
+// native field came from so problems still point at the right line of the original file.
+
+export interface ImportProblem {
+  pointer: string; // into the source document
+  message: string;
+  key?: boolean;
+}
+
+export interface ImportResult {
+  /** The native-shaped document; absent when nothing sensible could be built. */
+  experiment?: unknown;
+  /** [native pointer prefix, source pointer]; the longest matching prefix wins. */
+  pointerMap: [string, string][];
+  problems: ImportProblem[];
+}
+
+export interface Importer {
+  /** e.g. 'chaos.io/v1 ChaosExperiment' */
+  describe(doc: Record<string, unknown>): string;
+  matches(apiVersion: unknown, kind: unknown): boolean;
+  import(doc: Record<string, unknown>): ImportResult;
+}

@@ -1,0 +1,176 @@
+// Bytes → YAML documents with source positions, refusing hostile input before it can cost much:
+// size cap, NUL bytes (binary), invalid UTF-8, runaway nesting, alias bombs, duplicate keys.
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+
+export const MAX_FILE_BYTES = 1024 * 1024;
+export const MAX_DEPTH = 64;
+export const MAX_ALIAS_COUNT = 100;
+export const MAX_DOCUMENTS = 1000;
+
+export interface ParseProblem {
+  line: number;
+  column: number;
+  pointer: string;
+  message: string;
+}
+
+export interface ParsedDocument {
+  index: number; // 0-based within the file
+  line: number; // line of the document start
+  column: number;
+  doc: Document.Parsed;
+  value: unknown;
+}
+
+export interface ParsedFile {
+  documents: ParsedDocument[];
+  problems: ParseProblem[];
+  lineCounter: LineCounter;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const lenientDecoder = new TextDecoder('utf-8');
+
+export function parseYamlFile(content: Uint8Array): ParsedFile {
+  const lineCounter = new LineCounter();
+  const fail = (message: string, line = 1, column = 1): ParsedFile => ({
+    documents: [],
+    problems: [{ line, column, pointer: '', message }],
+    lineCounter,
+  });
+  if (content.byteLength > MAX_FILE_BYTES) {
+    return fail(`file is ${content.byteLength} bytes, over the ${MAX_FILE_BYTES}-byte (1 MiB) limit`);
+  }
+  const nul = content.indexOf(0);
+  if (nul >= 0) return fail(`binary file: NUL byte at offset ${nul}; experiment files must be UTF-8 text`);
+  let text: string;
+  try {
+    text = decoder.decode(content);
+  } catch {
+    const bad = lenientDecoder.decode(content);
+    const at = lineCol(bad, bad.indexOf('\uFFFD'));
+    return fail('file is not valid UTF-8', at.line, at.column);
+  }
+  const deep = findDeepNesting(text);
+  if (deep >= 0) {
+    const at = lineCol(text, deep);
+    return fail(`nesting deeper than ${MAX_DEPTH} levels`, at.line, at.column);
+  }
+
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true }) as Document.Parsed[];
+    if (!Array.isArray(docs)) docs = [];
+  } catch (err) {
+    return fail(`YAML could not be parsed: ${(err as Error).message}`);
+  }
+  if (docs.length > MAX_DOCUMENTS) return fail(`more than ${MAX_DOCUMENTS} YAML documents in one file`);
+
+  const out: ParsedFile = { documents: [], problems: [], lineCounter };
+  docs.forEach((doc, index) => {
+    const start = lineCounter.linePos(doc.range[0]);
+    if (doc.errors.length) {
+      for (const e of doc.errors) {
+        const pos = lineCounter.linePos(e.pos[0]);
+        out.problems.push({ line: pos.line, column: pos.col, pointer: '', message: `YAML: ${firstLine(e.message)}` });
+      }
+      return;
+    }
+    if (doc.contents === null) return; // an empty document (only comments, or a trailing ---)
+    const tooDeep = deepestNode(doc.contents as Node);
+    if (tooDeep) {
+      const pos = lineCounter.linePos(tooDeep.range?.[0] ?? doc.range[0]);
+      out.problems.push({ line: pos.line, column: pos.col, pointer: '', message: `nesting deeper than ${MAX_DEPTH} levels` });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      out.problems.push({
+        line: start.line,
+        column: start.col,
+        pointer: '',
+        message: `YAML: ${firstLine((err as Error).message)} (aliases are limited to ${MAX_ALIAS_COUNT} expansions)`,
+      });
+      return;
+    }
+    out.documents.push({ index, line: start.line, column: start.col, doc, value });
+  });
+  return out;
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return (i < 0 ? s : s.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+export function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return { line, column: offset - last };
+}
+
+// A cheap scan before the YAML parser sees the text: the parser recurses per level and a
+// megabyte of '[' or '- - -' exhausts it. Counts flow brackets outside quotes and comments,
+// and compact block sequences ("- - -") on one line. Returns the offset where the limit is passed.
+function findDeepNesting(text: string): number {
+  let depth = 0;
+  let quote = '';
+  let lineStart = true;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = true;
+      dashes = 0;
+      if (quote === "'") continue; // quoted scalars may span lines
+      continue;
+    }
+    if (quote) {
+      if (c === 92 && quote === '"') i++; // backslash escape
+      else if (text[i] === quote) quote = '';
+      continue;
+    }
+    if (c === 35 /* # */ && (i === 0 || text.charCodeAt(i - 1) === 32 || text.charCodeAt(i - 1) === 9 || text.charCodeAt(i - 1) === 10)) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl - 1;
+      continue;
+    }
+    if (lineStart) {
+      if (c === 32 || c === 9) continue;
+      if (c === 45 /* - */ && (text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 10)) {
+        if (++dashes > MAX_DEPTH) return i;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === 34 || c === 39) quote = text[i]!;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_DEPTH) return i;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return -1;
+}
+
+// Iterative depth check on the composed tree (no recursion, so it cannot overflow itself).
+function deepestNode(root: Node): Node | undefined {
+  const stack: [Node, number][] = [[root, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > MAX_DEPTH) return node;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) {
+        if (isPair(item)) {
+          if (item.key && !isScalar(item.key) && !isAlias(item.key)) stack.push([item.key as Node, depth + 1]);
+          if (item.value) stack.push([item.value as Node, depth + 1]);
+        } else if (item) stack.push([item as Node, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
