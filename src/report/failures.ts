@@ -1,6 +1,7 @@
-// Report delivery failures are counted (faultline_report_failures_total) and announced to
-// anyone who wants them (tests, the dashboard), never thrown into a run.
-import { reportFailures } from '../metrics.js';
+// Report delivery failures are logged, counted here and announced to hooks, never thrown into a
+// run. The controller's hook (src/controller/reporters.ts) turns them into
+// faultline_report_failures_total; this module does not touch the metric itself, so a failure is
+// counted once.
 import type { Logger } from '../log.js';
 
 export type ReportTarget = 'github' | 'gitlab' | 'gitea' | 'slack' | 'webhook' | 'git-status';
@@ -21,7 +22,6 @@ export function reportFailureCount(target: ReportTarget): number {
 }
 
 export function recordReportFailure(target: ReportTarget, err: unknown, what: string, log?: Logger): void {
-  reportFailures.inc({ target });
   counts.set(target, (counts.get(target) ?? 0) + 1);
   log?.error({ err, target }, `report failed: ${what}`);
   for (const hook of hooks) {

@@ -196,6 +196,12 @@ export interface PullRequestEvent {
   fetchRefs?: string[]; // refs that carry base and head, e.g. ['main', 'refs/pull/2/head']
 }
 
+/** From the server's normalised webhook event (src/server/types.ts PullRequestEvent), structurally. */
+export function toPlanEvent(e: { host: string; number: number; action: string; headSha: string; baseRef: string; baseSha?: string }): PullRequestEvent {
+  const head = e.host === 'gitlab' ? `refs/merge-requests/${e.number}/head` : `refs/pull/${e.number}/head`;
+  return { number: e.number, action: e.action, headSha: e.headSha, baseRef: e.baseSha ?? e.baseRef, fetchRefs: [e.baseRef, head] };
+}
+
 const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'open', 'update', 'reopen']);
 
 interface GitHubLikePayload {

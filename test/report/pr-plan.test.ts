@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { startGitServer, type GitServer, type WorkClone } from '../helpers/git-server.js';
 import { createGitHost } from '../../src/report/hosts/index.js';
 import { PLAN_MARKER } from '../../src/report/hosts/types.js';
-import { handlePullRequest, pullRequestEventFrom, renderPlanComment, type PlanRowLike } from '../../src/report/pr-plan.js';
+import { handlePullRequest, pullRequestEventFrom, renderPlanComment, toPlanEvent, type PlanRowLike } from '../../src/report/pr-plan.js';
 import type { Problem } from '../../src/experiments/model.js';
+import { onReportFailure, reportFailureCount } from '../../src/report/failures.js';
 import { startFakeGitHub, webhookExample, type FakeGitHub } from './fake-github.js';
 import { experimentsLoader, gitReader, standInPlan } from './pr-deps.js';
 import { PrTreeReader } from '../../src/report/pr-source.js';
@@ -118,6 +119,15 @@ describe('pull request plan', () => {
     expect(gh.operations.filter((o) => o === 'issues/update-comment')).toHaveLength(1);
     expect(gh.errors).toEqual([]); // every request conforms to GitHub's OpenAPI description
 
+    // The server's normalised event maps onto the same thing.
+    expect(toPlanEvent({ host: 'github', number: 2, action: 'synchronize', headSha: head2, baseRef: 'main', baseSha })).toEqual({
+      number: 2,
+      action: 'synchronize',
+      headSha: head2,
+      baseRef: baseSha,
+      fetchRefs: ['main', 'refs/pull/2/head'],
+    });
+
     // Events that do not change the plan are ignored.
     const labeled = pullRequestEventFrom('github', webhookExample('pull_request', 'labeled'))!;
     expect((await handlePullRequest(labeled, deps)).skipped).toBeTruthy();
@@ -130,9 +140,15 @@ describe('pull request plan', () => {
       { retry: { attempts: 2, baseDelayMs: 1, timeoutMs: 2000 } },
     );
     const source = { readAll: async () => ({ revision: 'a'.repeat(40), files: [], freeze: false }) };
+    const seen: string[] = [];
+    const off = onReportFailure((target, _err, what) => seen.push(`${target}: ${what}`));
+    const before = reportFailureCount('github');
     const r = await handlePullRequest({ number: 1, action: 'opened', headSha: 'a'.repeat(40) }, { source, loadExperimentFiles: load, plan: standInPlan, host });
+    off();
     expect(r.state).toBe('success');
     expect(r.errors.length).toBeGreaterThanOrEqual(2);
+    expect(reportFailureCount('github') - before).toBe(r.errors.length);
+    expect(seen).toContain('github: plan comment');
   });
 });
 
