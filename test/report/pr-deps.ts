@@ -1,12 +1,10 @@
 // Dependencies of the pull-request path for tests: a real Git read of the PR head with
-// isomorphic-git, the experiments loader (the real one from src/experiments when it is there,
-// else a small stand-in with positions), and a plan stand-in for src/safety's planExperiment.
+// isomorphic-git (GitSource.readAll's contract), and a plan stand-in for src/safety's
+// planExperiment until that lands.
 import fs from 'node:fs';
-import { createHash } from 'node:crypto';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { LineCounter, parseDocument } from 'yaml';
-import { FAULT_TYPES, type Experiment, type LoadResult, type LoadedExperiment, type Problem } from '../../src/experiments/model.js';
+import type { LoadedExperiment } from '../../src/experiments/model.js';
 import type { SourceFile } from '../../src/source/types.js';
 import type { PlanRowLike } from '../../src/report/pr-plan.js';
 
@@ -33,50 +31,6 @@ export function gitReader(url: string, gitdir: string) {
       return { revision, files, freeze };
     },
   };
-}
-
-type Loader = (files: { path: string; content: Uint8Array }[]) => LoadResult;
-
-/** The real loader when src/experiments/index.ts has landed, else the stand-in below. */
-export async function experimentsLoader(): Promise<{ load: Loader; real: boolean }> {
-  const path = '../../src/experiments/index.js';
-  try {
-    const mod = (await import(/* @vite-ignore */ path)) as { loadExperimentFiles?: Loader };
-    if (mod.loadExperimentFiles) return { load: mod.loadExperimentFiles, real: true };
-  } catch {
-    // not there yet
-  }
-  return { load: standInLoader, real: false };
-}
-
-// Stand-in: YAML with positions, the few rules the PR test exercises (name, fault type, target).
-function standInLoader(files: { path: string; content: Uint8Array }[]): LoadResult {
-  const experiments: LoadedExperiment[] = [];
-  const problems: Problem[] = [];
-  for (const f of files) {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(new TextDecoder().decode(f.content), { lineCounter });
-    const at = (path: string[], message: string) => {
-      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-      const pos = lineCounter.linePos(node?.range?.[0] ?? 0);
-      problems.push({ file: f.path, line: pos.line, column: pos.col, pointer: path.length ? `/${path.join('/')}` : '', message });
-    };
-    const e = doc.toJS() as Experiment;
-    const before = problems.length;
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(String(e?.metadata?.name ?? ''))) at(['metadata', 'name'], 'must be a DNS-1123 label');
-    if (!FAULT_TYPES.includes(e?.spec?.fault?.type)) at(['spec', 'fault', 'type'], `must be one of ${FAULT_TYPES.join(', ')}`);
-    if (typeof e?.spec?.target?.namespace !== 'string') at(['spec', 'target'], 'must have required property namespace');
-    if (problems.length > before) continue;
-    experiments.push({
-      experiment: e,
-      file: f.path,
-      documentIndex: 0,
-      line: 1,
-      specHash: createHash('sha256').update(JSON.stringify(e.spec)).digest('hex'),
-      durationMs: 30_000,
-    });
-  }
-  return { experiments, problems };
 }
 
 // Stand-in for src/safety's planExperiment: the "shop" topology's ready pods per app.

@@ -9,7 +9,8 @@ import { handlePullRequest, pullRequestEventFrom, renderPlanComment, toPlanEvent
 import type { Problem } from '../../src/experiments/model.js';
 import { onReportFailure, reportFailureCount } from '../../src/report/failures.js';
 import { startFakeGitHub, webhookExample, type FakeGitHub } from './fake-github.js';
-import { experimentsLoader, gitReader, standInPlan } from './pr-deps.js';
+import { gitReader, standInPlan } from './pr-deps.js';
+import { loadExperimentFiles as load } from '../../src/experiments/index.js';
 import { PrTreeReader } from '../../src/report/pr-source.js';
 
 const VALID = `apiVersion: faultline.dev/v1alpha1
@@ -73,7 +74,6 @@ describe('pull request plan', () => {
 
     const gitdir = await mkdtemp(join(tmpdir(), 'fl-pr-'));
     dirs.push(gitdir);
-    const { load, real } = await experimentsLoader();
     const host = createGitHost({ type: 'github', apiUrl: gh.url, token: 'ghp_x', repository: 'Codertocat/Hello-World' });
     const deps = { source: gitReader(url, gitdir), loadExperimentFiles: load, plan: standInPlan, host };
 
@@ -98,7 +98,7 @@ describe('pull request plan', () => {
     expect(body1).toMatch(/`experiments\/cart\.yaml:7:\d+`/);
     expect(body1).not.toContain('frontend'); // unchanged experiments stay out of the plan
     await expect(body1.replaceAll(head1.slice(0, 12), 'ec26c3e57ca3')).toMatchFileSnapshot(
-      real ? './__snapshots__/pr-plan-comment.md' : './__snapshots__/pr-plan-comment.stand-in-loader.md',
+      './__snapshots__/pr-plan-comment.md',
     );
 
     // Push a fix: a real `synchronize` delivery.
@@ -134,7 +134,6 @@ describe('pull request plan', () => {
   });
 
   it('a host that keeps failing does not throw out of the PR path; it is counted', async () => {
-    const { load } = await experimentsLoader();
     const host = createGitHost(
       { type: 'github', apiUrl: 'http://127.0.0.1:1', repository: 'o/r' },
       { retry: { attempts: 2, baseDelayMs: 1, timeoutMs: 2000 } },
@@ -173,7 +172,6 @@ describe('pull request plan, big-repository path (tree diff)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fl-prr-'));
     dirs.push(dir);
     const reader = new PrTreeReader({ url, dir });
-    const { load } = await experimentsLoader();
     const host = createGitHost({ type: 'github', apiUrl: gh.url, repository: 'o/r' });
     const event = { number: 9, action: 'synchronize', headSha: head, baseRef: mainTip, fetchRefs: ['main', 'refs/pull/9/head'] };
     const r = await handlePullRequest(event, { reader, loadExperimentFiles: load, plan: standInPlan, host });
