@@ -32,6 +32,30 @@ export interface ResolvedTargets {
 export interface TargetResolver {
   resolve(target: Target, seed: number): ResolvedTargets;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
+  /** PDBs selecting any of `chosen`, with live counts (optional: createTargetResolver provides it). */
+  disruptionBudgets?(namespace: string, chosen: PodInfo[]): PdbStatus[];
   ready(): Promise<void>;
   close(): void;
+}
+
+/**
+ * A PodDisruptionBudget that selects at least one chosen pod, with the live counts needed to
+ * decide whether hitting `hit` pods would break it. minAvailable/maxUnavailable as in the spec
+ * (an integer or a percent string such as "50%").
+ */
+export interface PdbStatus {
+  name: string;
+  namespace: string;
+  minAvailable?: number | string;
+  maxUnavailable?: number | string;
+  expected: number; // pods the budget selects (not terminating)
+  healthy: number; // of those, Ready now
+  hit: number; // of those, chosen by this run (and Ready)
+}
+
+/** The watch-backed resolver built by createTargetResolver: also answers PDB questions from its cache. */
+export interface ClusterTargetResolver extends TargetResolver {
+  disruptionBudgets(namespace: string, chosen: PodInfo[]): PdbStatus[];
+  /** Pods currently in the cache (all namespaces); for diagnostics and tests. */
+  podCount(): number;
 }

@@ -1,0 +1,74 @@
+// Where the Kubernetes credentials come from: an explicit file, else KUBECONFIG, else the
+// in-cluster service account, else ~/.kube/config. No silent fallback to anything else.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export interface LoadKubeConfigOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** For tests; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** For tests; default the real service-account directory. */
+  serviceAccountDir?: string;
+}
+
+export class KubeConfigError extends Error {
+  override name = 'KubeConfigError';
+}
+
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): KubeConfig {
+  const env = opts.env ?? process.env;
+  const kc = new KubeConfig();
+  const saDir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  let source: string;
+  if (opts.kubeconfig) {
+    if (!existsSync(opts.kubeconfig)) throw new KubeConfigError(`kubeconfig ${opts.kubeconfig} does not exist`);
+    loadFile(kc, opts.kubeconfig);
+    source = opts.kubeconfig;
+  } else if (env.KUBECONFIG && env.KUBECONFIG.split(delimiter).some(Boolean)) {
+    const files = env.KUBECONFIG.split(delimiter).filter(Boolean);
+    const present = files.filter((f) => existsSync(f));
+    if (present.length === 0) throw new KubeConfigError(`KUBECONFIG names ${files.join(', ')}, none of which exists`);
+    loadFile(kc, present[0]!);
+    // Later files add clusters/users/contexts; the first file's current-context wins, as kubectl does.
+    for (const f of present.slice(1)) {
+      const more = new KubeConfig();
+      loadFile(more, f);
+      kc.mergeConfig(more, true);
+    }
+    source = `KUBECONFIG (${present.join(delimiter)})`;
+  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(join(saDir, 'token'))) {
+    kc.loadFromCluster(saDir.endsWith(SERVICE_ACCOUNT_DIR) ? saDir.slice(0, -SERVICE_ACCOUNT_DIR.length) : undefined);
+    source = 'in-cluster service account';
+  } else {
+    const home = join(env.HOME ?? homedir(), '.kube', 'config');
+    if (!existsSync(home)) {
+      throw new KubeConfigError(
+        'no Kubernetes configuration found: pass --kubeconfig FILE, set KUBECONFIG, run inside a cluster, or create ~/.kube/config',
+      );
+    }
+    loadFile(kc, home);
+    source = home;
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new KubeConfigError(`context "${opts.context}" is not in ${source} (known: ${known.join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) throw new KubeConfigError(`${source} has no current cluster (set a current-context or pass --context)`);
+  return kc;
+}
+
+function loadFile(kc: KubeConfig, file: string): void {
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    throw new KubeConfigError(`cannot load kubeconfig ${file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,193 @@
+// Target resolution from a watch-backed cache: pods, replicasets, deployments, statefulsets,
+// namespaces and PodDisruptionBudgets are listed once and then kept current by watches
+// (client-node's ListWatch relists on 410 Gone), so a resolution is in-memory: no LIST per run.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  makeInformer,
+  PolicyV1Api,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Namespace,
+  type V1OwnerReference,
+  type V1Pod,
+  type V1PodDisruptionBudget,
+  type V1ReplicaSet,
+} from '@kubernetes/client-node';
+import type { Target } from '../experiments/model.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { BlastRadius, TargetRef } from '../runs/types.js';
+import { chooseSeeded, countForMode } from './choose.js';
+import { matchesSelector } from './selector.js';
+import type { ClusterTargetResolver, PdbStatus, PodInfo, ResolvedTargets, WorkloadCount } from './types.js';
+
+export interface TargetResolverOptions {
+  log?: Logger;
+  /** First delay before restarting a watch that failed (doubles up to 30 s). Default 500 ms. */
+  retryDelayMs?: number;
+}
+
+type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+interface Feed {
+  name: string;
+  informer: Cache<KubernetesObject>;
+  synced: Promise<void>;
+}
+
+/** Ready = condition Ready=True and not being deleted. */
+export function isPodReady(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+function controllerRef(refs: V1OwnerReference[] | undefined): V1OwnerReference | undefined {
+  return refs?.find((r) => r.controller) ?? refs?.[0];
+}
+
+export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions = {}): ClusterTargetResolver {
+  const log = (opts.log ?? silentLogger).child({ component: 'target-resolver' });
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
+  let closed = false;
+
+  const feed = <T extends KubernetesObject>(name: string, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>): Feed => {
+    const informer = makeInformer<T>(kc, path, list as never) as unknown as Cache<KubernetesObject>;
+    let delay = opts.retryDelayMs ?? 500;
+    let markSynced: () => void = () => undefined;
+    const synced = new Promise<void>((resolve) => (markSynced = resolve));
+    const check = (): void => {
+      // The list succeeded when the informer holds a resourceVersion.
+      if ((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion()) {
+        delay = opts.retryDelayMs ?? 500;
+        markSynced();
+      }
+    };
+    informer.on('error', (err: unknown) => {
+      if (closed) return;
+      log.warn({ resource: name, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay }, 'watch failed; restarting');
+      const t = setTimeout(() => {
+        if (!closed) void informer.start().then(check, () => undefined);
+      }, delay);
+      t.unref();
+      delay = Math.min(delay * 2, 30_000);
+    });
+    void informer.start().then(check, () => undefined);
+    return { name, informer, synced };
+  };
+
+  const pods = feed<V1Pod>('pods', '/api/v1/pods', () => core.listPodForAllNamespaces());
+  const replicaSets = feed<V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces());
+  const deployments = feed('deployments', '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces());
+  const statefulSets = feed('statefulsets', '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces());
+  const namespaces = feed<V1Namespace>('namespaces', '/api/v1/namespaces', () => core.listNamespace());
+  const pdbs = feed<V1PodDisruptionBudget>('poddisruptionbudgets', '/apis/policy/v1/poddisruptionbudgets', () => policy.listPodDisruptionBudgetForAllNamespaces());
+  const feeds = [pods, replicaSets, deployments, statefulSets, namespaces, pdbs];
+
+  /** The owning workload: ReplicaSet → its Deployment when it has one. */
+  const ownerOf = (pod: V1Pod): { kind: string; name: string } | undefined => {
+    const ref = controllerRef(pod.metadata?.ownerReferences);
+    if (!ref) return undefined;
+    if (ref.kind === 'ReplicaSet') {
+      const rs = replicaSets.informer.get(ref.name, pod.metadata?.namespace) as V1ReplicaSet | undefined;
+      const up = controllerRef(rs?.metadata?.ownerReferences);
+      if (up?.kind === 'Deployment') return { kind: 'Deployment', name: up.name };
+    }
+    return { kind: ref.kind, name: ref.name };
+  };
+
+  const toInfo = (pod: V1Pod): PodInfo => {
+    const owner = ownerOf(pod);
+    const info: PodInfo = {
+      namespace: pod.metadata?.namespace ?? '',
+      name: pod.metadata?.name ?? '',
+      uid: pod.metadata?.uid ?? '',
+      labels: { ...(pod.metadata?.labels ?? {}) },
+      ready: isPodReady(pod),
+      containers: (pod.spec?.containers ?? []).map((c) => c.name),
+    };
+    if (pod.spec?.nodeName) info.nodeName = pod.spec.nodeName;
+    if (owner) info.owner = owner;
+    return info;
+  };
+
+  const workloadKey = (p: PodInfo): string => (p.owner ? `${p.owner.kind}/${p.owner.name}` : `Pod/${p.name}`);
+  const podsIn = (namespace: string): V1Pod[] => pods.informer.list(namespace) as V1Pod[];
+
+  return {
+    resolve(target: Target, seed: number): ResolvedTargets {
+      const inNs = podsIn(target.namespace).filter((p) => !p.metadata?.deletionTimestamp);
+      const infos = inNs.map(toInfo);
+      const candidates = infos
+        .filter((p) => p.ready && matchesSelector(target.selector, p.labels))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const chosen = chooseSeeded(candidates, countForMode(target.mode, candidates.length), seed);
+
+      const counts = new Map<string, WorkloadCount>();
+      const hits = new Map<string, number>();
+      for (const p of chosen) hits.set(workloadKey(p), (hits.get(workloadKey(p)) ?? 0) + 1);
+      for (const p of infos) {
+        const key = workloadKey(p);
+        if (!hits.has(key)) continue;
+        const c = counts.get(key) ?? { workload: key, namespace: target.namespace, ready: 0, total: 0 };
+        c.total++;
+        if (p.ready) c.ready++;
+        counts.set(key, c);
+      }
+      const workloads = [...counts.values()].sort((a, b) => (a.workload < b.workload ? -1 : 1));
+      const blastRadius: BlastRadius[] = workloads.map((w) => {
+        const hit = hits.get(w.workload) ?? 0;
+        return { workload: w.workload, namespace: w.namespace, hit, ready: w.ready, percent: w.ready ? Math.round((hit / w.ready) * 10_000) / 100 : 100 };
+      });
+      const refs: TargetRef[] = chosen.map((p) => ({ kind: 'Pod', namespace: p.namespace, name: p.name, owner: workloadKey(p) }));
+      return { seed, candidates: candidates.length, pods: chosen, refs, workloads, blastRadius };
+    },
+
+    namespaceLabels(namespace: string): Record<string, string> | undefined {
+      const ns = namespaces.informer.get(namespace) as V1Namespace | undefined;
+      return ns ? { ...(ns.metadata?.labels ?? {}) } : undefined;
+    },
+
+    disruptionBudgets(namespace: string, chosen: PodInfo[]): PdbStatus[] {
+      const out: PdbStatus[] = [];
+      const live = podsIn(namespace).filter((p) => !p.metadata?.deletionTimestamp);
+      const chosenNames = new Set(chosen.filter((p) => p.namespace === namespace).map((p) => p.name));
+      for (const pdb of pdbs.informer.list(namespace) as V1PodDisruptionBudget[]) {
+        const selector = pdb.spec?.selector;
+        // A PDB with no selector selects nothing (policy/v1 semantics for a nil selector).
+        if (!selector) continue;
+        const sel = { matchLabels: selector.matchLabels, matchExpressions: selector.matchExpressions as never };
+        const selected = live.filter((p) => matchesSelector(sel, p.metadata?.labels));
+        const hit = selected.filter((p) => chosenNames.has(p.metadata?.name ?? '') && isPodReady(p)).length;
+        if (hit === 0) continue;
+        const status: PdbStatus = {
+          name: pdb.metadata?.name ?? '',
+          namespace,
+          expected: selected.length,
+          healthy: selected.filter(isPodReady).length,
+          hit,
+        };
+        if (pdb.spec?.minAvailable !== undefined) status.minAvailable = pdb.spec.minAvailable;
+        if (pdb.spec?.maxUnavailable !== undefined) status.maxUnavailable = pdb.spec.maxUnavailable;
+        out.push(status);
+      }
+      return out;
+    },
+
+    podCount(): number {
+      return pods.informer.list().length;
+    },
+
+    async ready(): Promise<void> {
+      await Promise.all(feeds.map((f) => f.synced));
+    },
+
+    close(): void {
+      closed = true;
+      for (const f of feeds) void f.informer.stop();
+    },
+  };
+}
