@@ -95,6 +95,7 @@ export function parseYamlFile(content: Uint8Array): ParsedFile {
       });
       return;
     }
+    if (value === null || value === undefined) return; // an empty document, e.g. after a trailing ---
     out.documents.push({ index, line: start.line, column: start.col, doc, value });
   });
   return out;

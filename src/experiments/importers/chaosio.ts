@@ -111,9 +111,11 @@ export const chaosIoImporter: Importer = {
       } else if (pct !== undefined) {
         target.mode = { type: pct === 100 || pct === '100' ? 'all' : 'percent', ...(num(pct) === 100 ? {} : { value: num(pct) ?? pct }) };
         b.map('/spec/target/mode', `/spec/parameters/${pctKey}`);
+        b.map('/spec/target/mode/value', `/spec/parameters/${pctKey}`);
       } else if (count !== undefined) {
         target.mode = { type: 'fixed', value: num(count) ?? count };
         b.map('/spec/target/mode', `/spec/parameters/${countKey}`);
+        b.map('/spec/target/mode/value', `/spec/parameters/${countKey}`);
       } else target.mode = { type: 'one' };
     }
     if (b.problems.length) return b.result(undefined);

@@ -1,0 +1,139 @@
+// Importers on realistic files: the result is validated and normalised like a native file,
+// and what cannot be mapped is an error that points at the source line and says why.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadExperimentFiles } from '../../src/experiments/index.js';
+import type { LoadedExperiment } from '../../src/experiments/model.js';
+import { loadText } from './helpers.js';
+
+const fixture = (name: string) => ({ path: `fixtures/${name}`, content: readFileSync(new URL(`fixtures/${name}`, import.meta.url)) });
+const byName = (list: LoadedExperiment[]) => Object.fromEntries(list.map((e) => [e.experiment.metadata.name, e]));
+
+describe('chaos.io/v1 importer', () => {
+  const r = loadExperimentFiles([fixture('chaosio-podkiller.yaml')]);
+  const e = byName(r.experiments);
+
+  it('imports every document of a realistic file', () => {
+    expect(r.problems).toEqual([]);
+    expect(Object.keys(e).sort()).toEqual(['cart-latency', 'catalog-memory-hog', 'checkout-pod-killer', 'frontend-cpu-hog']);
+    for (const x of r.experiments) expect(x.importedFrom).toBe('chaos.io/v1 ChaosExperiment');
+  });
+
+  it('maps PodKiller: percentage, grace period, string selector, duration', () => {
+    const x = e['checkout-pod-killer']!;
+    expect(x.experiment.spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 10 } });
+    expect(x.experiment.spec.target).toEqual({
+      namespace: 'shop',
+      selector: {
+        matchLabels: { app: 'checkout' },
+        matchExpressions: [
+          { key: 'tier', operator: 'In', values: ['web', 'api'] },
+          { key: 'canary', operator: 'DoesNotExist' },
+        ],
+      },
+      mode: { type: 'percent', value: 30 },
+    });
+    expect(x.durationMs).toBe(300_000);
+    expect(x.experiment.metadata.labels).toEqual({ team: 'payments' });
+    expect(x.line).toBe(2);
+  });
+
+  it('maps CpuStress, NetworkDelay and MemoryStress with defaults filled', () => {
+    expect(e['frontend-cpu-hog']!.experiment.spec).toMatchObject({
+      fault: { type: 'cpu-stress', params: { workers: 2, load: 75 } },
+      target: { mode: { type: 'fixed', value: 1 }, selector: { matchLabels: { app: 'frontend' } } },
+      schedule: { cron: '0 9 * * 1' },
+      suspend: false,
+    });
+    expect(e['cart-latency']!.experiment.spec.fault).toEqual({
+      type: 'network-delay',
+      params: { latency: '150ms', jitter: '20ms', interface: 'eth0', correlation: 0 },
+    });
+    expect(e['catalog-memory-hog']!.experiment.spec.fault).toEqual({ type: 'memory-stress', params: { size: '512Mi', workers: 1 } });
+    expect(e['catalog-memory-hog']!.experiment.spec.target.mode).toEqual({ type: 'percent', value: 50 });
+  });
+
+  it('hashes an imported experiment like the same native one', () => {
+    const native = loadText(`apiVersion: faultline.dev/v1alpha1
+kind: ChaosExperiment
+metadata: { name: checkout-pod-killer }
+spec:
+  fault: { type: pod-kill, params: { gracePeriodSeconds: 10 } }
+  target:
+    namespace: shop
+    selector:
+      matchLabels: { app: checkout }
+      matchExpressions: [{ key: canary, operator: DoesNotExist }, { key: tier, operator: In, values: [api, web] }]
+    mode: { type: percent, value: 30 }
+  duration: 5m
+`);
+    expect(native.problems).toEqual([]);
+    expect(native.experiments[0]!.specHash).toBe(e['checkout-pod-killer']!.specHash);
+  });
+
+  it('says why what cannot be mapped is refused, at the source line', () => {
+    const bad = loadExperimentFiles([fixture('chaosio-bad.yaml')]);
+    expect(bad.experiments).toEqual([]);
+    const msg = (pointer: string) => bad.problems.filter((p) => p.pointer === pointer);
+    const scenario = msg('/spec/scenario')[0]!;
+    expect(scenario).toMatchObject({ line: 6, column: 13 });
+    expect(scenario.message).toMatch(/scenario "DiskFill" has no Faultline equivalent/);
+    const force = bad.problems.find((p) => p.message.includes('forceDelete'))!;
+    expect(force).toMatchObject({ line: 26, column: 5, pointer: '/spec/parameters/forceDelete' });
+    // the third document imports, then fails native validation: mapped back to its own fields
+    const duration = bad.problems.find((p) => p.pointer === '/spec/duration')!;
+    expect(duration).toMatchObject({ line: 37 });
+    expect(duration.message).toMatch(/spec.duration .*between 1s and 24h/);
+    const pct = bad.problems.find((p) => p.pointer === '/spec/parameters/killPercentage')!;
+    expect(pct).toMatchObject({ line: 39, column: 21 });
+    expect(pct.message).toMatch(/between 1 and 100/);
+  });
+});
+
+describe('Chaos Mesh importer', () => {
+  const r = loadExperimentFiles([fixture('chaosmesh.yaml')]);
+  const e = byName(r.experiments);
+
+  it('imports PodChaos, NetworkChaos and StressChaos', () => {
+    expect(r.problems).toEqual([]);
+    expect(r.experiments).toHaveLength(7);
+    expect(e['pod-kill-example']!.importedFrom).toBe('chaos-mesh.org/v1alpha1 PodChaos');
+    expect(e['pod-kill-example']!.experiment.spec).toMatchObject({
+      fault: { type: 'pod-kill', params: { gracePeriodSeconds: 0 } },
+      target: { namespace: 'shop', selector: { matchLabels: { app: 'checkout' } }, mode: { type: 'one' } },
+      duration: '30s',
+    });
+  });
+
+  it('maps modes, the default namespace, container-kill and network actions', () => {
+    expect(e['container-kill-example']!.experiment.spec).toMatchObject({
+      fault: { type: 'container-kill', params: { container: 'cart', signal: 'SIGKILL' } },
+      target: { namespace: 'shop', mode: { type: 'fixed', value: 2 } },
+    });
+    expect(e['delay']!.experiment.spec).toMatchObject({
+      fault: { type: 'network-delay', params: { latency: '10ms', jitter: '0ms', correlation: 100 } },
+      target: { mode: { type: 'percent', value: 50 }, selector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['canary'] }] } },
+    });
+    expect(e['delay']!.durationMs).toBe(60_000);
+    expect(e['loss']!.experiment.spec.fault).toEqual({ type: 'network-loss', params: { percent: 25, correlation: 25, interface: 'eth0' } });
+    expect(e['partition-db']!.experiment.spec.fault.params).toEqual({ direction: 'egress', cidrs: ['10.96.0.0/12', '192.168.1.10/32'], interface: 'eth0' });
+    expect(e['memory-stress-example']!.experiment.spec.fault).toEqual({ type: 'memory-stress', params: { workers: 4, size: '256Mi' } });
+    expect(e['cpu-stress-example']!.experiment.spec.fault).toEqual({ type: 'cpu-stress', params: { workers: 2, load: 50 } });
+  });
+
+  it('refuses what has no equivalent, naming why and where', () => {
+    const bad = loadExperimentFiles([fixture('chaosmesh-bad.yaml')]);
+    expect(bad.experiments).toEqual([]);
+    const find = (re: RegExp) => bad.problems.find((p) => re.test(p.message));
+    expect(find(/pod-failure has no Faultline equivalent/)).toMatchObject({ line: 6, pointer: '/spec/action' });
+    expect(find(/random-max-percent/)).toMatchObject({ line: 19, pointer: '/spec/mode' });
+    expect(find(/exactly one namespace/)).toMatchObject({ line: 22, pointer: '/spec/selector/namespaces' });
+    expect(find(/pod-to-pod targets/)).toMatchObject({ line: 25, pointer: '/spec/target' });
+    expect(find(/"pods" has no Faultline equivalent/)).toMatchObject({ line: 41, pointer: '/spec/selector/pods' });
+    expect(find(/percentage size/)).toMatchObject({ line: 45 });
+    expect(find(/runs until deleted/)).toBeDefined();
+    const latency = bad.problems.find((p) => p.pointer === '/spec/delay/latency')!;
+    expect(latency).toMatchObject({ line: 58 });
+    expect(latency.message).toMatch(/latency.*between 1ms and 10s/);
+  });
+});
