@@ -13,6 +13,8 @@ export interface FaultContext {
   targets: ResolvedTargets;
   injectorImage: string;
   log: Logger;
+  /** The experiment's target namespace (http-fault finds its VirtualService there). */
+  namespace?: string;
 }
 
 /**

@@ -1,0 +1,63 @@
+// Small helpers over @kubernetes/client-node 2.x shared by the drivers.
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi, Exec, PatchStrategy, setHeaderOptions,
+  type KubeConfig, type V1Status,
+} from '@kubernetes/client-node';
+
+/** Annotation put on every object a run touches, so a human can see who changed it. */
+export const RUN_ANNOTATION = 'faultline.dev/run-id';
+
+export const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+export const strategicPatch = () => setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+
+export function apis(kc: KubeConfig) {
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+}
+
+/** The HTTP status of a client-node ApiException, or undefined. */
+export function statusCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+export const isNotFound = (err: unknown) => statusCode(err) === 404;
+export const isConflict = (err: unknown) => statusCode(err) === 409;
+
+/** Retries fn on 409 Conflict (read-modify-write with resourceVersion). */
+export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isConflict(err) || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 20 * i));
+    }
+  }
+}
+
+/** A short, DNS-label-safe id for a run (ephemeral container and iptables chain names). */
+export function shortRunId(runId: string): string {
+  return createHash('sha256').update(runId).digest('hex').slice(0, 10);
+}
+
+/** Runs a command in a container through pods/exec; resolves with the exit status. */
+export async function execIn(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[]): Promise<{ ok: boolean; status: V1Status; stderr: string }> {
+  const stderr = new PassThrough();
+  let errText = '';
+  stderr.on('data', (d: Buffer) => (errText += d.toString()));
+  const status = await new Promise<V1Status>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`exec in ${namespace}/${pod}/${container} timed out`)), 15_000);
+    new Exec(kc)
+      .exec(namespace, pod, container, command, null, stderr, null, false, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      })
+      .then((ws) => ws.on('close', () => setTimeout(() => { clearTimeout(timer); reject(new Error('exec closed without a status')); }, 1000).unref()))
+      .catch((err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+  });
+  return { ok: status.status === 'Success', status, stderr: errText };
+}
