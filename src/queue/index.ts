@@ -6,6 +6,8 @@ export {
   upsertSchedule,
   removeSchedule,
   removePendingRuns,
+  removePendingRun,
+  experimentOfJobId,
   forgetFinishedRun,
   redisConnection,
   RUN_JOB_OPTIONS,

@@ -1,6 +1,6 @@
 // The two BullMQ queues (`reconcile`, `runs`) and the ways work gets onto them.
 import { randomUUID } from 'node:crypto';
-import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
+import { Queue, type JobsOptions, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RunJobData } from '../runs/types.js';
 import { keys, QUEUE_RECONCILE, QUEUE_RUNS, runJobId } from './keys.js';
@@ -104,35 +104,42 @@ export async function removeSchedule(queues: Queues, name: string): Promise<void
 
 const PENDING_STATES: JobType[] = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
 
+/** The experiment a run job id belongs to (names are DNS-1123 labels: no '.' or ':'). */
+export function experimentOfJobId(jobId: string): string | undefined {
+  if (jobId.startsWith('repeat:')) {
+    const end = jobId.indexOf(':', 7);
+    return end > 7 ? jobId.slice(7, end) : undefined;
+  }
+  const dot = jobId.indexOf('.');
+  return dot > 0 ? jobId.slice(0, dot) : undefined;
+}
+
 /**
- * Removes run jobs that have not started yet for the given experiments (all spec hashes), or
- * only those whose spec hash differs from `keepSpecHash` when given. Active runs are left to
- * the abort path. Returns the removed job ids.
+ * Removes every not-yet-started run job of the given experiments (one-off, manual and the
+ * scheduler's next occurrence). Works on job ids alone, so it stays cheap with a long queue.
+ * Active runs are left to the abort path. Returns the removed job ids.
  */
-export async function removePendingRuns(
-  queues: Queues,
-  match: (job: Job<RunJobData>) => boolean,
-): Promise<string[]> {
+export async function removePendingRuns(queues: Queues, experiments: Iterable<string>): Promise<string[]> {
+  const names = new Set(experiments);
+  if (names.size === 0) return [];
+  const ids = await queues.runs.getRanges(PENDING_STATES, 0, -1);
   const removed: string[] = [];
-  const page = 500;
-  for (let start = 0; ; start += page) {
-    const jobs = await queues.runs.getJobs(PENDING_STATES, start, start + page - 1, true);
-    if (jobs.length === 0) break;
-    let removedHere = 0;
-    for (const job of jobs) {
-      if (!job?.id || !match(job)) continue;
-      try {
-        await job.remove();
-        removed.push(job.id);
-        removedHere++;
-      } catch {
-        // Taken by a worker meanwhile: the abort request handles it.
-      }
-    }
-    if (jobs.length < page) break;
-    start -= removedHere; // the list shifted left by what we removed
+  for (const id of ids) {
+    const name = experimentOfJobId(id);
+    if (name === undefined || !names.has(name)) continue;
+    // 0 when a worker took it meanwhile: the abort request handles that one.
+    if ((await queues.runs.remove(id)) === 1) removed.push(id);
   }
   return removed;
+}
+
+/** Removes one run job if it has not started yet; true when it was removed. */
+export async function removePendingRun(queues: Queues, jobId: string): Promise<boolean> {
+  const job = await queues.runs.getJob(jobId);
+  if (!job) return false;
+  const state = await job.getState();
+  if (!PENDING_STATES.includes(state as JobType)) return false;
+  return (await queues.runs.remove(jobId)) === 1;
 }
 
 /** Removes a finished (completed/failed) run job and its run marker so the same id may run again. */

@@ -1,7 +1,6 @@
 // Applies a plan through the queue layer, then records it in the applied store. The queue side
 // always goes first: if it fails, the applied record is not written and the next pass retries
 // (deterministic job ids make the retry collapse onto anything that did get through).
-import type { Job } from 'bullmq';
 import { silentLogger, type Logger } from '../log.js';
 import type { RunJobData } from '../runs/types.js';
 import { requestAbort, setFreeze } from '../queue/abort.js';
@@ -10,6 +9,7 @@ import type { LeaderLock } from '../queue/leader.js';
 import {
   enqueueRun,
   forgetFinishedRun,
+  removePendingRun,
   removePendingRuns,
   removeSchedule,
   upsertSchedule,
@@ -42,9 +42,19 @@ export const FREEZE_REASON = 'freeze: .faultline/freeze is present in the reposi
 
 export class Reconciler {
   private readonly log: Logger;
+  // The applied records as of the end of the last pass. This reconciler is the only writer while
+  // it leads, so it keeps them in memory and re-reads the store only after a failure, a change
+  // of leadership or invalidate(): reading 10,000 records costs more than the whole pass.
+  private cache: Map<string, AppliedRecord> | undefined;
+  private wasLeader = false;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.log = opts.log ?? silentLogger;
+  }
+
+  /** Forget the in-memory applied records; the next pass reads the store. */
+  invalidate(): void {
+    this.cache = undefined;
   }
 
   async reconcile(req: ReconcileRequest): Promise<ReconcileSummary> {
@@ -57,12 +67,18 @@ export class Reconciler {
       items: [],
     };
     if (this.opts.leader && !this.opts.leader.isLeader()) {
+      this.wasLeader = false;
+      this.cache = undefined;
       this.log.info({ revision: req.revision }, 'not the leader: reconcile skipped');
       return { ...summary, skipped: 'not-leader' };
     }
-    const applied = await this.opts.applied.list();
+    if (this.opts.leader && !this.wasLeader) this.cache = undefined;
+    this.wasLeader = true;
+    const applied = this.cache ?? (await this.opts.applied.list());
+    this.cache = undefined; // rebuilt below once the pass has gone through
     const plan = planReconcile({ ...req, applied });
     await this.apply(plan, applied, summary);
+    if (summary.failed === 0) this.cache = applied;
     this.log.info(
       { revision: plan.revision, freeze: plan.freeze, counts: summary.counts, enqueued: summary.enqueued, failed: summary.failed },
       'reconcile done',
@@ -91,42 +107,39 @@ export class Reconciler {
       }
     });
 
-    // 2. One pass over not-yet-started runs: drop those of stopped experiments, and those of
-    //    updated ones queued for an older spec (scheduler jobs are replaced by the upsert).
+    // 2. Drop not-yet-started runs of stopped experiments (one pass over queued job ids).
     const stop = new Set(stopping.filter((i) => !results.has(i.name)).map((i) => i.name));
-    const updated = new Map(plan.items.filter((i) => i.action === 'update').map((i) => [i.name, i.specHash]));
-    if (plan.freeze) updated.clear(); // frozen: updates are held, their queued runs stay until the thaw
-    if (stop.size > 0 || updated.size > 0) {
+    if (stop.size > 0) {
       try {
-        const removed = await removePendingRuns(queues, (job: Job<RunJobData>) => {
-          const d = job.data;
-          if (stop.has(d.experiment)) return true;
-          const hash = updated.get(d.experiment);
-          return hash !== undefined && d.specHash !== hash && !job.repeatJobKey;
-        });
-        if (removed.length) this.log.info({ jobIds: removed }, 'removed queued runs of deleted, suspended or changed experiments');
+        const removed = await removePendingRuns(queues, stop);
+        if (removed.length) this.log.info({ jobIds: removed }, 'removed queued runs of deleted or suspended experiments');
       } catch (err) {
-        for (const item of plan.items) if (stop.has(item.name) || updated.has(item.name)) fail(item, err);
+        for (const item of stopping) if (stop.has(item.name)) fail(item, err);
       }
     }
 
     // 3. Per item: the queue side, then the applied record.
     const missingSchedulers = await this.missingSchedulers(plan, applied);
-    await this.pool(plan.items, async (item) => {
+    const work = plan.items.filter(
+      (i) => i.action !== 'unchanged' || missingSchedulers.has(i.name) || applied.get(i.name)?.file !== i.file,
+    );
+    await this.pool(work, async (item) => {
       if (results.has(item.name)) return; // failed above
       try {
-        results.set(item.name, await this.applyItem(item, applied.get(item.name), plan.freeze, missingSchedulers));
+        results.set(item.name, await this.applyItem(item, applied, plan.freeze, missingSchedulers));
       } catch (err) {
         fail(item, err);
       }
     });
 
+    const debug = this.log.isLevelEnabled('debug');
     for (const item of plan.items) {
       const r = results.get(item.name) ?? { ...base(item), result: 'noop' as const };
       summary.items.push(r);
       summary.counts[item.action]++;
       if (r.enqueued) summary.enqueued++;
       if (r.result === 'failed') summary.failed++;
+      if (item.action === 'unchanged' && r.result === 'noop' && !debug) continue;
       const line = { experiment: item.name, action: item.action, result: r.result, file: item.file, specHash: item.specHash?.slice(0, 16), jobId: r.jobId };
       if (r.result === 'failed') this.log.error({ ...line, error: r.error }, `reconcile ${item.action} failed; retried next pass`);
       else if (item.action === 'invalid') this.log.warn({ ...line, problems: item.problems?.map((p) => `${p.file}:${p.line}:${p.column} ${p.message}`) }, 'reconcile invalid: file blocked');
@@ -137,11 +150,23 @@ export class Reconciler {
 
   private async applyItem(
     item: PlanItem,
-    prev: AppliedRecord | undefined,
+    records: Map<string, AppliedRecord>,
     frozen: boolean,
     missingSchedulers: Set<string>,
   ): Promise<SummaryItem> {
-    const { queues, applied } = this.opts;
+    const { queues } = this.opts;
+    const prev = records.get(item.name);
+    // Writes go to the store first, then to the in-memory copy.
+    const applied = {
+      put: async (r: AppliedRecord) => {
+        await this.opts.applied.put(r);
+        records.set(r.name, r);
+      },
+      remove: async (name: string) => {
+        await this.opts.applied.remove(name);
+        records.delete(name);
+      },
+    };
     const now = (this.opts.now?.() ?? new Date()).toISOString();
     switch (item.action) {
       case 'invalid':
@@ -170,12 +195,15 @@ export class Reconciler {
           suspended: false,
         };
         if (item.experiment!.experiment.spec.schedule) {
+          if (prev && !prev.scheduled && prev.specHash !== item.specHash) await removePendingRun(queues, runJobId(item.name, prev.specHash, 'once'));
           const { next } = await upsertSchedule(queues, data);
           await applied.put({ ...record, scheduled: true });
           return { ...base(item), result: 'applied', jobId: `scheduler ${item.name}${next ? ` next ${new Date(next).toISOString()}` : ''}` };
         }
         if (prev?.scheduled) await removeSchedule(queues, item.name);
-        if (prev) {
+        if (prev && prev.specHash !== item.specHash) {
+          // The run queued for the previous spec has not started: it would run a stale spec.
+          await removePendingRun(queues, runJobId(item.name, prev.specHash, 'once'));
           // A finished job with this id from before the current applied record is an earlier
           // spec coming back (A → B → A): that is a new spec revision and runs again. A newer
           // one is a replay of this very apply whose record was never written: it collapses.
