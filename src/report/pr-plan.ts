@@ -199,7 +199,7 @@ export interface PullRequestEvent {
 /** From the server's normalised webhook event (src/server/types.ts PullRequestEvent), structurally. */
 export function toPlanEvent(e: { host: string; number: number; action: string; headSha: string; baseRef: string; baseSha?: string }): PullRequestEvent {
   const head = e.host === 'gitlab' ? `refs/merge-requests/${e.number}/head` : `refs/pull/${e.number}/head`;
-  return { number: e.number, action: e.action, headSha: e.headSha, baseRef: e.baseSha ?? e.baseRef, fetchRefs: [e.baseRef, head] };
+  return { number: e.number, action: e.action, headSha: e.headSha, baseRef: e.baseSha ?? e.baseRef, fetchRefs: [head, e.baseRef] };
 }
 
 const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'open', 'update', 'reopen']);
@@ -227,7 +227,7 @@ export function pullRequestEventFrom(host: 'github' | 'gitea' | 'gitlab', payloa
       action,
       headSha: a.last_commit.id,
       ...(a.target_branch ? { baseRef: a.target_branch } : {}),
-      fetchRefs: [...(a.target_branch ? [a.target_branch] : []), `refs/merge-requests/${a.iid}/head`],
+      fetchRefs: [`refs/merge-requests/${a.iid}/head`, ...(a.target_branch ? [a.target_branch] : [])],
     };
   }
   const p = payload as GitHubLikePayload;
@@ -241,7 +241,7 @@ export function pullRequestEventFrom(host: 'github' | 'gitea' | 'gitlab', payloa
     headSha,
     ...(pr.base?.sha ? { baseRef: pr.base.sha } : {}),
     // GitHub and Gitea both publish the head of every PR (forks too) as refs/pull/N/head.
-    fetchRefs: [...(pr.base?.ref ? [pr.base.ref] : []), `refs/pull/${number}/head`],
+    fetchRefs: [`refs/pull/${number}/head`, ...(pr.base?.ref ? [pr.base.ref] : [])],
   };
 }
 
@@ -298,7 +298,7 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
   let freeze: boolean;
   try {
     if (deps.reader && event.baseRef) {
-      await deps.reader.ensure([event.headSha], event.fetchRefs ?? []);
+      await deps.reader.ensure([event.headSha, ...(/^[0-9a-f]{40}$/.test(event.baseRef) ? [event.baseRef] : [])], event.fetchRefs ?? [])
       const d = await deps.reader.diff(event.baseRef, event.headSha);
       changed = d.changed;
       result.deleted = d.deleted;

@@ -34,6 +34,7 @@ const FREEZE = '.faultline/freeze';
 export class PrTreeReader {
   private readonly cache = {};
   private readonly names = new Map<string, string[]>(); // blob oid → names in it
+  private readonly trees = new Map<string, { files: { path: string; oid: string }[]; names: [string, string][] }>();
   private readonly isMatch: (path: string) => boolean;
   private ready: Promise<void> | undefined;
 
@@ -48,10 +49,19 @@ export class PrTreeReader {
     for (const sha of shas) if (!(await this.has(sha))) missing.push(sha);
     if (missing.length === 0) return;
     for (const ref of refs) {
+      if ((await Promise.all(shas.map((sha) => this.has(sha)))).every(Boolean)) break;
       // Not singleBranch: then every local ref counts as a "have" and the pack holds only new objects.
       await git.fetch({ fs, http, gitdir: this.opts.dir, cache: this.cache, remote: 'origin', ref, singleBranch: false, tags: false, ...this.auth() });
     }
     for (const sha of missing) if (!(await this.has(sha))) throw new Error(`commit ${sha} not found after fetching ${refs.join(', ')}`);
+  }
+
+  /** Fetch a branch and index its experiment names, so the first PR after start-up is fast too. */
+  async warm(branch: string): Promise<void> {
+    await this.init();
+    await git.fetch({ fs, http, gitdir: this.opts.dir, cache: this.cache, remote: 'origin', ref: branch, singleBranch: false, tags: false, ...this.auth() });
+    const { commit } = await git.readCommit({ fs, gitdir: this.opts.dir, oid: await this.resolve(branch), cache: this.cache });
+    await this.subtree(commit.tree);
   }
 
   /** Resolve a sha or a fetched branch name to a commit. */
@@ -69,6 +79,7 @@ export class PrTreeReader {
     const treeOf = async (sha: string) => (await git.readCommit({ fs, gitdir, oid: sha, cache: this.cache })).commit.tree;
     const out: PrDiff = { revision: headSha, changed: [], deleted: [], unchanged: [], unchangedNames: new Map(), freeze: false };
     const changedOids: { path: string; oid: string }[] = [];
+    const unchangedBlobs: { path: string; oid: string }[] = [];
     const read = async (oid: string | undefined): Promise<TreeEntry[]> =>
       oid ? (await git.readTree({ fs, gitdir, oid, cache: this.cache })).tree : [];
     const walk = async (base: string | undefined, head: string | undefined, prefix: string): Promise<void> => {
@@ -78,13 +89,22 @@ export class PrTreeReader {
         const path = `${prefix}${e.path}`;
         const old = bm.get(e.path);
         bm.delete(e.path);
-        if (e.type === 'tree') {
+        if (e.type === 'tree' && old?.oid === e.oid) {
+          // Identical subtree: its files and names come from the per-tree cache.
+          const sub = await this.subtree(e.oid);
+          for (const f of sub.files) if (this.isMatch(`${path}/${f.path}`)) out.unchanged.push({ path: `${path}/${f.path}`, oid: f.oid });
+          for (const [name, rel] of sub.names) if (this.isMatch(`${path}/${rel}`)) out.unchangedNames.set(name, `${path}/${rel}`);
+          if (path === '.faultline' && sub.files.some((f) => f.path === 'freeze')) out.freeze = true;
+        } else if (e.type === 'tree') {
           await walk(old?.type === 'tree' ? old.oid : undefined, e.oid, `${path}/`);
           if (old && old.type !== 'tree' && this.isMatch(`${prefix}${old.path}`)) out.deleted.push(`${prefix}${old.path}`);
         } else if (e.type === 'blob') {
           if (path === FREEZE) out.freeze = true;
           if (!this.isMatch(path)) continue;
-          if (old?.oid === e.oid) out.unchanged.push({ path, oid: e.oid });
+          if (old?.oid === e.oid) {
+            out.unchanged.push({ path, oid: e.oid });
+            unchangedBlobs.push({ path, oid: e.oid });
+          }
           else changedOids.push({ path, oid: e.oid });
         }
       }
@@ -99,9 +119,32 @@ export class PrTreeReader {
       const { blob } = await git.readBlob({ fs, gitdir, oid: c.oid, cache: this.cache });
       out.changed.push({ path: c.path, oid: c.oid, content: blob });
     }
-    for (const u of out.unchanged) for (const name of await this.namesIn(u.oid)) out.unchangedNames.set(name, u.path);
+    for (const u of unchangedBlobs) for (const name of await this.namesIn(u.oid)) out.unchangedNames.set(name, u.path);
     out.deleted.sort();
     return out;
+  }
+
+  // Files (relative paths) and experiment names below a tree, cached by tree id: a subtree a PR
+  // does not touch costs one map lookup.
+  private async subtree(oid: string): Promise<{ files: { path: string; oid: string }[]; names: [string, string][] }> {
+    const known = this.trees.get(oid);
+    if (known) return known;
+    const files: { path: string; oid: string }[] = [];
+    const names: [string, string][] = [];
+    for (const e of (await git.readTree({ fs, gitdir: this.opts.dir, oid, cache: this.cache })).tree) {
+      if (e.type === 'tree') {
+        const sub = await this.subtree(e.oid);
+        for (const f of sub.files) files.push({ path: `${e.path}/${f.path}`, oid: f.oid });
+        for (const [n, p] of sub.names) names.push([n, `${e.path}/${p}`]);
+      } else if (e.type === 'blob') {
+        files.push({ path: e.path, oid: e.oid });
+        if (/\.ya?ml$/.test(e.path)) for (const n of await this.namesIn(e.oid)) names.push([n, e.path]);
+      }
+    }
+    const summary = { files, names };
+    this.trees.set(oid, summary);
+    if (this.trees.size > 5000) this.trees.delete(this.trees.keys().next().value as string);
+    return summary;
   }
 
   private async namesIn(oid: string): Promise<string[]> {
