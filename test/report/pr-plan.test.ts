@@ -125,7 +125,7 @@ describe('pull request plan', () => {
       action: 'synchronize',
       headSha: head2,
       baseRef: baseSha,
-      fetchRefs: ['main', 'refs/pull/2/head'],
+      fetchRefs: ['refs/pull/2/head', 'main'],
     });
 
     // Events that do not change the plan are ignored.
