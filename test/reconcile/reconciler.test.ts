@@ -237,6 +237,22 @@ describe('Reconciler against real Redis', () => {
     expect(delayed.map((j) => j.data.specHash)).toEqual([e2.specHash]);
   });
 
+  it('moving between one-off and scheduled swaps the queued run for a scheduler and back', async () => {
+    const { run, queues, runJobs } = setup();
+    const once = experiment('switch');
+    await run([once], 'r1');
+    const cron = experiment('switch', { schedule: { cron: '15 6 * * *', timezone: 'UTC' } });
+    await run([cron], 'r2');
+    expect(await queues.runs.getJobScheduler('switch')).toBeDefined();
+    // The not-yet-started one-off run of the old spec is gone; only the scheduler's next run waits.
+    expect((await runJobs()).map((j) => [j.data.specHash, j.data.trigger])).toEqual([[cron.specHash, 'schedule']]);
+    const back = experiment('switch', { percent: 70 });
+    const s = await run([back], 'r3');
+    expect(s.enqueued).toBe(1);
+    expect(await queues.runs.getJobScheduler('switch')).toBeUndefined();
+    expect((await runJobs()).map((j) => j.id)).toEqual([runJobId('switch', back.specHash, 'once')]);
+  });
+
   it('re-registers a scheduler that vanished from Redis while the applied record remained', async () => {
     const applied = new MemoryAppliedStore();
     const first = setup({ applied });
