@@ -28,3 +28,4 @@ export { startReconcileWorker, type ReconcileWorker, type ReconcileWorkerOptions
 export { RedisLeaderLock, type LeaderLock, type RedisLeaderLockOptions } from './leader.js';
 export { RecordingExecutor, type RecordingExecutorOptions } from './recording-executor.js';
 export { RedisRunStore } from './run-store.js';
+export { closeOnSignals, type Closable } from './shutdown.js';
