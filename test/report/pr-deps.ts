@@ -1,12 +1,8 @@
-// Dependencies of the pull-request path for tests: a real Git read of the PR head with
-// isomorphic-git (GitSource.readAll's contract), and a plan stand-in for src/safety's
-// planExperiment until that lands.
+// GitSource.readAll's contract for tests: a real Git read of any ref with isomorphic-git.
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import type { LoadedExperiment } from '../../src/experiments/model.js';
 import type { SourceFile } from '../../src/source/types.js';
-import type { PlanRowLike } from '../../src/report/pr-plan.js';
 
 export function gitReader(url: string, gitdir: string) {
   let ready: Promise<void> | undefined;
@@ -31,33 +27,4 @@ export function gitReader(url: string, gitdir: string) {
       return { revision, files, freeze };
     },
   };
-}
-
-// Stand-in for src/safety's planExperiment: the "shop" topology's ready pods per app.
-const READY: Record<string, number> = { checkout: 4, cart: 3, frontend: 3 };
-export async function standInPlan(loaded: LoadedExperiment[]): Promise<PlanRowLike[]> {
-  return loaded.map((l) => {
-    const { spec, metadata } = l.experiment;
-    const app = spec.target.selector.matchLabels?.app ?? '';
-    const ready = READY[app] ?? 0;
-    const mode = spec.target.mode;
-    const hit = mode.type === 'all' ? ready : mode.type === 'one' ? 1 : mode.type === 'fixed' ? mode.value : Math.max(1, Math.floor((ready * mode.value) / 100));
-    const percent = ready ? (hit / ready) * 100 : 0;
-    const cap = spec.safety?.maxBlastRadiusPercent ?? 50;
-    const guards = [
-      { guard: 'protected-namespace', ok: spec.target.namespace !== 'kube-system', reason: `namespace ${spec.target.namespace}` },
-      { guard: 'opt-in', ok: true, reason: 'faultline.dev/chaos=enabled' },
-      { guard: 'blast-radius', ok: percent <= cap, reason: `${Math.round(percent)}% of Deployment/${app} ${percent <= cap ? '<=' : '>'} ${cap}%` },
-    ];
-    return {
-      name: metadata.name,
-      file: l.file,
-      fault: spec.fault.type,
-      targets: Array.from({ length: hit }, (_, i) => ({ kind: 'Pod' as const, namespace: spec.target.namespace, name: `${app}-7d9f-${i}`, owner: `Deployment/${app}` })),
-      blastRadius: [{ workload: `Deployment/${app}`, namespace: spec.target.namespace, hit, ready, percent }],
-      guards,
-      allowed: guards.every((g) => g.ok),
-      ...(spec.schedule ? { schedule: spec.schedule.cron } : {}),
-    };
-  });
 }

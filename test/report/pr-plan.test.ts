@@ -9,7 +9,12 @@ import { handlePullRequest, pullRequestEventFrom, renderPlanComment, toPlanEvent
 import type { Problem } from '../../src/experiments/model.js';
 import { onReportFailure, reportFailureCount } from '../../src/report/failures.js';
 import { startFakeGitHub, webhookExample, type FakeGitHub } from './fake-github.js';
-import { gitReader, standInPlan } from './pr-deps.js';
+import { gitReader } from './pr-deps.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { createTargetResolver } from '../../src/cluster/index.js';
+import type { TargetResolver } from '../../src/cluster/types.js';
+import { planExperiment, type SafetyConfig } from '../../src/safety/index.js';
+import type { LoadedExperiment } from '../../src/experiments/model.js';
 import { loadExperimentFiles as load } from '../../src/experiments/index.js';
 import { PrTreeReader } from '../../src/report/pr-source.js';
 
@@ -18,14 +23,14 @@ kind: ChaosExperiment
 metadata:
   name: checkout-pod-kill
 spec:
-  description: Kill 30% of checkout pods; checkout must stay up.
+  description: Kill 25% of checkout pods; checkout must stay up.
   fault:
     type: pod-kill
     params: { gracePeriodSeconds: 0 }
   target:
     namespace: shop
     selector: { matchLabels: { app: checkout } }
-    mode: { type: percent, value: 30 }
+    mode: { type: percent, value: 25 }
   duration: 5m
 `;
 const BROKEN = `apiVersion: faultline.dev/v1alpha1
@@ -47,14 +52,33 @@ const FIXED = BROKEN.replace('network-slowness', 'network-delay');
 
 let server: GitServer;
 let gh: FakeGitHub;
+let sim: Simulator;
+let resolver: TargetResolver;
+const safety: SafetyConfig = {
+  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
+  optInLabel: { key: 'faultline.dev/chaos', value: 'enabled' },
+  maxBlastRadiusPercent: 50,
+  maxTargets: 10,
+  maxConcurrentRuns: 2,
+  allowedWindows: [],
+  freezeWindows: [],
+  ownNamespace: 'faultline',
+};
+// The same plan as `faultline plan`: src/safety against the live (simulated) cluster.
+const plan = async (loaded: LoadedExperiment[]) => loaded.map((l) => planExperiment(l, resolver, { config: safety }));
 let work: WorkClone;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   server = await startGitServer();
   gh = await startFakeGitHub();
+  sim = await startSimulator();
+  resolver = createTargetResolver(sim.kubeConfig());
+  await resolver.ready();
 });
 afterAll(async () => {
+  resolver.close();
+  await sim.close();
   await gh.close();
   await server.close();
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -70,12 +94,13 @@ describe('pull request plan', () => {
     await work.git('checkout', '-q', '-b', 'add-chaos');
     await work.write('experiments/checkout.yaml', VALID);
     await work.write('experiments/cart.yaml', BROKEN);
+    await work.write('experiments/dns.yaml', VALID.replace(/checkout-pod-kill/g, 'coredns-kill').replace('namespace: shop', 'namespace: kube-system').replace('app: checkout', 'k8s-app: kube-dns'));
     const head1 = await work.commitAndPush('add two experiments', 'add-chaos');
 
     const gitdir = await mkdtemp(join(tmpdir(), 'fl-pr-'));
     dirs.push(gitdir);
     const host = createGitHost({ type: 'github', apiUrl: gh.url, token: 'ghp_x', repository: 'Codertocat/Hello-World' });
-    const deps = { source: gitReader(url, gitdir), loadExperimentFiles: load, plan: standInPlan, host };
+    const deps = { source: gitReader(url, gitdir), loadExperimentFiles: load, plan, host };
 
     // A real `pull_request.opened` delivery, pointed at our commits.
     const opened = webhookExample('pull_request', 'opened');
@@ -86,23 +111,28 @@ describe('pull request plan', () => {
     expect(ev1).toMatchObject({ number: 2, action: 'opened', headSha: head1, baseRef: baseSha });
     const r1 = await handlePullRequest(ev1, deps);
 
-    expect(r1.changed).toEqual(['experiments/cart.yaml', 'experiments/checkout.yaml']);
+    expect(r1.changed).toEqual(['experiments/cart.yaml', 'experiments/checkout.yaml', 'experiments/dns.yaml']);
     expect(r1.state).toBe('failure');
     expect(r1.description).toContain('experiments/cart.yaml');
+    expect(r1.description).toMatch(/blocked: coredns-kill \([^)]*protected-namespace/);
     expect(gh.statuses.filter((s) => s.sha === head1).map((s) => s.state)).toEqual(['pending', 'failure']);
     const comments = gh.comments.get(2)!;
     expect(comments).toHaveLength(1);
     const body1 = comments[0]!.body;
     expect(body1.startsWith(PLAN_MARKER)).toBe(true);
     expect(body1).toContain('`checkout-pod-kill`');
+    expect(body1).toMatch(/\| 🛑 \| `coredns-kill`.*❌ `protected-namespace`/);
     expect(body1).toMatch(/`experiments\/cart\.yaml:7:\d+`/);
     expect(body1).not.toContain('frontend'); // unchanged experiments stay out of the plan
-    await expect(body1.replaceAll(head1.slice(0, 12), 'ec26c3e57ca3')).toMatchFileSnapshot(
+    // Kept as the README's example; the sha and the simulator's random pod-name suffixes are pinned.
+    const example = body1.replaceAll(head1.slice(0, 12), 'ec26c3e57ca3').replace(/\b([a-z]+)-[a-z0-9]{10}-[a-z0-9]{5}\b/g, '$1-7c9d8f6b5d-x4k2p');
+    await expect(example).toMatchFileSnapshot(
       './__snapshots__/pr-plan-comment.md',
     );
 
     // Push a fix: a real `synchronize` delivery.
     await work.write('experiments/cart.yaml', FIXED);
+    await work.remove('experiments/dns.yaml');
     const head2 = await work.commitAndPush('fix fault type', 'add-chaos');
     const sync = webhookExample('pull_request', 'synchronize');
     const pr2 = sync.pull_request as { head: { sha: string }; base: { sha: string } };
@@ -142,7 +172,7 @@ describe('pull request plan', () => {
     const seen: string[] = [];
     const off = onReportFailure((target, _err, what) => seen.push(`${target}: ${what}`));
     const before = reportFailureCount('github');
-    const r = await handlePullRequest({ number: 1, action: 'opened', headSha: 'a'.repeat(40) }, { source, loadExperimentFiles: load, plan: standInPlan, host });
+    const r = await handlePullRequest({ number: 1, action: 'opened', headSha: 'a'.repeat(40) }, { source, loadExperimentFiles: load, plan, host });
     off();
     expect(r.state).toBe('success');
     expect(r.errors.length).toBeGreaterThanOrEqual(2);
@@ -174,7 +204,7 @@ describe('pull request plan, big-repository path (tree diff)', () => {
     const reader = new PrTreeReader({ url, dir });
     const host = createGitHost({ type: 'github', apiUrl: gh.url, repository: 'o/r' });
     const event = { number: 9, action: 'synchronize', headSha: head, baseRef: mainTip, fetchRefs: ['main', 'refs/pull/9/head'] };
-    const r = await handlePullRequest(event, { reader, loadExperimentFiles: load, plan: standInPlan, host });
+    const r = await handlePullRequest(event, { reader, loadExperimentFiles: load, plan, host });
     expect(r.changed).toEqual(['experiments/team-1/new.yaml', 'experiments/team-2/clash.yaml']);
     expect(r.deleted).toEqual(['experiments/team-0/exp-0.yaml']);
     expect(r.rows.map((x) => x.name)).toEqual(['checkout-pod-kill']);
