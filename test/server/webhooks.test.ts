@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, readinessFrom, signGitea, signGithub } from '../../src/server/index.js';
 import type { PullRequestEvent, PushEvent, ServerDeps } from '../../src/server/index.js';
+import { pino } from 'pino';
 import { silentLogger } from '../../src/log.js';
 import type { ControllerConfig } from '../../src/config/index.js';
 import { deleteKeys, fixture, githubExample, newRedis, testConfig } from './helpers.js';
@@ -338,6 +339,27 @@ describe('GitLab and Gitea/Forgejo webhooks', () => {
         url: 'http://localhost:3000/gitea/webhooks/pulls/12',
       },
     ]);
+  });
+});
+
+describe('logging', () => {
+  it('writes one line per delivery with host, event, delivery id and result', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const h = harness({ FAULTLINE_BRANCH: 'master' }, { log });
+    const delivery = randomUUID();
+    await github(h.app, 'push', pushExample, { delivery });
+    await github(h.app, 'push', pushExample, { delivery });
+    await github(h.app, 'push', pushExample, { secret: 'forged', delivery: 'forged-1' });
+    await h.app.inject({ method: 'GET', url: '/healthz' });
+    const deliveries = lines.filter((l) => l.msg === 'webhook delivery');
+    expect(lines).toHaveLength(3); // nothing else: no per-request lines
+    expect(deliveries.map((l) => [l.host, l.event, l.deliveryId, l.result])).toEqual([
+      ['github', 'push', delivery, 'accepted'],
+      ['github', 'push', delivery, 'duplicate'],
+      ['github', 'push', 'forged-1', 'unauthorized'],
+    ]);
+    await h.app.close();
   });
 });
 
