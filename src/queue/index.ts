@@ -9,6 +9,7 @@ export {
   removePendingRun,
   experimentOfJobId,
   forgetFinishedRun,
+  cancelRuns,
   redisConnection,
   RUN_JOB_OPTIONS,
   type Queues,

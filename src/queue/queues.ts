@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RunJobData } from '../runs/types.js';
+import { requestAbort, type AbortRequest } from './abort.js';
 import { keys, QUEUE_RECONCILE, QUEUE_RUNS, runJobId } from './keys.js';
 
 export interface ReconcileJobData {
@@ -151,4 +152,20 @@ export async function forgetFinishedRun(queues: Queues, jobId: string): Promise<
     await job.remove();
   }
   await queues.redis.del(keys.runMarker(queues.prefix, jobId));
+}
+
+/**
+ * `faultline abort` / POST /api/abort: drops the matching runs that have not started and asks
+ * running ones to abort (they revert). `all` only aborts active runs; queued ones stay.
+ */
+export async function cancelRuns(
+  queues: Queues,
+  target: { runId?: string; experiment?: string; all?: boolean },
+  reason: string,
+): Promise<{ removed: string[]; request: AbortRequest }> {
+  const removed: string[] = [];
+  if (target.runId && (await removePendingRun(queues, target.runId))) removed.push(target.runId);
+  if (target.experiment) removed.push(...(await removePendingRuns(queues, [target.experiment])));
+  const request = await requestAbort(queues.redis, queues.prefix, { ...target, reason });
+  return { removed, request };
 }

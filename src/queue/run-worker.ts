@@ -151,14 +151,22 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
         return { runId: data.runId, state: rec ? rec.state : 'Failed' };
       }
 
-      if (await isFrozen(redis, opts.prefix)) {
+      let frozen: boolean;
+      try {
+        frozen = await isFrozen(redis, opts.prefix);
+        const pending = await pendingAbort(redis, opts.prefix, { runId: data.runId, experiment: data.experiment, enqueuedAt: job.timestamp });
+        if (pending) controller.abort(new Error(pending.reason));
+      } catch (err) {
+        // Nothing started yet: clear the marker so a retry is a first delivery, not an orphan.
+        await redis.del(markerKey).catch(() => undefined);
+        throw err;
+      }
+      if (frozen) {
         const rec = await record(data, 'Aborted', 'freeze: the kill switch is on; run not started');
         runLog.warn('kill switch on: run not started');
         await finish(markerKey, data.runId, 'aborted');
         return { runId: data.runId, state: rec.state };
       }
-      const pending = await pendingAbort(redis, opts.prefix, { runId: data.runId, experiment: data.experiment, enqueuedAt: job.timestamp });
-      if (pending) controller.abort(new Error(pending.reason));
 
       runLog.info({ occurrence: data.occurrence, trigger: data.trigger }, 'run starting');
       let outcome = 'error';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { createQueues, enqueueRun, upsertSchedule, type Queues } from '../../src/queue/queues.js';
+import { cancelRuns, createQueues, enqueueRun, upsertSchedule, type Queues } from '../../src/queue/queues.js';
 import { requestAbort, setFreeze } from '../../src/queue/abort.js';
 import { keys, runJobId } from '../../src/queue/keys.js';
 import { RecordingExecutor } from '../../src/queue/recording-executor.js';
@@ -222,5 +222,25 @@ describe('runs worker', () => {
     expect(runId).toMatch(new RegExp(`^every-second\\.${e.specHash.slice(0, 16)}\\.\\d{13}$`));
     await waitFor(async () => (await store.get(runId))?.state === 'Succeeded', 'record');
     expect((await store.get(runId))!.trigger).toBe('schedule');
+  });
+});
+
+describe('cancelRuns', () => {
+  it('drops queued runs of an experiment and aborts its running one', async () => {
+    fresh();
+    const ex = new RecordingExecutor({ store, holdMs: 60_000 });
+    const running = jobData('cancel-me');
+    await enqueueRun(queues, running);
+    await worker(ex, { concurrency: 1 });
+    await waitFor(async () => (await store.get(running.runId))?.state === 'Running', 'run started');
+    // Concurrency 1: this manual run of the same experiment waits behind the running one.
+    const queued = { ...jobData('cancel-me', 'manual-1'), trigger: 'manual' as const };
+    await enqueueRun(queues, queued);
+    const { removed } = await cancelRuns(queues, { experiment: 'cancel-me' }, 'faultline abort cancel-me');
+    expect(removed).toEqual([queued.runId]);
+    await waitFor(async () => (await store.get(running.runId))?.state === 'Aborted', 'running run aborted');
+    expect((await store.get(running.runId))!.reason).toBe('faultline abort cancel-me');
+    expect(await queues.runs.getJob(queued.runId)).toBeUndefined();
+    expect(ex.started).toEqual([running.runId]);
   });
 });
