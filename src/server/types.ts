@@ -60,6 +60,8 @@ export interface ServerDeps {
   /** Same contract as onPush: hand the event to the plan path's queue, do not plan inline. */
   onPullRequest(e: PullRequestEvent): Promise<void>;
   readiness(): Promise<ReadinessResult>;
+  /** A hand-over slower than this answers 503 (and forgets the delivery) so the host retries; default 5000. */
+  handoffTimeoutMs?: number;
   /** More routes (API, dashboard, metrics), each registered in its own encapsulated scope. */
   plugins?: ServerPlugin[];
 }

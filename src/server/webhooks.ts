@@ -8,6 +8,19 @@ import { githubSignatureValid, gitlabTokenValid, hmacHexMatches } from './signat
 import type { GitHostKind, ServerDeps } from './types.js';
 
 export const DELIVERY_TTL_SECONDS = 24 * 60 * 60;
+// Hosts give up after ~10 s (GitHub); answer before that so the retry is theirs to make.
+const HANDOFF_TIMEOUT_MS = 5000;
+
+class HandoffTimeout extends Error {}
+
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new HandoffTimeout(`hand-over took over ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 interface HostSpec {
   host: GitHostKind;
@@ -135,13 +148,15 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
     }
 
     try {
-      if (n.kind === 'push') await onPush(n.event);
-      else await onPullRequest(n.event);
+      await within(n.kind === 'push' ? onPush(n.event) : onPullRequest(n.event), deps.handoffTimeoutMs ?? HANDOFF_TIMEOUT_MS);
     } catch (err) {
-      // Forget the delivery so the host's retry is not taken for a duplicate.
+      // Forget the delivery so the host's retry is not taken for a duplicate (job ids collapse a late double).
       await redis.del(key).catch(() => undefined);
+      const slow = err instanceof HandoffTimeout;
       line('error', { err: (err as Error).message });
-      return reply.code(500).send({ error: { code: 'internal', message: 'could not queue the delivery; retry later' } });
+      return reply
+        .code(slow ? 503 : 500)
+        .send({ error: { code: slow ? 'unavailable' : 'internal', message: 'could not queue the delivery; retry later' } });
     }
     line('accepted', { kind: n.kind });
     return reply.code(202).send({ accepted: true, event: n.kind, deliveryId });

@@ -193,6 +193,15 @@ describe('GitHub webhooks (real @octokit/webhooks-examples payloads)', () => {
     expect(h.pushes).toHaveLength(1);
   });
 
+  it('answers 503 and forgets the delivery when the hand-over hangs', async () => {
+    const stuck = harness({ FAULTLINE_BRANCH: 'master' }, { handoffTimeoutMs: 200, onPush: () => new Promise<void>(() => undefined) });
+    const delivery = randomUUID();
+    const res = await github(stuck.app, 'push', pushExample, { delivery });
+    expect(res.statusCode).toBe(503);
+    expect(await redis.exists(`${stuck.config.redis.prefix}:webhook:delivery:github:${delivery}`)).toBe(0);
+    await stuck.app.close();
+  });
+
   it('accepts the form-encoded content type GitHub can be configured to send', async () => {
     const body = new URLSearchParams({ payload: JSON.stringify(pushExample) }).toString();
     const res = await h.app.inject({
