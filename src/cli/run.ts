@@ -1,13 +1,43 @@
 import type { Command } from 'commander';
+import { loadConfig, ConfigError } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { loadKubeConfig } from '../cluster/index.js';
+import { startController } from '../controller/index.js';
 
-// Placeholder until this command is built: it says so plainly and exits non-zero.
 export function register(program: Command): void {
   program
     .command('run')
-    .description('(run: not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      console.error('faultline run: not built yet');
-      process.exitCode = 2;
+    .description('run the controller: Git polling and webhooks, reconcile, queue, runs, reports, API and dashboard')
+    .option('-c, --config <file>', 'controller configuration file (YAML); env variables override it')
+    .action(async (opts: { config?: string }) => {
+      const log = createLogger();
+      let config;
+      try {
+        config = loadConfig({ file: opts.config });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          console.error(err.message);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+      const kubeConfig = loadKubeConfig({ kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context });
+      const controller = await startController({ config, log, kubeConfig });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'shutting down: active runs finish and revert first');
+        void controller.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
     });
 }

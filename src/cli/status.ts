@@ -1,13 +1,86 @@
 import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadConfig, ConfigError } from '../config/index.js';
+import { RedisRunStore, QUEUE_RUNS } from '../queue/index.js';
+import { GitStatusStore } from '../report/git-status.js';
+import type { AppliedRecord } from '../reconcile/types.js';
+import type { RunJobData } from '../runs/types.js';
+import { readCatalog } from '../controller/catalog.js';
+import { experimentStatuses } from '../controller/status.js';
+import type { ExperimentStatus } from '../server/control-plane.js';
 
-// Placeholder until this command is built: it says so plainly and exits non-zero.
+// `faultline status`: reads Redis (desired state, runs, schedules) and the status branch
+// (what was applied), so it works beside a running controller.
 export function register(program: Command): void {
   program
     .command('status')
-    .description('(status: not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      console.error('faultline status: not built yet');
-      process.exitCode = 2;
+    .description('per experiment: file, spec hash, revision, state, last and next run')
+    .option('-c, --config <file>', 'controller configuration file (YAML); env variables override it')
+    .option('--json', 'print JSON')
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      let config;
+      try {
+        config = loadConfig({ file: opts.config });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          console.error(err.message);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+      const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
+      const runsQueue = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix: config.redis.prefix });
+      try {
+        await redis.connect();
+        const applied = await readApplied(config);
+        const rows = await experimentStatuses({
+          catalog: await readCatalog(redis, config.redis.prefix),
+          applied,
+          runs: new RedisRunStore(redis, config.redis.prefix),
+          runsQueue,
+        });
+        if (opts.json) console.log(JSON.stringify(rows, null, 2));
+        else console.log(formatStatusTable(rows));
+      } finally {
+        await runsQueue.close();
+        redis.disconnect();
+      }
     });
+}
+
+async function readApplied(config: ReturnType<typeof loadConfig>): Promise<Map<string, AppliedRecord>> {
+  const store = new GitStatusStore({
+    url: config.repo.url,
+    dir: join(tmpdir(), `faultline-status-${process.pid}`),
+    branch: config.status.branch,
+    token: config.repo.token,
+    username: config.repo.username,
+  });
+  try {
+    return await store.list();
+  } catch (err) {
+    console.error(`warning: cannot read the status branch (${(err as Error).message}); showing Redis state only`);
+    return new Map();
+  }
+}
+
+export function formatStatusTable(rows: ExperimentStatus[]): string {
+  const header = ['NAME', 'FILE', 'SPEC', 'REVISION', 'STATE', 'LAST RUN', 'NEXT RUN'];
+  const body = rows.map((r) => [
+    r.name,
+    r.line ? `${r.file}:${r.line}` : r.file,
+    r.specHash?.slice(0, 12) ?? '-',
+    r.revision?.slice(0, 12) ?? '-',
+    r.state,
+    r.lastRun ? `${r.lastRun.outcome ?? r.lastRun.state} ${r.lastRun.endedAt ?? r.lastRun.startedAt ?? ''}`.trim() : '-',
+    r.nextRun ?? '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const problems = rows.flatMap((r) => (r.problems ?? []).map((p) => `  ${r.file}:${p.line}:${p.column}: ${p.message}`));
+  return [line(header), ...body.map(line), ...(problems.length ? ['', 'problems:', ...problems] : [])].join('\n');
 }

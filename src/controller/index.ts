@@ -1,0 +1,233 @@
+// The controller: wires source → experiments → reconcile → queue → runs → report, and serves
+// webhooks, the API, the dashboard and /metrics. One process per replica; several may run.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ControllerConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { createGitSource, isReachable } from '../source/index.js';
+import type { GitSource } from '../source/types.js';
+import { loadExperimentFiles } from '../experiments/index.js';
+import { Reconciler, type ReconcileSummary } from '../reconcile/index.js';
+import {
+  createQueues,
+  enqueueReconcile,
+  redisConnection,
+  RedisLeaderLock,
+  RedisRunStore,
+  startReconcileWorker,
+  startRunWorker,
+  type LeaderLock,
+  type Queues,
+  type ReconcileWorker,
+  type RunWorker,
+} from '../queue/index.js';
+import type { RunExecutor, RunListener } from '../runs/types.js';
+import { GitStatusStore } from '../report/git-status.js';
+import { buildServer, readinessFrom } from '../server/index.js';
+import type { PullRequestEvent } from '../server/types.js';
+import { apiPlugin } from '../server/api.js';
+import { dashboardPlugin } from '../server/dashboard.js';
+import { gitFetchErrors, invalidExperiments, lastReconcileTimestamp, queueDepth, reconcileDuration } from '../metrics.js';
+import { DesiredState } from './desired.js';
+import { publishCatalog } from './catalog.js';
+import { MetricsListener } from './metrics-listener.js';
+import { createControlPlane } from './control-plane.js';
+import { createRunSide, type RunSide } from './run-side.js';
+import { createReporters } from './reporters.js';
+
+export interface ControllerOptions {
+  config: ControllerConfig;
+  log: Logger;
+  /** The cluster; without one, runs cannot execute (plan-only replicas are not supported). */
+  kubeConfig: KubeConfig;
+  /** Replaces the real executor (tests that count executions). */
+  executor?: RunExecutor;
+  identity?: string;
+  listen?: boolean; // start the HTTP server, default true
+}
+
+export interface Controller {
+  readonly identity: string;
+  readonly queues: Queues;
+  readonly server: FastifyInstance;
+  readonly url: string | undefined;
+  readonly runs: RedisRunStore;
+  readonly status: GitStatusStore;
+  /** Reconcile now, in this process (the reconcile worker does the same for queued requests). */
+  reconcileNow(trigger?: 'manual' | 'startup'): Promise<ReconcileSummary | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startController(opts: ControllerOptions): Promise<Controller> {
+  const { config } = opts;
+  const identity = opts.identity ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const log = opts.log.child({ replica: identity });
+  const prefix = config.redis.prefix;
+  const redis = redisConnection(config.redis.url);
+  const queues = createQueues(redis, prefix);
+  const plans = new Queue<PullRequestEvent>('plans', { connection: redis, prefix });
+  const runStore = new RedisRunStore(redis, prefix);
+  const workdir = join(config.repo.workdir, identity);
+
+  const source: GitSource = createGitSource({
+    url: config.repo.url,
+    branch: config.repo.branch,
+    dir: join(workdir, 'source.git'),
+    token: config.repo.token,
+    username: config.repo.username,
+    paths: config.repo.paths,
+    log,
+  });
+  const status = new GitStatusStore({
+    url: config.repo.url,
+    dir: join(workdir, 'status.git'),
+    branch: config.status.branch,
+    token: config.repo.token,
+    username: config.repo.username,
+    author: config.status.author,
+    historyLimit: config.status.historyLimit,
+    logger: log,
+  });
+
+  const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log })];
+  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity });
+
+  const runWorker: RunWorker = await startRunWorker({
+    connection: redis,
+    prefix,
+    concurrency: config.runs.concurrency,
+    executor: runSide.executor,
+    log,
+    runStore,
+    onRedelivered: runSide.onRedelivered,
+  });
+
+  // Reconciling: one leader at a time; the reconcile worker only runs on the leader so that a
+  // queued request is never taken (and dropped) by a replica that would skip it.
+  const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
+  const reconciler = new Reconciler({ queues, applied: status, log, leader });
+  const desired = new DesiredState();
+  let synced = false;
+  const reconcileOnce = async (trigger: string): Promise<ReconcileSummary | undefined> => {
+    const end = reconcileDuration.startTimer({ trigger });
+    let snapshot;
+    try {
+      snapshot = await source.sync();
+    } catch (err) {
+      gitFetchErrors.inc();
+      log.error({ err, trigger }, 'git fetch failed; the last good state stays in force');
+      throw err;
+    }
+    if (!synced) desired.reset(snapshot.changed);
+    else desired.apply(snapshot.changed, snapshot.deleted);
+    synced = true;
+    const load = desired.result();
+    invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
+    for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
+    const summary = await reconciler.reconcile({ revision: snapshot.revision, load, freeze: snapshot.freeze });
+    if (!summary.skipped) {
+      await publishCatalog(redis, prefix, snapshot.revision, snapshot.freeze, load);
+      lastReconcileTimestamp.set(Date.now() / 1000);
+    }
+    end();
+    return summary;
+  };
+  let reconcileWorker: ReconcileWorker | undefined;
+  let workerChange: Promise<void> = Promise.resolve();
+  const onLeadership = (isLeader: boolean) => {
+    log.info({ leader: isLeader }, isLeader ? 'became the reconcile leader' : 'lost reconcile leadership');
+    workerChange = workerChange.then(async () => {
+      if (isLeader && !reconcileWorker) {
+        reconcileWorker = await startReconcileWorker({ connection: redis, prefix, log, handler: (data) => reconcileOnce(data.trigger) });
+        await enqueueReconcile(queues, { trigger: 'startup' });
+      } else if (!isLeader && reconcileWorker) {
+        const w = reconcileWorker;
+        reconcileWorker = undefined;
+        await w.close();
+      }
+    });
+  };
+  leader.start(onLeadership);
+
+  // Pull-request plans: any replica may take them.
+  const planWorker = new Worker<PullRequestEvent>('plans', async (job) => runSide.planPullRequest(job.data, source), {
+    connection: redis.duplicate(),
+    prefix,
+    concurrency: 2,
+  });
+  planWorker.on('failed', (job, err) => log.error({ err, pr: job?.data.number }, 'pull-request plan failed'));
+
+  const poll = config.repo.pollIntervalMs > 0
+    ? setInterval(() => void enqueueReconcile(queues, { trigger: 'poll' }).catch((err: unknown) => log.error({ err }, 'poll enqueue failed')), config.repo.pollIntervalMs)
+    : undefined;
+  const depth = setInterval(() => void sampleQueueDepth(queues, plans), 15_000);
+
+  const control = createControlPlane({ redis, prefix, queues, runStore, runWorker, status, safety: runSide.safety, log });
+  const auth = { apiToken: config.server.apiToken, readRequiresToken: config.server.readRequiresToken };
+  const server = buildServer({
+    config,
+    redis,
+    log,
+    onPush: async (e) => {
+      await enqueueReconcile(queues, { trigger: 'push', revision: e.after });
+    },
+    onPullRequest: async (e) => {
+      await plans.add('plan', e, { jobId: `pr.${e.number}.${e.headSha}`, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+    },
+    readiness: readinessFrom({
+      redis: () => redis.ping(),
+      git: () => isReachable(config.repo.url, config.repo.token),
+    }),
+    plugins: [
+      (app) => apiPlugin(app, { ...auth, control }),
+      (app) => dashboardPlugin(app, { ...auth, queues: [queues.reconcile, queues.runs, plans] }),
+    ],
+  });
+  let url: string | undefined;
+  if (opts.listen !== false) url = await server.listen({ host: config.server.host, port: config.server.port });
+  log.info({ url, repo: config.repo.url, branch: config.repo.branch }, 'controller started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    identity,
+    queues,
+    server,
+    get url() {
+      return url;
+    },
+    runs: runStore,
+    status,
+    reconcileNow: (trigger = 'manual') => reconcileOnce(trigger),
+    close() {
+      closing ??= (async () => {
+        if (poll) clearInterval(poll);
+        clearInterval(depth);
+        await server.close();
+        await leader.stop();
+        await workerChange;
+        await reconcileWorker?.close();
+        await planWorker.close();
+        // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
+        await runWorker.close();
+        await runSide.close();
+        await plans.close();
+        await queues.close();
+        redis.disconnect();
+        log.info('controller stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function sampleQueueDepth(queues: Queues, plans: Queue): Promise<void> {
+  for (const q of [queues.reconcile, queues.runs, plans]) {
+    const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => undefined);
+    for (const [state, n] of Object.entries(counts ?? {})) queueDepth.set({ queue: q.name, state }, n);
+  }
+}
+
+export { loadExperimentFiles };

@@ -1,0 +1,43 @@
+// The run listeners chosen by configuration: git host status + PR comment, Slack, JSON webhook.
+import type { Redis } from 'ioredis';
+import type { ControllerConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { RunListener } from '../runs/types.js';
+import { createGitHost, type GitHost } from '../report/hosts/index.js';
+import { RunResultReporter } from '../report/run-result.js';
+import { SlackNotifier, redisMessageStore } from '../report/slack.js';
+import { WebhookNotifier } from '../report/webhook.js';
+import { onReportFailure } from '../report/failures.js';
+import { reportFailures } from '../metrics.js';
+
+let failureHookInstalled = false;
+
+export function gitHostFrom(config: ControllerConfig, log: Logger): GitHost | undefined {
+  return config.gitHost ? createGitHost(config.gitHost, { logger: log }) : undefined;
+}
+
+export function createReporters(deps: { config: ControllerConfig; redis: Redis; log: Logger }): RunListener[] {
+  const { config, redis, log } = deps;
+  if (!failureHookInstalled) {
+    onReportFailure((target) => reportFailures.inc({ target }));
+    failureHookInstalled = true;
+  }
+  const out: RunListener[] = [];
+  const host = gitHostFrom(config, log);
+  if (host) out.push(new RunResultReporter({ host, logger: log }));
+  if (config.slack && (config.slack.botToken || config.slack.webhookUrl)) {
+    out.push(
+      new SlackNotifier({
+        botToken: config.slack.botToken,
+        webhookUrl: config.slack.webhookUrl,
+        defaultChannel: config.slack.defaultChannel,
+        apiUrl: config.slack.apiUrl,
+        store: redisMessageStore(redis, config.redis.prefix),
+        logger: log,
+      }),
+    );
+  }
+  if (config.webhookNotifier) out.push(new WebhookNotifier({ url: config.webhookNotifier.url, logger: log }));
+  else out.push(new WebhookNotifier({ logger: log })); // only experiments' own notify.webhook URLs
+  return out;
+}
