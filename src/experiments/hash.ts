@@ -18,7 +18,7 @@ const sortedSet = <T>(xs: T[]): T[] => [...new Set(xs)].sort((a, b) => (String(a
 /** The spec in the form that is hashed (durations in ms, sets sorted). */
 export function canonicalSpec(spec: ExperimentSpec): unknown {
   const { description: _description, ...rest } = spec;
-  const out = structuredClone(rest) as Record<string, unknown> & ExperimentSpec;
+  const out = plainClone(rest) as Record<string, unknown> & ExperimentSpec;
   out.duration = ms(spec.duration) as string;
   out.fault = { type: spec.fault.type, params: durationsToMs(FAULT_CATALOG[spec.fault.type].paramsSchema, spec.fault.params) as Record<string, unknown> };
   const params = out.fault.params;
@@ -39,7 +39,7 @@ export function canonicalSpec(spec: ExperimentSpec): unknown {
 }
 
 function canonicalProbe(p: ProbeSpec): ProbeSpec {
-  const q = structuredClone(p);
+  const q = plainClone(p);
   q.interval = ms(q.interval) as string;
   if (q.http) {
     q.http.timeout = ms(q.http.timeout) as string;
@@ -63,6 +63,15 @@ function durationsToMs(schema: object, value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** A deep copy of plain JSON-like data (faster than structuredClone for small objects). */
+export function plainClone<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(plainClone) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = plainClone((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
 function cmp(a: string, b: string): number {

@@ -7,7 +7,7 @@ import { findImporter, SUPPORTED_FORMATS } from './importers/index.js';
 import type { ImportResult } from './importers/types.js';
 import { API_VERSION, KIND, type Experiment, type LoadedExperiment, type LoadResult, type Problem } from './model.js';
 import { normaliseExperiment } from './normalise.js';
-import { parseYamlFile } from './parse.js';
+import { decodeYamlFile, fastParse, parseYamlFile } from './parse.js';
 import { joinPointer, pointerSegments, positionOf } from './positions.js';
 import { experimentValidator } from './schema.js';
 import { semanticProblems } from './semantic.js';
@@ -59,8 +59,7 @@ export function loadExperimentFiles(files: InputFile[]): LoadResult {
     for (const e of list) {
       problems.push({
         file: e.file,
-        line: e.nameLine,
-        column: e.nameColumn,
+        ...e.namePos(),
         pointer: '/metadata/name',
         message: `metadata.name: "${name}" is defined more than once (${where}); names must be unique in the repository`,
       });
@@ -69,105 +68,130 @@ export function loadExperimentFiles(files: InputFile[]): LoadResult {
   return { experiments: unique.map(stripPos), problems };
 }
 
-type WithPos = LoadedExperiment & { nameLine: number; nameColumn: number };
+// Where metadata.name is written: computed only when a duplicate name must be reported.
+type WithPos = LoadedExperiment & { namePos: () => { line: number; column: number } };
 function stripPos(e: WithPos): LoadedExperiment {
-  const { nameLine: _l, nameColumn: _c, ...rest } = e;
+  const { namePos: _p, ...rest } = e;
   return rest;
 }
 
 function loadFile(f: InputFile): { experiments: WithPos[]; problems: Problem[] } {
+  const decoded = decodeYamlFile(f.content);
+  if ('problem' in decoded) return { experiments: [], problems: [{ file: f.path, ...decoded.problem }] };
+  // Fast path: most files are valid, and a valid file needs no positions. Any problem sends the
+  // whole file through the full parser, which reports every problem at its line and column.
+  const fast = fastParse(decoded.text);
+  if (fast) {
+    const experiments: WithPos[] = [];
+    for (const d of fast) {
+      const ev = evaluate(d.value);
+      if (ev.found.length || ev.unsupported || ev.native === undefined || ev.imported?.problems.length) break;
+      const namePos = () => {
+        const slow = parseYamlFile(f.content);
+        const doc = slow.documents.find((x) => x.index === d.index);
+        return doc ? namePosition(doc.doc, ev, slow.lineCounter) : { line: d.line, column: 1 };
+      };
+      experiments.push(toExperiment(f.path, ev, d.index, d.line, namePos));
+    }
+    if (experiments.length === fast.length) return { experiments, problems: [] };
+  }
+
   const parsed = parseYamlFile(f.content);
   const problems: Problem[] = parsed.problems.map((p) => ({ file: f.path, ...p }));
   const experiments: WithPos[] = [];
   for (const d of parsed.documents) {
-    const r = loadDocument(f.path, d.doc, parsed.lineCounter, d.value, d.index, d.line);
-    if ('experiment' in r) experiments.push(r.experiment);
-    else problems.push(...r.problems);
+    const ev = evaluate(d.value);
+    const found = documentProblems(f.path, d.doc, parsed.lineCounter, ev);
+    if (found.length) problems.push(...found);
+    else {
+      const pos = namePosition(d.doc, ev, parsed.lineCounter);
+      experiments.push(toExperiment(f.path, ev, d.index, d.line, () => pos));
+    }
   }
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { experiments, problems };
 }
 
-function loadDocument(
-  file: string,
-  doc: Document.Parsed,
-  lc: LineCounter,
-  value: unknown,
-  index: number,
-  line: number,
-): { experiment: WithPos } | { problems: Problem[] } {
-  let native: unknown = value;
-  let imported: ImportResult | undefined;
-  let importedFrom: string | undefined;
+interface Evaluation {
+  value: unknown;
+  native?: unknown;
+  imported?: ImportResult;
+  importedFrom?: string;
+  unsupported?: { pointer: string; message: string };
+  found: DocProblem[];
+}
+
+/** Import (if foreign), schema and semantic checks; positions come later, only if needed. */
+function evaluate(value: unknown): Evaluation {
+  const ev: Evaluation = { value, native: value, found: [] };
   const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   if (obj && (obj.apiVersion !== undefined || obj.kind !== undefined) && !(obj.apiVersion === API_VERSION && obj.kind === KIND)) {
     const importer = findImporter(obj.apiVersion, obj.kind);
     if (importer) {
-      importedFrom = importer.describe(obj);
-      imported = importer.import(obj);
-      native = imported.experiment;
+      ev.importedFrom = importer.describe(obj);
+      ev.imported = importer.import(obj);
+      ev.native = ev.imported.experiment;
     } else if (!(typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('faultline.dev/'))) {
-      const at = positionOf(doc, lc, obj.apiVersion !== undefined ? '/apiVersion' : '/kind');
-      return {
-        problems: [
-          {
-            file,
-            ...at,
-            pointer: obj.apiVersion !== undefined ? '/apiVersion' : '/kind',
-            message: `unsupported document ${String(obj.apiVersion)} ${String(obj.kind)}: expected ${SUPPORTED_FORMATS}`,
-          },
-        ],
-      };
+      const pointer = obj.apiVersion !== undefined ? '/apiVersion' : '/kind';
+      ev.unsupported = { pointer, message: `unsupported document ${String(obj.apiVersion)} ${String(obj.kind)}: expected ${SUPPORTED_FORMATS}` };
+      return ev;
     }
   }
+  if (ev.native !== undefined) {
+    const validate = experimentValidator();
+    if (!validate(ev.native)) ev.found.push(...(validate.errors ?? []).flatMap(ajvProblem));
+    const seen = new Set(ev.found.map((p) => p.pointer));
+    for (const p of semanticProblems(ev.native)) if (!seen.has(p.pointer)) ev.found.push(p);
+  }
+  return ev;
+}
 
-  const found: DocProblem[] = [];
-  const importProblems: Problem[] = (imported?.problems ?? []).map((p) => ({
+function documentProblems(file: string, doc: Document.Parsed, lc: LineCounter, ev: Evaluation): Problem[] {
+  if (ev.unsupported) return [{ file, ...positionOf(doc, lc, ev.unsupported.pointer), ...ev.unsupported }];
+  const { imported, importedFrom } = ev;
+  const out: Problem[] = (imported?.problems ?? []).map((p) => ({
     file,
     ...positionOf(doc, lc, p.pointer, p.key),
     pointer: p.pointer,
     message: `${importedFrom}: ${p.message}`,
   }));
-  if (native !== undefined) {
-    const validate = experimentValidator();
-    if (!validate(native)) found.push(...(validate.errors ?? []).flatMap(ajvProblem));
-    const seen = new Set(found.map((p) => p.pointer));
-    for (const p of semanticProblems(native)) if (!seen.has(p.pointer)) found.push(p);
-  }
-  if (found.length || importProblems.length || native === undefined) {
-    const out = [...importProblems];
-    const dedupe = new Set<string>();
-    for (const p of found) {
-      const source = imported ? toSource(imported.pointerMap, p.pointer) : p.pointer;
-      const k = `${source}\u0000${p.message}`;
-      if (dedupe.has(k)) continue;
-      dedupe.add(k);
-      const field = fieldName(p.pointer);
-      out.push({
-        file,
-        ...positionOf(doc, lc, source, p.key),
-        pointer: source,
-        message: imported ? `${importedFrom}: ${field ? `${field} (mapped from ${fieldName(source) || 'the document'})` : 'document'}: ${p.message}` : `${field || 'document'}: ${p.message}`,
-      });
-    }
-    return { problems: out };
-  }
-
-  const experiment = normaliseExperiment(native as Experiment);
-  const namePointer = imported ? toSource(imported.pointerMap, '/metadata/name') : '/metadata/name';
-  const namePos = positionOf(doc, lc, namePointer);
-  return {
-    experiment: {
-      experiment,
+  const dedupe = new Set<string>();
+  for (const p of ev.found) {
+    const source = imported ? toSource(imported.pointerMap, p.pointer) : p.pointer;
+    const k = `${source}\u0000${p.message}`;
+    if (dedupe.has(k)) continue;
+    dedupe.add(k);
+    const field = fieldName(p.pointer);
+    out.push({
       file,
-      documentIndex: index,
-      line,
-      specHash: specHash(experiment),
-      durationMs: parseDuration(experiment.spec.duration),
-      ...(importedFrom ? { importedFrom } : {}),
-      nameLine: namePos.line,
-      nameColumn: namePos.column,
-    },
+      ...positionOf(doc, lc, source, p.key),
+      pointer: source,
+      message: imported
+        ? `${importedFrom}: ${field ? `${field} (mapped from ${fieldName(source) || 'the document'})` : 'document'}: ${p.message}`
+        : `${field || 'document'}: ${p.message}`,
+    });
+  }
+  if (!out.length && ev.native === undefined) {
+    out.push({ file, ...positionOf(doc, lc, ''), pointer: '', message: `${importedFrom ?? 'document'}: could not be imported` });
+  }
+  return out;
+}
+
+function namePosition(doc: Document.Parsed, ev: Evaluation, lc: LineCounter): { line: number; column: number } {
+  return positionOf(doc, lc, ev.imported ? toSource(ev.imported.pointerMap, '/metadata/name') : '/metadata/name');
+}
+
+function toExperiment(file: string, ev: Evaluation, index: number, line: number, namePos: WithPos['namePos']): WithPos {
+  const experiment = normaliseExperiment(ev.native as Experiment);
+  return {
+    experiment,
+    file,
+    documentIndex: index,
+    line,
+    specHash: specHash(experiment),
+    durationMs: parseDuration(experiment.spec.duration),
+    ...(ev.importedFrom ? { importedFrom: ev.importedFrom } : {}),
+    namePos,
   };
 }
 

@@ -1,6 +1,7 @@
 // The normalised form: defaults filled in so that "absent" and "default" mean the same thing
 // downstream and in the spec hash. Durations stay as written (the hash canonicalises them).
 import { FAULT_CATALOG } from './faults.js';
+import { plainClone } from './hash.js';
 import type { Experiment, ExperimentSpec, FaultType, ProbeSpec } from './model.js';
 
 export const DEFAULT_PROBE_INTERVAL = '5s';
@@ -20,7 +21,7 @@ function fillDefaults(schema: PropSchema, value: Record<string, unknown>): Recor
   const out: Record<string, unknown> = { ...value };
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     const v = out[key];
-    if (v === undefined && prop.default !== undefined) out[key] = structuredClone(prop.default);
+    if (v === undefined && prop.default !== undefined) out[key] = plainClone(prop.default);
     else if (prop.properties && typeof v === 'object' && v !== null && !Array.isArray(v)) {
       out[key] = fillDefaults(prop, v as Record<string, unknown>);
     }
@@ -49,7 +50,7 @@ export function normaliseExperiment(doc: Experiment): Experiment {
     suspend: s.suspend ?? false,
     ...(s.steadyState ? { steadyState: { probes: s.steadyState.probes.map(normaliseProbe) } } : {}),
     ...(s.safety ? { safety: { ...s.safety } } : {}),
-    ...(s.notify ? { notify: structuredClone(s.notify) } : {}),
+    ...(s.notify ? { notify: plainClone(s.notify) } : {}),
   };
   return {
     apiVersion: doc.apiVersion,
@@ -65,7 +66,7 @@ export function normaliseExperiment(doc: Experiment): Experiment {
 
 function normaliseProbe(p: ProbeSpec): ProbeSpec {
   return {
-    ...structuredClone(p),
+    ...plainClone(p),
     interval: p.interval ?? DEFAULT_PROBE_INTERVAL,
     failureThreshold: p.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD,
   };

@@ -1,5 +1,6 @@
 // Bytes → YAML documents with source positions, refusing hostile input before it can cost much:
 // size cap, NUL bytes (binary), invalid UTF-8, runaway nesting, alias bombs, duplicate keys.
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -31,13 +32,9 @@ export interface ParsedFile {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8');
 
-export function parseYamlFile(content: Uint8Array): ParsedFile {
-  const lineCounter = new LineCounter();
-  const fail = (message: string, line = 1, column = 1): ParsedFile => ({
-    documents: [],
-    problems: [{ line, column, pointer: '', message }],
-    lineCounter,
-  });
+/** The checks every file passes before any YAML parser sees it; returns the text or a problem. */
+export function decodeYamlFile(content: Uint8Array): { text: string } | { problem: ParseProblem } {
+  const fail = (message: string, line = 1, column = 1) => ({ problem: { line, column, pointer: '', message } });
   if (content.byteLength > MAX_FILE_BYTES) {
     return fail(`file is ${content.byteLength} bytes, over the ${MAX_FILE_BYTES}-byte (1 MiB) limit`);
   }
@@ -56,19 +53,87 @@ export function parseYamlFile(content: Uint8Array): ParsedFile {
     const at = lineCol(text, deep);
     return fail(`nesting deeper than ${MAX_DEPTH} levels`, at.line, at.column);
   }
+  return { text };
+}
+
+export interface FastDocument {
+  index: number;
+  line: number;
+  value: unknown;
+}
+
+/**
+ * The fast path: js-yaml (YAML 1.2 core schema) without positions, used only for files with no
+ * anchors or aliases. Any error, or anything odd, returns undefined and the caller takes the
+ * full path (yaml with positions), which is also what reports problems.
+ */
+export function fastParse(text: string): FastDocument[] | undefined {
+  if (/[&*][^\s,\]}/'"]/.test(text) || /^%/m.test(text)) return undefined; // anchors, aliases, directives
+  let values: unknown[];
+  try {
+    values = loadAll(text, { schema: CORE_SCHEMA }) as unknown[];
+  } catch {
+    return undefined;
+  }
+  if (values.length > MAX_DOCUMENTS) return undefined;
+  const starts = documentLines(text);
+  if (starts.length !== values.length) return undefined;
+  const out: FastDocument[] = [];
+  values.forEach((value, index) => {
+    if (value === null || value === undefined) return;
+    out.push({ index, line: starts[index]!, value });
+  });
+  return out;
+}
+
+// First content line of each document (1-based), the way loadAll counts documents: a `---`
+// opens one, `...` closes one, content outside any opens one implicitly.
+export function documentLines(text: string): number[] {
+  const starts: number[] = [];
+  let open = false;
+  let start: number | undefined;
+  let line = 0;
+  for (const l of text.split('\n')) {
+    line++;
+    if (/^---(\s|$)/.test(l)) {
+      if (open) starts.push(start ?? line);
+      open = true;
+      const rest = l.slice(3).trim();
+      start = rest && !rest.startsWith('#') ? line : undefined;
+    } else if (/^\.\.\.(\s|$)/.test(l)) {
+      if (open) starts.push(start ?? line);
+      open = false;
+      start = undefined;
+    } else if (l.trim() && !l.trimStart().startsWith('#')) {
+      if (!open) open = true;
+      start ??= line;
+    }
+  }
+  if (open) starts.push(start ?? line);
+  return starts;
+}
+
+export function parseYamlFile(content: Uint8Array): ParsedFile {
+  const lineCounter = new LineCounter();
+  const fail = (problem: ParseProblem): ParsedFile => ({ documents: [], problems: [problem], lineCounter });
+  const decoded = decodeYamlFile(content);
+  if ('problem' in decoded) return fail(decoded.problem);
+  const text = decoded.text;
 
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true }) as Document.Parsed[];
     if (!Array.isArray(docs)) docs = [];
   } catch (err) {
-    return fail(`YAML could not be parsed: ${(err as Error).message}`);
+    return fail({ line: 1, column: 1, pointer: '', message: `YAML could not be parsed: ${(err as Error).message}` });
   }
-  if (docs.length > MAX_DOCUMENTS) return fail(`more than ${MAX_DOCUMENTS} YAML documents in one file`);
+  if (docs.length > MAX_DOCUMENTS) return fail({ line: 1, column: 1, pointer: '', message: `more than ${MAX_DOCUMENTS} YAML documents in one file` });
 
   const out: ParsedFile = { documents: [], problems: [], lineCounter };
+  const lines = documentLines(text);
   docs.forEach((doc, index) => {
-    const start = lineCounter.linePos(doc.range[0]);
+    const pos = lineCounter.linePos(doc.range[0]);
+    const start = lines.length === docs.length ? { line: lines[index]!, col: 1 } : pos;
     if (doc.errors.length) {
       for (const e of doc.errors) {
         const pos = lineCounter.linePos(e.pos[0]);

@@ -51,7 +51,19 @@ export function isTimeZone(tz: string): boolean {
   return ok;
 }
 
+const cronCache = new Map<string, string | undefined>();
+
+/** Why a cron expression is invalid, or undefined; memoised (repositories repeat expressions). */
 export function cronError(cron: string, timezone?: string): string | undefined {
+  const key = `${cron}\u0000${timezone ?? ''}`;
+  if (cronCache.has(key)) return cronCache.get(key);
+  const result = checkCron(cron, timezone);
+  if (cronCache.size >= 1000) cronCache.clear();
+  cronCache.set(key, result);
+  return result;
+}
+
+function checkCron(cron: string, timezone?: string): string | undefined {
   const fields = cron.trim().split(/\s+/);
   if (!cron.trim().startsWith('@') && fields.length !== 5) {
     return `cron "${cron}" must have 5 fields (minute hour day-of-month month day-of-week), it has ${fields.length}`;

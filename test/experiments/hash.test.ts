@@ -102,3 +102,20 @@ describe('parseDuration', () => {
     }
   });
 });
+
+describe('fast and full parse paths', () => {
+  it('give the same experiment, hash and line for the same document', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../experiments/', import.meta.url);
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
+      const text = readFileSync(new URL(name, dir), 'utf8');
+      // an unused anchor changes nothing in meaning but sends the file down the full path
+      const anchored = text.replace(/^kind: ChaosExperiment$/gm, 'kind: &k ChaosExperiment');
+      expect(anchored, name).not.toBe(text);
+      const fast = loadText(text, name);
+      const full = loadText(anchored, name);
+      expect(full.problems).toEqual([]);
+      expect(full.experiments, name).toEqual(fast.experiments);
+    }
+  });
+});
