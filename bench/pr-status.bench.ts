@@ -1,8 +1,8 @@
 // Webhook-to-status latency of the pull-request path in a 10,000-experiment repository: a
 // real `pull_request.synchronize` payload (webhooks-examples) for a PR that changes one
 // experiment → fetch the PR refs over smart HTTP (isomorphic-git), diff from the merge base,
-// validate with the real loader, plan against the simulator (pods listed through
-// @kubernetes/client-node over HTTP), upsert the sticky comment and set the final
+// validate with the real loader, plan with src/safety against the simulator (watch-backed
+// resolver over @kubernetes/client-node), upsert the sticky comment and set the final
 // `faultline/plan` status on a local GitHub stand-in through Octokit.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -10,13 +10,15 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { startGitServer } from '../test/helpers/git-server.js';
 import { startSimulator } from '../src/sim/index.js';
 import { loadExperimentFiles } from '../src/experiments/index.js';
 import { createGitHost } from '../src/report/hosts/index.js';
 import { PrTreeReader } from '../src/report/pr-source.js';
-import { handlePullRequest, pullRequestEventFrom, type PlanRowLike } from '../src/report/pr-plan.js';
+import { handlePullRequest, pullRequestEventFrom } from '../src/report/pr-plan.js';
+import { createTargetResolver } from '../src/cluster/index.js';
+import { planExperiment, type SafetyConfig } from '../src/safety/index.js';
+import type { TargetResolver } from '../src/cluster/types.js';
 import type { LoadedExperiment } from '../src/experiments/model.js';
 import type { BenchResult } from './types.js';
 
@@ -79,36 +81,28 @@ export default async function (): Promise<BenchResult[]> {
   const gh = await fakeGitHub();
   const sim = await startSimulator();
   const dir = await mkdtemp(join(tmpdir(), 'fl-bench-pr-'));
+  let resolver: TargetResolver | undefined;
   try {
     const url = await git.createRepo('big');
     const work = await git.workClone('big');
     for (let i = 0; i < EXPERIMENTS; i++) await work.write(`experiments/team-${String(i % 100).padStart(2, '0')}/exp-${i}.yaml`, experiment(i));
     await work.commitAndPush(`${EXPERIMENTS} experiments`);
 
-    const core = sim.kubeConfig().makeApiClient(CoreV1Api);
-    // The plan the PR path asks for: live pods per selector from the cluster, blast radius against the cap.
-    const plan = async (loaded: LoadedExperiment[]): Promise<PlanRowLike[]> =>
-      Promise.all(
-        loaded.map(async (l) => {
-          const { spec, metadata } = l.experiment;
-          const labels = Object.entries(spec.target.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-          const pods = (await core.listNamespacedPod({ namespace: spec.target.namespace, labelSelector: labels })).items;
-          const ready = pods.length;
-          const mode = spec.target.mode;
-          const hit = mode.type === 'percent' ? Math.max(1, Math.floor((ready * mode.value) / 100)) : 1;
-          const percent = ready ? (hit / ready) * 100 : 0;
-          const guards = [{ guard: 'blast-radius', ok: percent <= 50, reason: `${Math.round(percent)}%` }];
-          return {
-            name: metadata.name,
-            file: l.file,
-            fault: spec.fault.type,
-            targets: pods.slice(0, hit).map((p) => ({ kind: 'Pod' as const, namespace: p.metadata?.namespace, name: p.metadata?.name ?? '' })),
-            blastRadius: [{ workload: `Deployment/${spec.target.selector.matchLabels?.app}`, namespace: spec.target.namespace, hit, ready, percent }],
-            guards,
-            allowed: guards.every((g) => g.ok),
-          };
-        }),
-      );
+    // The same plan as `faultline plan`: src/safety against the simulator through the watch-backed resolver.
+    resolver = createTargetResolver(sim.kubeConfig());
+    await resolver.ready();
+    const live = resolver;
+    const safety: SafetyConfig = {
+      protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
+      optInLabel: { key: 'faultline.dev/chaos', value: 'enabled' },
+      maxBlastRadiusPercent: 50,
+      maxTargets: 10,
+      maxConcurrentRuns: 2,
+      allowedWindows: [],
+      freezeWindows: [],
+      ownNamespace: 'faultline',
+    };
+    const plan = async (loaded: LoadedExperiment[]) => loaded.map((l) => planExperiment(l, live, { config: safety }));
 
     const reader = new PrTreeReader({ url, dir });
     const w0 = performance.now();
@@ -155,6 +149,7 @@ export default async function (): Promise<BenchResult[]> {
       { name: 'pr reader warm-up (clone + name index of 10k files)', value: warm, unit: 'ms', note: 'once per controller start' },
     ];
   } finally {
+    resolver?.close();
     await sim.close();
     await gh.close();
     await git.close();
