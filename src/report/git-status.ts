@@ -185,14 +185,13 @@ export class GitStatusStore implements AppliedStore, RunListener {
     });
   }
 
-  /** RunListener: terminal states go to the branch. Never throws into the run. */
-  async onRunUpdate(record: RunRecord, _job?: RunJobData): Promise<void> {
+  /**
+   * RunListener: terminal states go to the branch. Returns at once (the write is queued and
+   * batched; `flush()` waits for it); a failed write is logged and counted, never thrown.
+   */
+  onRunUpdate(record: RunRecord, _job?: RunJobData): void {
     if (!TERMINAL.has(record.state)) return;
-    try {
-      await this.recordRun(record);
-    } catch (err) {
-      recordReportFailure('git-status', err, `run ${record.id} of ${record.experiment}`, this.log);
-    }
+    this.recordRun(record).catch(() => undefined); // already counted and logged by the writer
   }
 
   /** The parsed status file of one experiment at the branch head (fresh fetch). */

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
 import { GitStatusStore, type ExperimentStatusFile } from '../../src/report/git-status.js';
 import { runRecord } from './fixtures.js';
+import { reportFailureCount } from '../../src/report/failures.js';
 
 let server: GitServer;
 const dirs: string[] = [];
@@ -116,9 +117,11 @@ describe('GitStatusStore', () => {
     const a = new GitStatusStore({ url, dir: await tempDir(), token: 'sekret', backoffMs: 20, maxAttempts: 30 });
     const b = new GitStatusStore({ url, dir: await tempDir(), token: 'sekret', backoffMs: 20, maxAttempts: 30 });
     const names = Array.from({ length: 10 }, (_, i) => `exp-${i}`);
-    await Promise.all(
-      names.map((name, i) => (i % 2 === 0 ? a : b).onRunUpdate(runRecord(`run-${i}`, name, i === 3 ? 'Aborted' : 'Succeeded'))),
-    );
+    // The listener returns at once; the writes queue up and batch.
+    for (const [i, name] of names.entries()) {
+      expect((i % 2 === 0 ? a : b).onRunUpdate(runRecord(`run-${i}`, name, i === 3 ? 'Aborted' : 'Succeeded'))).toBeUndefined();
+    }
+    await Promise.all([a.flush(), b.flush()]);
     // Plus two writers touching the SAME file from both processes.
     await Promise.all([a.recordRun(runRecord('shared-a', 'shared')), b.recordRun(runRecord('shared-b', 'shared'))]);
 
@@ -145,6 +148,15 @@ describe('GitStatusStore', () => {
     await store.recordRun(runRecord('r1', 'checkout-pod-kill'));
     const doc = parse(await remoteFile('folder', 'status/experiments/checkout-pod-kill.yaml', 'main')) as ExperimentStatusFile;
     expect(doc.runs[0]?.id).toBe('r1');
+  });
+
+  it('an unreachable remote never throws into the run: the failure is logged and counted', async () => {
+    const store = new GitStatusStore({ url: 'http://127.0.0.1:1/gone.git', dir: await tempDir(), maxAttempts: 2, backoffMs: 1 });
+    const before = reportFailureCount('git-status');
+    expect(store.onRunUpdate(runRecord('r', 'checkout-pod-kill'))).toBeUndefined();
+    await store.flush();
+    expect(reportFailureCount('git-status')).toBe(before + 1);
+    await expect(store.list()).rejects.toThrow(); // the reconciler must not mistake "unreachable" for "nothing applied"
   });
 
   it('rejects a name that could escape the folder', async () => {
