@@ -1,14 +1,18 @@
 import { Command } from 'commander';
-import { register as validate } from './validate.js';
-import { register as run } from './run.js';
-import { register as status } from './status.js';
-import { register as plan } from './plan.js';
-import { register as demo } from './demo.js';
-import { register as sim } from './sim.js';
-import { register as abort } from './abort.js';
+
+// Each command lives in its own module; only the one being run is imported, so
+// `faultline validate` starts fast and does not load the controller's dependencies.
+const COMMANDS = ['validate', 'plan', 'run', 'status', 'abort', 'demo', 'sim'] as const;
+type Name = (typeof COMMANDS)[number];
 
 const program = new Command('faultline')
   .description('GitOps controller for chaos engineering on Kubernetes')
   .version('0.1.0');
-for (const add of [validate, plan, run, status, abort, demo, sim]) add(program);
+
+const asked = process.argv[2] as Name | undefined;
+const wanted: readonly Name[] = asked && (COMMANDS as readonly string[]).includes(asked) ? [asked] : COMMANDS;
+for (const name of wanted) {
+  const mod = (await import(`./${name}.js`)) as { register(p: Command): void };
+  mod.register(program);
+}
 await program.parseAsync(process.argv);

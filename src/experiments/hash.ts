@@ -1,6 +1,7 @@
 // The spec hash: sha256 of a canonical JSON form of the normalised spec, so the same meaning
 // gives the same hash whatever the key order, YAML style or duration spelling (5m = 300s).
-// The free-text description is left out: editing prose is not a new revision to run.
+// Left out: the description (editing prose is not a new revision to run), `suspend` (pausing
+// and resuming is not a new revision either) and `notify` (who hears about it, not what runs).
 import { createHash } from 'node:crypto';
 import { tryParseDuration } from './duration.js';
 import { FAULT_CATALOG } from './faults.js';
@@ -17,7 +18,7 @@ const sortedSet = <T>(xs: T[]): T[] => [...new Set(xs)].sort((a, b) => (String(a
 
 /** The spec in the form that is hashed (durations in ms, sets sorted). */
 export function canonicalSpec(spec: ExperimentSpec): unknown {
-  const { description: _description, ...rest } = spec;
+  const { description: _description, suspend: _suspend, notify: _notify, ...rest } = spec;
   const out = plainClone(rest) as Record<string, unknown> & ExperimentSpec;
   out.duration = ms(spec.duration) as string;
   out.fault = { type: spec.fault.type, params: durationsToMs(FAULT_CATALOG[spec.fault.type].paramsSchema, spec.fault.params) as Record<string, unknown> };

@@ -74,6 +74,14 @@ describe('spec hash', () => {
     }
   });
 
+  it('does not change when only suspend or notify change (pausing is not a new revision)', () => {
+    const base = loadText(BLOCK);
+    const withSuspend = loadText(BLOCK.replace('  duration: 5m', '  duration: 5m\n  suspend: true\n  notify: { slack: { channel: "#chaos" } }'));
+    expect(withSuspend.problems).toEqual([]);
+    expect(withSuspend.experiments[0]!.experiment.spec.suspend).toBe(true);
+    expect(withSuspend.experiments[0]!.specHash).toBe(base.experiments[0]!.specHash);
+  });
+
   it('fills defaults in the normalised form', () => {
     const d = baseDoc();
     d.spec.fault = { type: 'network-delay', params: { latency: '10ms' } };
