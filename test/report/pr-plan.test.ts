@@ -215,6 +215,26 @@ describe('pull request plan, big-repository path (tree diff)', () => {
   });
 });
 
+describe('merge request events (GitLab)', () => {
+  // GitLab ships no example-payload package; fields as in its "Merge request events" documentation.
+  const mr = (action: string, oldrev?: string) => ({
+    object_kind: 'merge_request',
+    object_attributes: { iid: 12, action, target_branch: 'main', last_commit: { id: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' }, ...(oldrev ? { oldrev } : {}) },
+  });
+  it('plans on open, reopen and pushes; ignores title edits', () => {
+    expect(pullRequestEventFrom('gitlab', mr('open'))).toEqual({
+      number: 12,
+      action: 'open',
+      headSha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+      baseRef: 'main',
+      fetchRefs: ['refs/merge-requests/12/head', 'main'],
+    });
+    expect(pullRequestEventFrom('gitlab', mr('update', 'a'.repeat(40)))?.action).toBe('update');
+    expect(pullRequestEventFrom('gitlab', mr('update'))?.action).toBe('edited');
+    expect(pullRequestEventFrom('gitlab', { object_kind: 'push' })).toBeUndefined();
+  });
+});
+
 describe('renderPlanComment', () => {
   function rows(n: number): PlanRowLike[] {
     return Array.from({ length: n }, (_, i) => ({
