@@ -55,19 +55,24 @@ export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions
   let closed = false;
 
   const feed = <T extends KubernetesObject>(name: string, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>): Feed => {
-    const informer = makeInformer<T>(kc, path, list as never) as unknown as Cache<KubernetesObject>;
+    const listLogged = (): ReturnType<typeof list> => {
+      log.debug({ resource: name }, 'listing (initial sync or resync after 410 Gone)');
+      return list();
+    };
+    const informer = makeInformer<T>(kc, path, listLogged as never) as unknown as Cache<KubernetesObject>;
     let delay = opts.retryDelayMs ?? 500;
     let markSynced: () => void = () => undefined;
     const synced = new Promise<void>((resolve) => (markSynced = resolve));
     const check = (): void => {
       // The list succeeded when the informer holds a resourceVersion.
-      if ((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion()) {
-        delay = opts.retryDelayMs ?? 500;
-        markSynced();
-      }
+      if ((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion()) markSynced();
     };
+    let lastError = 0;
     informer.on('error', (err: unknown) => {
       if (closed) return;
+      // Back off while failures keep coming; start over after a quiet minute.
+      if (Date.now() - lastError > 60_000) delay = opts.retryDelayMs ?? 500;
+      lastError = Date.now();
       log.warn({ resource: name, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay }, 'watch failed; restarting');
       const t = setTimeout(() => {
         if (!closed) void informer.start().then(check, () => undefined);
