@@ -1,0 +1,277 @@
+// The run executor: one run end to end, always reverting what it injected.
+//   Validating: live targets from the resolver (seeded, seed recorded), every guard re-checked,
+//               global slot + per-workload locks taken, before-probes.
+//   Injecting:  driver.prepare → ledger write → driver.inject → Kubernetes Events.
+//   Running:    for the experiment duration; during-probes, the abort signal, the kill switch
+//               and the freeze flag can all end it early.
+//   Reverting:  ALWAYS (finally): driver.revert → ledger removal; locks and slot released;
+//               after-probes and recovery time.
+// A RunRecord is saved and listeners are told at every transition.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Redis } from 'ioredis';
+import { emitEvent, randomSeed } from '../cluster/index.js';
+import type { ResolvedTargets, TargetResolver } from '../cluster/types.js';
+import { parseDuration } from '../experiments/duration.js';
+import type { LoadedExperiment } from '../experiments/model.js';
+import { FAULT_DRIVERS, INSTANT_FAULTS } from '../faults/index.js';
+import type { FaultContext, Injection } from '../faults/types.js';
+import type { Logger } from '../log.js';
+import { createProbe, measureRecovery, ProbeRunner, sleep, type RecoveryResult } from '../probes/index.js';
+import { evaluateGuards, SafetyState, seedFromSpecHash, workloadLockKey, type SafetyConfig } from '../safety/index.js';
+import { FaultLedger } from './ledger.js';
+import { startRun, transition, type Run } from './state.js';
+import type { RunExecutor, RunJobData, RunListener, RunOutcome, RunRecord, RunStore, TargetRef } from './types.js';
+
+export interface RunExecutorDeps {
+  kc: KubeConfig;
+  resolver: TargetResolver;
+  redis: Redis;
+  prefix: string;
+  safety: SafetyConfig;
+  /** Default: new SafetyState(redis, { prefix, maxConcurrentRuns: safety.maxConcurrentRuns }). */
+  safetyState?: SafetyState;
+  injectorImage: string;
+  runStore?: RunStore;
+  listeners?: RunListener[];
+  log: Logger;
+  /** The Git freeze file `.faultline/freeze` is present. */
+  isFrozen(): Promise<boolean>;
+  /** Seed for target choice; default: derived from the spec hash for one-off runs (same pods as the plan), random otherwise. */
+  seed?: (job: RunJobData) => number;
+  /** How long to wait for workloads to get back to their pre-run ready count (default 5 min). */
+  recoveryTimeoutMs?: number;
+  /** How often the kill switch and freeze flag are polled while Running (default 500 ms). */
+  stopCheckMs?: number;
+  fetch?: typeof fetch; // for probes
+  now?: () => Date;
+}
+
+export interface ActiveRunExecutor extends RunExecutor {
+  /** Run ids executing in this process right now (for sweepOrphans' isLive). */
+  active(): string[];
+}
+
+interface End { outcome: RunOutcome; reason?: string }
+type Live = Run<'Validating'> | Run<'Injecting'> | Run<'Running'>;
+
+const LOCK_MARGIN_MS = 10 * 60_000;
+const MAX_EVENTS = 50;
+
+export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
+  const ledger = new FaultLedger(deps.redis, deps.prefix);
+  const safetyState = deps.safetyState ?? new SafetyState(deps.redis, { prefix: deps.prefix, maxConcurrentRuns: deps.safety.maxConcurrentRuns });
+  const active = new Set<string>();
+  const now = () => deps.now?.() ?? new Date();
+
+  async function execute(job: RunJobData, signal: AbortSignal): Promise<RunRecord> {
+    const log = deps.log.child({ experiment: job.experiment, runId: job.runId });
+    const spec = job.spec.spec;
+    const record: RunRecord = {
+      id: job.runId, experiment: job.experiment, file: job.file, specHash: job.specHash, revision: job.revision,
+      faultType: spec.fault.type, trigger: job.trigger, state: 'Pending', createdAt: now().toISOString(),
+      targets: [], blastRadius: [], guards: [], probes: [], timeline: [],
+    };
+    const publish = async (): Promise<void> => {
+      const snapshot = structuredClone(record);
+      try {
+        await deps.runStore?.save(snapshot);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'could not save run record');
+      }
+      for (const l of deps.listeners ?? []) {
+        try {
+          await l.onRunUpdate(snapshot, job);
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'run listener failed');
+        }
+      }
+      log.info({ state: record.state, message: record.timeline[record.timeline.length - 1]?.message }, `run ${record.state}`);
+    };
+
+    const pending = startRun(record, `queued by ${job.trigger} at revision ${job.revision.slice(0, 12)}`, now());
+    await publish();
+    active.add(job.runId);
+
+    // First cause wins: external abort, a failing during-probe, the kill switch or the freeze.
+    const stop = new AbortController();
+    let stopCause: End | undefined;
+    const stopWith = (end: End) => {
+      if (stop.signal.aborted) return;
+      stopCause = end;
+      stop.abort(new Error(end.reason));
+    };
+    const reasonOf = (s: AbortSignal) => (s.reason instanceof Error ? s.reason.message : String(s.reason ?? 'abort requested'));
+    const onAbort = () => stopWith({ outcome: 'aborted', reason: `aborted: ${reasonOf(signal)}` });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+
+    const validating = transition(pending, 'Validating', 'resolving live targets and re-checking every guard', now());
+    let current: Live = validating;
+    await publish();
+
+    const driver = FAULT_DRIVERS[spec.fault.type];
+    let targets: ResolvedTargets | undefined;
+    let injection: Injection | undefined;
+    let slotTaken = false;
+    let lockKeys: string[] = [];
+    let probes: ProbeRunner | undefined;
+    let instantRecovery: Promise<RecoveryResult> | undefined;
+    const recoveryStop = new AbortController();
+    let end: End;
+
+    try {
+      end = await (async (): Promise<End> => {
+        if (stop.signal.aborted) return stopCause!;
+        const durationMs = parseDuration(spec.duration);
+        await deps.resolver.ready();
+        const seed = deps.seed?.(job) ?? (job.occurrence === 'once' ? seedFromSpecHash(job.specHash) : randomSeed());
+        record.seed = seed;
+        targets = deps.resolver.resolve(spec.target, seed);
+        record.targets = targets.refs;
+        record.blastRadius = targets.blastRadius;
+
+        const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
+        const [freeze, killSwitch, runs, locked] = await Promise.all([
+          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(),
+        ]);
+        const guards = evaluateGuards({
+          experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
+          pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
+          config: deps.safety, now: now(), freeze, killSwitch,
+          active: { runs: runs.filter((r) => r !== job.runId).length, lockedWorkloads: locked },
+        });
+        record.guards = guards;
+        const refused = guards.filter((g) => !g.ok);
+        if (refused.length) return { outcome: 'failed', reason: `refused by safety guards: ${refused.map((g) => `${g.guard}: ${g.reason}`).join('; ')}` };
+
+        const ttl = durationMs + LOCK_MARGIN_MS;
+        if (!(await safetyState.acquireSlot(job.runId, ttl))) {
+          return { outcome: 'failed', reason: `refused by safety guards: concurrency: all ${deps.safety.maxConcurrentRuns} run slots are taken` };
+        }
+        slotTaken = true;
+        const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
+        if (spec.fault.type === 'http-fault' && typeof spec.fault.params.virtualService === 'string') {
+          keys.push(workloadLockKey(spec.target.namespace, `VirtualService/${spec.fault.params.virtualService}`));
+        }
+        const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
+        if (!lock.ok) return { outcome: 'failed', reason: `refused by safety guards: lock: workload ${lock.heldBy}` };
+        lockKeys = keys;
+
+        probes = new ProbeRunner((spec.steadyState?.probes ?? []).map((p) => createProbe(p, { kc: deps.kc, fetch: deps.fetch })), { log });
+        const before = await probes.before(stop.signal);
+        record.probes.push(...before.summaries);
+        if (stop.signal.aborted) return stopCause!;
+        if (!before.ok) return { outcome: 'failed', reason: before.reason };
+
+        const injecting = transition(validating, 'Injecting', `injecting ${spec.fault.type} into ${targets.refs.length} target(s)`, now());
+        current = injecting;
+        record.startedAt = now().toISOString();
+        await publish();
+        const ctx: FaultContext = {
+          kc: deps.kc, runId: job.runId, experiment: job.experiment, params: spec.fault.params, durationMs, targets,
+          injectorImage: deps.injectorImage, log, namespace: spec.target.namespace,
+        };
+        const prepared = await driver.prepare(ctx);
+        await ledger.write(prepared); // before anything changes in the cluster
+        injection = prepared;
+        const injectedAt = Date.now();
+        await driver.inject(ctx, prepared);
+        await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
+        if (INSTANT_FAULTS.has(spec.fault.type)) {
+          // The fault is over once injected: the recovery clock starts now, polled in the background.
+          instantRecovery = measureRecovery({
+            kc: deps.kc, workloads: targets.workloads, since: injectedAt, timeoutMs: deps.recoveryTimeoutMs ?? 300_000,
+            signal: recoveryStop.signal, gone: targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })),
+          });
+        }
+
+        const running = transition(injecting, 'Running', `fault active for ${spec.duration}`, now());
+        current = running;
+        await publish();
+        const during = probes.during((reason) => stopWith({ outcome: 'failed', reason: `steady state lost: ${reason}` }));
+        const watch = (async () => {
+          while (!stop.signal.aborted) {
+            await sleep(deps.stopCheckMs ?? 500, stop.signal);
+            if (stop.signal.aborted) break;
+            try {
+              const ks = await safetyState.killSwitch();
+              if (ks) stopWith({ outcome: 'aborted', reason: `aborted: kill switch: ${ks.reason}` });
+              else if (await deps.isFrozen()) stopWith({ outcome: 'aborted', reason: 'aborted: the repository has .faultline/freeze' });
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'could not read the kill switch');
+            }
+          }
+        })();
+        const timer = new AbortController();
+        try {
+          await sleep(durationMs, AbortSignal.any([stop.signal, timer.signal]));
+        } finally {
+          timer.abort();
+          // Ran the full duration: end the watcher (stopCause stays unset: nothing went wrong).
+          if (!stop.signal.aborted) stop.abort(new Error('duration over'));
+          await watch;
+          record.probes.push(...(await during.stop()));
+        }
+        return stopCause ?? { outcome: 'succeeded' };
+      })();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'run failed');
+      end = stopCause ?? { outcome: 'failed', reason: `error: ${(err as Error).message}` };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+
+    // Reverting: every path comes through here.
+    const reverting = transition(current, 'Reverting', injection ? `reverting: ${end.reason ?? 'duration over'}` : `nothing injected: ${end.reason ?? 'no fault'}`, now());
+    await publish();
+    let reverted = false;
+    if (injection) {
+      try {
+        await driver.revert(deps.kc, injection, log);
+        await ledger.remove(job.runId);
+        reverted = true;
+        await events(injection.touched, 'ChaosReverted', `Faultline reverted ${spec.fault.type} (run ${job.runId})`, 'Normal', job, log);
+      } catch (err) {
+        const why = `revert failed: ${(err as Error).message}; the fault stays in the ledger for the orphan sweep`;
+        log.error({ err: (err as Error).message }, 'revert failed');
+        end = { outcome: 'failed', reason: end.reason ? `${end.reason}; ${why}` : why };
+      }
+    }
+    try {
+      if (lockKeys.length) await safetyState.releaseWorkloads(lockKeys, job.runId);
+      if (slotTaken) await safetyState.releaseSlot(job.runId);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'could not release locks/slot (they expire)');
+    }
+
+    if (injection && reverted && targets) {
+      const recovery = instantRecovery ?? measureRecovery({
+        kc: deps.kc, workloads: targets.workloads, since: Date.now(), timeoutMs: deps.recoveryTimeoutMs ?? 300_000, signal: recoveryStop.signal,
+      });
+      const r = await recovery;
+      if (r.recovered) record.recoveryMs = r.recoveryMs;
+      else log.warn({ pending: r.pending }, 'workloads did not recover to their pre-run ready count in time');
+      if (probes) record.probes.push(...(await probes.after()));
+    }
+    recoveryStop.abort();
+
+    record.outcome = end.outcome;
+    if (end.reason) record.reason = end.reason;
+    record.endedAt = now().toISOString();
+    const message = end.reason ?? (record.recoveryMs !== undefined ? `reverted; recovered in ${record.recoveryMs}ms` : 'reverted');
+    if (end.outcome === 'succeeded') transition(reverting, 'Succeeded', message, now());
+    else if (end.outcome === 'aborted') transition(reverting, 'Aborted', message, now());
+    else transition(reverting, 'Failed', message, now());
+    await publish();
+    active.delete(job.runId);
+    return record;
+  }
+
+  async function events(refs: TargetRef[], reason: string, message: string, type: 'Normal' | 'Warning', job: RunJobData, log: Logger): Promise<void> {
+    for (const ref of refs.slice(0, MAX_EVENTS)) {
+      await emitEvent(deps.kc, { involved: ref, reason, message, type, runId: job.runId, experiment: job.experiment, log });
+    }
+  }
+
+  return { execute, active: () => [...active] };
+}

@@ -1,0 +1,210 @@
+// The run executor end to end against the simulator (client-node over HTTP) and real Redis.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ABORT_COMMAND, NETWORK_DELAY_SCRIPT, RUN_ANNOTATION, shortRunId } from '../../src/faults/index.js';
+import { FaultLedger } from '../../src/runs/index.js';
+import type { RunRecord } from '../../src/runs/types.js';
+import { healthServer, job, onState, startWorld, type World } from './helpers.js';
+import { waitFor } from '../sim/wait.js';
+
+const states = (r: RunRecord) => r.timeline.map((t) => t.state);
+const checkout = { namespace: 'shop', selector: { matchLabels: { app: 'checkout' } } };
+
+describe('pod-kill (shop without the checkout PDB)', () => {
+  let w: World;
+  beforeAll(async () => { w = await startWorld({ withoutPdb: true }); });
+  afterAll(async () => { await w?.close(); });
+
+  it('kills exactly 30% of 4 checkout pods = 2, the ReplicaSet recovers, recovery time recorded', async () => {
+    const core = w.sim.kubeConfig().makeApiClient(CoreV1Api);
+    const before = new Set((await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=checkout' })).items.map((p) => p.metadata!.uid!));
+    const rec = await w.executor().execute(job('checkout-pod-kill', { type: 'pod-kill', params: { gracePeriodSeconds: 0 } }, { ...checkout, mode: { type: 'percent', value: 30 } }), new AbortController().signal);
+    expect(rec).toMatchObject({ state: 'Succeeded', outcome: 'succeeded' });
+    expect(states(rec)).toEqual(['Pending', 'Validating', 'Injecting', 'Running', 'Reverting', 'Succeeded']);
+    expect(rec.targets).toHaveLength(2);
+    expect(typeof rec.seed).toBe('number');
+    expect(rec.blastRadius).toEqual([{ workload: 'Deployment/checkout', namespace: 'shop', hit: 2, ready: 4, percent: 50 }]);
+    expect(rec.recoveryMs).toBeGreaterThan(0);
+    const after = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=checkout' })).items;
+    const killed = rec.targets.map((t) => t.name);
+    expect(after.filter((p) => killed.includes(p.metadata!.name!) && before.has(p.metadata!.uid!))).toHaveLength(0);
+    expect(after.filter((p) => before.has(p.metadata!.uid!))).toHaveLength(2);
+    expect((await w.sim.kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: 'shop', name: 'checkout' })).status?.readyReplicas).toBe(4);
+    expect(await new FaultLedger(w.redis, w.prefix).list()).toEqual({ entries: [], broken: [] });
+    // listeners heard every transition
+    expect([...new Set(w.records.filter((r) => r.id === rec.id).map((r) => r.state))]).toEqual(states(rec));
+  });
+});
+
+describe('guards stop a run with a reason and inject nothing', () => {
+  let w: World;
+  beforeAll(async () => { w = await startWorld(); });
+  afterAll(async () => { await w?.close(); });
+
+  const refusedRun = async (j: ReturnType<typeof job>, guard: RegExp) => {
+    const rec = await w.executor().execute(j, new AbortController().signal);
+    expect(rec.state).toBe('Failed');
+    expect(states(rec)).toEqual(['Pending', 'Validating', 'Reverting', 'Failed']);
+    expect(rec.reason).toMatch(guard);
+    expect(rec.timeline.find((t) => t.state === 'Reverting')!.message).toMatch(/^nothing injected/);
+    expect(await new FaultLedger(w.redis, w.prefix).list()).toEqual({ entries: [], broken: [] });
+    expect(w.sim.store.list('pods', {}).every((p) => !p.metadata.deletionTimestamp)).toBe(true);
+    return rec;
+  };
+
+  it('protected namespace (kube-system, even though it is opted in)', async () => {
+    await refusedRun(job('dns', { type: 'pod-kill' }, { namespace: 'kube-system', selector: { matchLabels: { 'k8s-app': 'kube-dns' } }, mode: { type: 'one' } }), /protected-namespace: namespace kube-system is protected/);
+  });
+  it('namespace without opt-in', async () => {
+    await refusedRun(job('billing', { type: 'pod-kill' }, { namespace: 'legacy', selector: { matchLabels: { app: 'billing' } }, mode: { type: 'one' } }), /opt-in: namespace legacy lacks the opt-in label/);
+  });
+  it('blast radius over the cap (experiment tightens it)', async () => {
+    await refusedRun(job('cart-all', { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app: 'cart' } }, mode: { type: 'one' } }, { safety: { maxBlastRadiusPercent: 20 } }), /blast-radius: Deployment\/cart 1\/3 ready \(33.33%\) over the 20% cap \(experiment\)/);
+  });
+  it('the checkout PDB (2 of 4 would break minAvailable 3)', async () => {
+    await refusedRun(job('co', { type: 'pod-kill' }, { ...checkout, mode: { type: 'fixed', value: 2 } }), /pdb: checkout-pdb/);
+  });
+  it('a locked workload', async () => {
+    await w.safetyState.lockWorkloads(['shop/Deployment/frontend'], 'someone-else', 60_000);
+    try {
+      await refusedRun(job('fe', { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app: 'frontend' } }, mode: { type: 'one' } }), /lock: workload shop\/Deployment\/frontend is locked by another run/);
+    } finally {
+      await w.safetyState.releaseWorkloads(['shop/Deployment/frontend'], 'someone-else');
+    }
+  });
+  it('the freeze file and the kill switch', async () => {
+    w.frozen.value = true;
+    try {
+      await refusedRun(job('fz', { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app: 'frontend' } }, mode: { type: 'one' } }), /freeze-file: the repository has .faultline\/freeze/);
+    } finally {
+      w.frozen.value = false;
+    }
+    await w.safetyState.setKillSwitch('game day over');
+    try {
+      await refusedRun(job('ks', { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app: 'frontend' } }, mode: { type: 'one' } }), /kill-switch/);
+    } finally {
+      await w.safetyState.clearKillSwitch();
+    }
+  });
+  it('steady state not holding before injection', async () => {
+    const h = await healthServer();
+    h.status.code = 503;
+    try {
+      await refusedRun(job('pre', { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app: 'frontend' } }, mode: { type: 'one' } }, { probes: [{ name: 'up', http: { url: h.url } }] }), /steady state does not hold before injection: up: status 503/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('scale-down, node-cordon and http-fault revert on success, probe failure and abort', () => {
+  let w: World;
+  let health: Awaited<ReturnType<typeof healthServer>>;
+  beforeAll(async () => {
+    w = await startWorld();
+    health = await healthServer();
+  });
+  afterAll(async () => {
+    await health?.close();
+    await w?.close();
+  });
+
+  const kc = () => w.sim.kubeConfig();
+  const cartReplicas = async () => (await kc().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: 'shop', name: 'cart' })).spec?.replicas;
+  const cordoned = () => w.sim.store.list('nodes', {}).filter((n) => (n.spec as { unschedulable?: boolean }).unschedulable).map((n) => n.metadata.name);
+  const vs = async () => (await kc().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices', namespace: 'shop', name: 'checkout' })) as { metadata: { annotations?: Record<string, string> }; spec: { http: Record<string, unknown>[] } };
+
+  const FAULTS = {
+    'scale-down': {
+      fault: { type: 'scale-down' as const, params: { replicas: 2 } },
+      target: { namespace: 'shop', selector: { matchLabels: { app: 'cart' } }, mode: { type: 'one' as const } },
+      active: async () => (await cartReplicas()) === 2,
+      reverted: async () => (await cartReplicas()) === 3,
+    },
+    'node-cordon': {
+      fault: { type: 'node-cordon' as const },
+      target: { namespace: 'shop', selector: { matchLabels: { app: 'frontend' } }, mode: { type: 'one' as const } },
+      active: async () => cordoned().length === 1,
+      reverted: async () => cordoned().length === 0,
+    },
+    'http-fault': {
+      fault: { type: 'http-fault' as const, params: { virtualService: 'checkout', abort: { httpStatus: 503, percent: 50 } } },
+      target: { namespace: 'shop', selector: { matchLabels: { app: 'checkout' } }, mode: { type: 'one' as const } },
+      active: async () => !!(await vs()).spec.http[0]!.fault,
+      reverted: async () => { const v = await vs(); return !v.spec.http[0]!.fault && !v.metadata.annotations?.[RUN_ANNOTATION]; },
+    },
+  };
+
+  for (const [name, f] of Object.entries(FAULTS)) {
+    it(`${name}: success`, async () => {
+      let seenActive = false;
+      const ex = w.executor();
+      const probe = { name: 'fault-visible', kubernetes: { namespace: 'shop', kind: 'Deployment' as const, name: 'cart', minReadyReplicas: 0 }, interval: '100ms' };
+      const p = ex.execute(job(`${name}-ok`, f.fault, f.target, { duration: '2s', probes: [probe] }), new AbortController().signal);
+      await waitFor('fault active', async () => (seenActive = await f.active()) || undefined);
+      const rec = await p;
+      expect(seenActive).toBe(true);
+      expect(rec).toMatchObject({ state: 'Succeeded', outcome: 'succeeded' });
+      expect(states(rec)).toEqual(['Pending', 'Validating', 'Injecting', 'Running', 'Reverting', 'Succeeded']);
+      expect(await f.reverted()).toBe(true);
+      expect(rec.probes.map((s) => s.phase)).toEqual(['before', 'during', 'after']);
+      expect(rec.recoveryMs).toBeGreaterThanOrEqual(0);
+      expect((await new FaultLedger(w.redis, w.prefix).list()).entries).toEqual([]);
+    });
+
+    it(`${name}: a failing during-probe fails the run and reverts`, async () => {
+      health.status.code = 200;
+      const ex = w.executor({ listeners: [onState('Running', () => { health.status.code = 500; })] });
+      const rec = await ex.execute(job(`${name}-probe`, f.fault, f.target, { duration: '30s', probes: [{ name: 'checkout-up', http: { url: health.url }, interval: '50ms', failureThreshold: 2 }] }), new AbortController().signal);
+      health.status.code = 200;
+      expect(rec.state).toBe('Failed');
+      expect(states(rec)).toEqual(['Pending', 'Validating', 'Injecting', 'Running', 'Reverting', 'Failed']);
+      expect(rec.reason).toBe('steady state lost: probe checkout-up failed 2 times in a row: status 500, expected 2xx');
+      expect(rec.probes.find((s) => s.phase === 'during')).toMatchObject({ name: 'checkout-up', ok: false });
+      expect(await f.reverted()).toBe(true);
+      expect((await new FaultLedger(w.redis, w.prefix).list()).entries).toEqual([]);
+    });
+
+    it(`${name}: abort (signal) reverts`, async () => {
+      const ac = new AbortController();
+      const ex = w.executor({ listeners: [onState('Running', () => ac.abort(new Error('operator said stop')))] });
+      const rec = await ex.execute(job(`${name}-abort`, f.fault, f.target, { duration: '30s' }), ac.signal);
+      expect(rec).toMatchObject({ state: 'Aborted', outcome: 'aborted', reason: 'aborted: operator said stop' });
+      expect(states(rec)).toEqual(['Pending', 'Validating', 'Injecting', 'Running', 'Reverting', 'Aborted']);
+      expect(await f.reverted()).toBe(true);
+      expect((await new FaultLedger(w.redis, w.prefix).list()).entries).toEqual([]);
+      expect(await w.safetyState.lockedWorkloads()).toEqual([]);
+      expect(await w.safetyState.activeRuns()).toEqual([]);
+    });
+  }
+
+  it('the kill switch set while Running aborts and reverts', async () => {
+    const ex = w.executor({ listeners: [onState('Running', () => void w.safetyState.setKillSwitch('stop everything'))] });
+    try {
+      const rec = await ex.execute(job('ks-running', FAULTS['scale-down'].fault, FAULTS['scale-down'].target, { duration: '30s' }), new AbortController().signal);
+      expect(rec).toMatchObject({ state: 'Aborted', reason: 'aborted: kill switch: stop everything' });
+      expect(await cartReplicas()).toBe(3);
+    } finally {
+      await w.safetyState.clearKillSwitch();
+    }
+  });
+
+  it('an abort before injection ends the run with nothing injected', async () => {
+    const ac = new AbortController();
+    ac.abort(new Error('early'));
+    const rec = await w.executor().execute(job('early', FAULTS['scale-down'].fault, FAULTS['scale-down'].target), ac.signal);
+    expect(states(rec)).toEqual(['Pending', 'Validating', 'Reverting', 'Aborted']);
+    expect(await cartReplicas()).toBe(3);
+  });
+
+  it('in-pod fault: ephemeral container with the exact argv, ended on revert', async () => {
+    const j = job('pay-delay', { type: 'network-delay', params: { latency: '200ms', jitter: '0ms', correlation: 0, interface: 'eth0' } }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } }, { duration: '2s' });
+    const rec = await w.executor().execute(j, new AbortController().signal);
+    expect(rec.state).toBe('Succeeded');
+    const name = `faultline-${shortRunId(j.runId)}`;
+    const pod = await kc().makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'shop', name: rec.targets[0]!.name });
+    expect(pod.spec?.ephemeralContainers?.find((c) => c.name === name)?.command).toEqual(['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'eth0', '200', '0', '0', '2']);
+    expect(w.sim.execLog.filter((e) => e.container === name).map((e) => e.command)).toEqual([[...ABORT_COMMAND]]);
+    expect(pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name)?.state?.terminated).toBeDefined();
+  });
+});
