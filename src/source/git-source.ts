@@ -1,0 +1,244 @@
+// The Git source: keeps a bare local copy of one branch (isomorphic-git over smart HTTP), and on
+// each sync diffs the new head against the last synced revision by tree ids, reading only the
+// changed blobs. Failures back off exponentially and leave the last good snapshot in force.
+import * as fs from 'node:fs';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import type { Logger } from '../log.js';
+import { SourceError, redact, toSourceError } from './errors.js';
+import { diffTrees, listTree, pathExists, pathFilter, type ObjectStore, type PathFilter } from './tree.js';
+import type { GitSource, SourceFile, SourceSnapshot } from './types.js';
+
+export const DEFAULT_PATHS = ['experiments/**/*.y?(a)ml'];
+export const FREEZE_PATH = '.faultline/freeze';
+
+export interface GitSourceOptions {
+  url: string; // smart-HTTP(S) URL of the repository
+  branch: string;
+  dir: string; // local gitdir (bare); created on first use, reused across restarts
+  token?: string;
+  username?: string; // basic-auth user for the token, default 'x-access-token'
+  paths?: string[]; // picomatch globs, default DEFAULT_PATHS
+  log: Logger;
+  /**
+   * The revision the caller last reconciled (e.g. persisted across a restart). The first sync
+   * diffs against it when its commit is still in `dir`; otherwise the first sync is a full load.
+   * Only pass it if the caller still holds the state it derived from that revision.
+   */
+  previousRevision?: string;
+  backoffBaseMs?: number; // default 1 s
+  backoffCapMs?: number; // default 5 min
+  random?: () => number; // jitter source, for tests
+}
+
+export interface SyncOptions {
+  /** Ignore a running backoff (e.g. an operator's explicit request). */
+  force?: boolean;
+}
+
+export interface GitSourceController extends GitSource {
+  sync(opts?: SyncOptions): Promise<SourceSnapshot>;
+  /** The last good snapshot; stays in force while syncs fail. */
+  readonly snapshot: SourceSnapshot | undefined;
+  readonly consecutiveFailures: number;
+  /** Epoch ms before which sync() refuses to hit the network (undefined when healthy). */
+  readonly nextRetryAt: number | undefined;
+  readonly lastError: SourceError | undefined;
+}
+
+/** Exponential backoff with "equal jitter": half fixed, half random, so delays never shrink. */
+export function backoffDelay(failures: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  const d = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(d / 2 + random() * (d / 2));
+}
+
+export function createGitSource(opts: GitSourceOptions): GitSourceController {
+  const { url, branch, log } = opts;
+  const gitdir = opts.dir;
+  const store: ObjectStore = { gitdir, cache: {} };
+  const filter: PathFilter = pathFilter(opts.paths?.length ? opts.paths : DEFAULT_PATHS);
+  const baseMs = opts.backoffBaseMs ?? 1000;
+  const capMs = opts.backoffCapMs ?? 5 * 60_000;
+  const branchRef = `refs/heads/${branch}`;
+  const auth = opts.token ? { username: opts.username ?? 'x-access-token', password: opts.token } : undefined;
+  // Send the credentials up front (saves a 401 round trip per request); onAuth covers servers
+  // that want a challenge first. A second 401 ends the attempt (no onAuthFailure).
+  const headers: Record<string, string> = auth ? { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
+  const remote = { http, url, onAuth: () => auth ?? { cancel: true } };
+
+  let current: SourceSnapshot | undefined;
+  let pendingPrevious = opts.previousRevision;
+  let failures = 0;
+  let nextRetryAt: number | undefined;
+  let lastError: SourceError | undefined;
+  let initialised: Promise<void> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  // One git operation at a time on the shared gitdir (sync, readAll).
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = queue.then(fn, fn);
+    queue = p.catch(() => undefined);
+    return p;
+  };
+
+  const init = () => (initialised ??= (async () => {
+    await fs.promises.mkdir(gitdir, { recursive: true });
+    if (!fs.existsSync(`${gitdir}/config`)) await git.init({ fs, dir: gitdir, gitdir, bare: true, defaultBranch: branch });
+    // isomorphic-git records fetched refs under a refspec; any ref (refs/pull/N/head too) maps.
+    await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/*:refs/remotes/origin/*' });
+  })().catch((err: unknown) => {
+    initialised = undefined;
+    throw err;
+  }));
+
+  const hasCommit = async (oid: string): Promise<boolean> => {
+    try {
+      await git.readCommit({ fs, gitdir, oid, cache: store.cache });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const treeOf = async (commit: string) => (await git.readCommit({ fs, gitdir, oid: commit, cache: store.cache })).commit.tree;
+  const readFiles = async (paths: Map<string, string>): Promise<SourceFile[]> => {
+    const out: SourceFile[] = [];
+    for (const [path, oid] of paths) {
+      const { blob } = await git.readBlob({ fs, gitdir, oid, cache: store.cache });
+      out.push({ path, oid, content: blob });
+    }
+    return out;
+  };
+
+  const remoteRefs = async (what: string) => {
+    try {
+      return await git.listServerRefs({ ...remote, headers: { ...headers }, protocolVersion: 1 });
+    } catch (err) {
+      throw toSourceError(err, what, url);
+    }
+  };
+
+  /** Fetches `remoteRef` (shallow: we only ever read the tip's tree) and returns its commit. */
+  const fetchRef = async (remoteRef: string, what: string): Promise<string> => {
+    await init();
+    try {
+      // `ref: branch` makes isomorphic-git offer our local branch head as a "have", so the
+      // server sends only the objects we lack.
+      const res = await git.fetch({ fs, ...remote, headers: { ...headers }, gitdir, cache: store.cache, ref: branch, remoteRef, singleBranch: true, depth: 1, tags: false });
+      if (!res.fetchHead) throw new SourceError('not-found', `${what}: ${redact(url)} has no refs (empty repository)`, { url: redact(url) });
+      return res.fetchHead;
+    } catch (err) {
+      throw toSourceError(err, what, url);
+    }
+  };
+
+  const doSync = async (): Promise<SourceSnapshot> => {
+    const what = `sync ${branch}`;
+    const head = (await remoteRefs(what)).find((r) => r.ref === branchRef)?.oid;
+    if (!head) throw new SourceError('not-found', `${what}: branch ${branch} not found at ${redact(url)}`, { url: redact(url) });
+    if (current && head === current.revision) return { ...current, previousRevision: current.revision, changed: [], deleted: [] };
+
+    await init();
+    let revision = head;
+    if (!(await hasCommit(head))) revision = await fetchRef(branchRef, what); // may be newer than `head` if a push raced us
+    await git.writeRef({ fs, gitdir, ref: branchRef, value: revision, force: true });
+
+    let base = current?.revision;
+    if (!base && pendingPrevious && (await hasCommit(pendingPrevious))) base = pendingPrevious;
+    else if (!base && pendingPrevious) log.info({ previousRevision: pendingPrevious }, 'previous revision not in the local store; loading everything');
+    const tree = await treeOf(revision);
+    let files: Map<string, string>;
+    let changed: SourceFile[];
+    let deleted: string[] = [];
+    if (base) {
+      const diff = await diffTrees(store, await treeOf(base), tree, filter);
+      if (current) {
+        files = new Map(current.files);
+        for (const p of diff.deleted) files.delete(p);
+        for (const [p, oid] of diff.added) files.set(p, oid);
+      } else files = await listTree(store, tree, filter);
+      changed = await readFiles(diff.added);
+      deleted = diff.deleted.sort();
+    } else {
+      files = await listTree(store, tree, filter);
+      changed = await readFiles(files);
+    }
+    const freeze = await pathExists(store, tree, FREEZE_PATH);
+    return { revision, previousRevision: base, files, changed, deleted, freeze };
+  };
+
+  const source: GitSourceController = {
+    get lastRevision() {
+      return current?.revision;
+    },
+    get snapshot() {
+      return current;
+    },
+    get consecutiveFailures() {
+      return failures;
+    },
+    get nextRetryAt() {
+      return nextRetryAt;
+    },
+    get lastError() {
+      return lastError;
+    },
+
+    sync(syncOpts = {}) {
+      return exclusive(async () => {
+        if (!syncOpts.force && nextRetryAt !== undefined && Date.now() < nextRetryAt) {
+          throw new SourceError('backoff', `sync ${branch}: backing off after ${failures} failure(s) (${lastError?.message ?? 'unknown'}); next try at ${new Date(nextRetryAt).toISOString()}`, {
+            retryAt: nextRetryAt,
+            cause: lastError,
+          });
+        }
+        const started = Date.now();
+        try {
+          const snap = await doSync();
+          if (failures > 0) log.info({ failures, revision: snap.revision }, 'git source recovered');
+          failures = 0;
+          nextRetryAt = undefined;
+          lastError = undefined;
+          pendingPrevious = undefined;
+          if (snap.revision !== current?.revision) {
+            log.info({ revision: snap.revision, previousRevision: snap.previousRevision, changed: snap.changed.length, deleted: snap.deleted.length, files: snap.files.size, freeze: snap.freeze, ms: Date.now() - started }, 'git source synced');
+          }
+          current = snap;
+          return snap;
+        } catch (err) {
+          const e = toSourceError(err, `sync ${branch}`, url);
+          failures++;
+          const delay = backoffDelay(failures, baseMs, capMs, opts.random);
+          nextRetryAt = Date.now() + delay;
+          lastError = e;
+          log.warn({ err: { kind: e.kind, status: e.status, message: e.message }, consecutiveFailures: failures, retryInMs: delay, lastGoodRevision: current?.revision }, 'git sync failed; keeping the last good state');
+          throw e;
+        }
+      });
+    },
+
+    readAll(ref) {
+      return exclusive(async () => {
+        const what = `read ${ref}`;
+        await init();
+        let revision: string;
+        if (/^[0-9a-f]{40}$/i.test(ref) && (await hasCommit(ref.toLowerCase()))) revision = ref.toLowerCase();
+        else if (/^[0-9a-f]{40}$/i.test(ref)) {
+          // Smart HTTP v1 only serves advertised tips: find a ref pointing at this commit.
+          const tip = (await remoteRefs(what)).find((r) => r.oid === ref.toLowerCase() && r.ref !== 'HEAD');
+          if (!tip) throw new SourceError('not-found', `${what}: commit is not the tip of any ref at ${redact(url)}`, { url: redact(url) });
+          revision = await fetchRef(tip.ref, what);
+        } else {
+          revision = await fetchRef(ref, what);
+        }
+        try {
+          const tree = await treeOf(revision);
+          const files = await readFiles(await listTree(store, tree, filter));
+          return { revision, files, freeze: await pathExists(store, tree, FREEZE_PATH) };
+        } catch (err) {
+          throw toSourceError(err, what, url);
+        }
+      });
+    },
+  };
+  return source;
+}
