@@ -5,6 +5,7 @@ import type { ClusterTargetResolver } from '../../src/cluster/types.js';
 import { DEFAULTS } from '../../src/config/index.js';
 import { loadExperimentFiles } from '../../src/experiments/index.js';
 import type { LoadedExperiment } from '../../src/experiments/model.js';
+import type { PlanRowLike } from '../../src/report/pr-plan.js';
 import { formatPlanTable, planExperiment, type PlanDeps } from '../../src/safety/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 
@@ -65,6 +66,8 @@ describe('planExperiment on the shop topology', () => {
     const e = load('checkout-one', 'namespace: shop\nselector: { matchLabels: { app: checkout } }\nmode: { type: one }');
     const row = planExperiment(e, resolver, deps);
     expect(row.allowed).toBe(true);
+    const forPullRequest: PlanRowLike = row; // the PR plan takes the same rows
+    expect(forPullRequest.targets).toEqual(row.targets);
     expect(guard(row, 'pdb').reason).toBe('checkout-pdb: 4 healthy, needs 3, allows 1 disruption, run takes 1');
     expect(planExperiment(e, resolver, deps).targets).toEqual(row.targets);
     expect(planExperiment(e, resolver, { ...deps, seed: 99 }).seed).toBe(99);
