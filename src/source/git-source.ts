@@ -52,6 +52,19 @@ export function backoffDelay(failures: number, baseMs: number, capMs: number, ra
   return Math.round(d / 2 + random() * (d / 2));
 }
 
+/**
+ * Both requests are read-only, so one immediate retry is safe. It covers a keep-alive socket
+ * that the server closed while idle (ECONNRESET on reuse), which is not worth a backoff.
+ */
+async function retryStaleSocket<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ECONNRESET') throw err;
+    return fn();
+  }
+}
+
 export function createGitSource(opts: GitSourceOptions): GitSourceController {
   const { url, branch, log } = opts;
   const gitdir = opts.dir;
@@ -111,7 +124,7 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
 
   const remoteRefs = async (what: string) => {
     try {
-      return await git.listServerRefs({ ...remote, headers: { ...headers }, protocolVersion: 1 });
+      return await retryStaleSocket(() => git.listServerRefs({ ...remote, headers: { ...headers }, protocolVersion: 1 }));
     } catch (err) {
       throw toSourceError(err, what, url);
     }
@@ -123,7 +136,7 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
     try {
       // `ref: branch` makes isomorphic-git offer our local branch head as a "have", so the
       // server sends only the objects we lack.
-      const res = await git.fetch({ fs, ...remote, headers: { ...headers }, gitdir, cache: store.cache, ref: branch, remoteRef, singleBranch: true, depth: 1, tags: false });
+      const res = await retryStaleSocket(() => git.fetch({ fs, ...remote, headers: { ...headers }, gitdir, cache: store.cache, ref: branch, remoteRef, singleBranch: true, depth: 1, tags: false }));
       if (!res.fetchHead) throw new SourceError('not-found', `${what}: ${redact(url)} has no refs (empty repository)`, { url: redact(url) });
       return res.fetchHead;
     } catch (err) {

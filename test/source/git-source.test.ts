@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer, type GitServer, type WorkClone } from '../helpers/git-server.js';
-import { createGitSource, SourceError, type GitSourceController, type GitSourceOptions } from '../../src/source/index.js';
+import { createGitSource, type GitSourceController, type GitSourceOptions } from '../../src/source/index.js';
 import { silentLogger } from '../../src/log.js';
 
 const TOKEN = 'tok-123';
