@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { FAULT_DRIVERS } from '../faults/index.js';
 import type { Logger } from '../log.js';
+import { SafetyState } from '../safety/index.js';
 import { FaultLedger } from './ledger.js';
 
 export interface SweepOptions {
@@ -45,6 +46,10 @@ export async function sweepOrphans(opts: SweepOptions): Promise<SweepResult> {
     try {
       await driver.revert(opts.kc, inj, log);
       await ledger.remove(inj.runId);
+      // The dead run's slot and workload locks would only lapse by TTL: free them now.
+      const state = new SafetyState(opts.redis, { prefix: opts.prefix, maxConcurrentRuns: 0 });
+      await state.releaseWorkloads(await state.lockedWorkloads(), inj.runId);
+      await state.releaseSlot(inj.runId);
       result.reverted.push(inj.runId);
       log.info({ fault: inj.fault }, 'orphan sweep: reverted');
     } catch (err) {
