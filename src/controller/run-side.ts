@@ -13,7 +13,9 @@ import type { RunExecutor, RunJobData, RunListener, RunRecord, RunStore } from '
 import type { LeaderLock, RunMarker } from '../queue/index.js';
 import { isFrozen } from '../queue/index.js';
 import { loadExperimentFiles } from '../experiments/index.js';
-import { handlePullRequest, type PullRequestResult } from '../report/pr-plan.js';
+import { handlePullRequest, toPlanEvent, type PullRequestResult } from '../report/pr-plan.js';
+import { PrTreeReader } from '../report/pr-source.js';
+import { join } from 'node:path';
 import type { PullRequestEvent } from '../server/types.js';
 import type { GitSource } from '../source/types.js';
 import { gitHostFrom } from './reporters.js';
@@ -87,6 +89,15 @@ export async function createRunSide(deps: {
   };
 
   const host = gitHostFrom(config, log);
+  // Pull requests are diffed against their merge base in a clone of their own: only changed
+  // blobs are read, whatever the size of the repository.
+  const reader = new PrTreeReader({
+    url: config.repo.url,
+    dir: join(config.repo.workdir, deps.identity ?? `${process.pid}`, 'pr.git'),
+    token: config.repo.token,
+    username: config.repo.username,
+    paths: config.repo.paths,
+  });
   return {
     executor,
     resolver,
@@ -95,10 +106,9 @@ export async function createRunSide(deps: {
     async planPullRequest(e, source) {
       if (!host) return { skipped: 'no git host configured' };
       const freeze = await isFrozen(redis, prefix);
-      return handlePullRequest(
-        { number: e.number, action: e.action, headSha: e.headSha, ...(e.baseSha ? { baseRef: e.baseSha } : {}) },
-        {
+      return handlePullRequest(toPlanEvent(e), {
           source,
+          reader,
           loadExperimentFiles,
           plan: async (loaded) => {
             const killSwitch = await state.isKillSwitchSet();
@@ -107,8 +117,7 @@ export async function createRunSide(deps: {
           },
           host,
           logger: log,
-        },
-      );
+        });
     },
     async close() {
       await elector.stop();
