@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadConfig, ConfigError } from '../config/index.js';
@@ -33,9 +34,12 @@ export function register(program: Command): void {
         throw err;
       }
       const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
-      const runsQueue = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix: config.redis.prefix });
+      let runsQueue: Queue<RunJobData> | undefined;
       try {
+        // Connect before the queue is made: a Queue on a lazy connection connects it itself,
+        // and a second connect() then throws "already connecting".
         await redis.connect();
+        runsQueue = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix: config.redis.prefix });
         const applied = await readApplied(config);
         const rows = await experimentStatuses({
           catalog: await readCatalog(redis, config.redis.prefix),
@@ -46,16 +50,18 @@ export function register(program: Command): void {
         if (opts.json) console.log(JSON.stringify(rows, null, 2));
         else console.log(formatStatusTable(rows));
       } finally {
-        await runsQueue.close();
+        await runsQueue?.close();
         redis.disconnect();
       }
     });
 }
 
 async function readApplied(config: ReturnType<typeof loadConfig>): Promise<Map<string, AppliedRecord>> {
+  // A throwaway bare clone of the status branch, removed afterwards.
+  const dir = await mkdtemp(join(tmpdir(), 'faultline-status-'));
   const store = new GitStatusStore({
     url: config.repo.url,
-    dir: join(tmpdir(), `faultline-status-${process.pid}`),
+    dir,
     branch: config.status.branch,
     token: config.repo.token,
     username: config.repo.username,
@@ -65,6 +71,8 @@ async function readApplied(config: ReturnType<typeof loadConfig>): Promise<Map<s
   } catch (err) {
     console.error(`warning: cannot read the status branch (${(err as Error).message}); showing Redis state only`);
     return new Map();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
