@@ -173,8 +173,10 @@ export function scanSources(files: { path: string; text: string }[]): ScanResult
 
     const usesWatch = names.has('makeInformer') || names.has('ListWatch') || names.has('Watch');
     const visit = (n: ts.Node) => {
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression)) {
-        const method = n.expression.name.text;
+      const callee = ts.isCallExpression(n) ? n.expression : undefined;
+      const method = callee && ts.isPropertyAccessExpression(callee) ? callee.name.text
+        : callee && ts.isElementAccessExpression(callee) ? stringValue(callee.argumentExpression) : undefined;
+      if (ts.isCallExpression(n) && method !== undefined) {
         const endpoints = (methods.get(method) ?? []).filter((e) => usedClasses.has(e.cls));
         if (endpoints.length) {
           const perms = new Map<string, { p: Permission; cls: string }>();
@@ -205,7 +207,10 @@ export function scanSources(files: { path: string; text: string }[]): ScanResult
       // Informers/watches: every API path literal in a file that uses them.
       if (usesWatch && (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && /^\/apis?\/[^\s]+$/.test(n.text)) {
         const p = permissionFor(n.text, 'GET');
-        if (p && p.verb === 'list') {
+        const parent = n.parent;
+        if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+          problems.push(`${path}:${lineOf(n)}: watch path built by concatenation from ${n.text}; use plain literals so the RBAC scan can read it`);
+        } else if (p && p.verb === 'list') {
           add(n, `informer ${n.text}`, p);
           add(n, `informer ${n.text}`, { ...p, verb: 'watch' });
         } else {

@@ -96,6 +96,9 @@ describe('the scanner and the comparison can fail', () => {
       .toEqual(['core pods/exec create', 'core pods/exec get']);
     expect(scan(`import { KubernetesObjectApi } from '@kubernetes/client-node'; KubernetesObjectApi.makeApiClient(kc);`).problems[0]).toMatch(/KubernetesObjectApi/);
     expect(scan('import { makeInformer } from \'@kubernetes/client-node\'; makeInformer(kc, `/api/v1/${kind}`, list);').problems.join('\n')).toMatch(/template/);
+    expect(scan(`import { Watch } from '@kubernetes/client-node'; new Watch(kc).watch('/api/v1/namespaces/' + ns + '/pods', {}, cb, done);`).problems.join('\n')).toMatch(/concatenation/);
+    expect(scan(`import { CoreV1Api } from '@kubernetes/client-node'; const core = kc.makeApiClient(CoreV1Api); await core['deleteCollectionNamespacedPod']({ namespace: 'a' });`).calls.map(key))
+      .toEqual(['core pods deletecollection']);
     // Types only: nothing is called.
     expect(scan(`import type { CoreV1Api } from '@kubernetes/client-node'; declare const c: CoreV1Api; c.readNamespacedPod({ namespace: 'a', name: 'b' });`).calls).toEqual([]);
   });
