@@ -32,6 +32,7 @@ export const DEFAULTS = {
   author: { name: 'Faultline', email: 'faultline@localhost' },
   historyLimit: 20,
   runsConcurrency: 2,
+  lockWait: '2m',
 } as const;
 
 export interface ConfigProblem {
@@ -105,6 +106,7 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'SLACK_API_URL', path: ['slack', 'apiUrl'] },
   { name: 'FAULTLINE_NOTIFY_WEBHOOK_URL', path: ['webhookNotifier', 'url'] },
   { name: 'FAULTLINE_RUNS_CONCURRENCY', path: ['runs', 'concurrency'], convert: integer },
+  { name: 'FAULTLINE_LOCK_WAIT', path: ['runs', 'lockWait'] },
 ];
 
 function list(v: string): string[] {
@@ -256,7 +258,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       author: author ? { ...author } : { ...DEFAULTS.author },
       historyLimit: (status.historyLimit as number | undefined) ?? DEFAULTS.historyLimit,
     },
-    runs: { concurrency: ((data.runs as Json | undefined)?.concurrency as number | undefined) ?? DEFAULTS.runsConcurrency },
+    runs: {
+      concurrency: ((data.runs as Json | undefined)?.concurrency as number | undefined) ?? DEFAULTS.runsConcurrency,
+      lockWaitMs: parseDuration(((data.runs as Json | undefined)?.lockWait as string | undefined) ?? DEFAULTS.lockWait),
+    },
   };
   if (gitHostFile) {
     config.gitHost = compact({

@@ -55,5 +55,8 @@ export interface ControllerConfig {
   };
   slack?: { botToken?: string; webhookUrl?: string; defaultChannel?: string; apiUrl?: string };
   webhookNotifier?: { url: string };
-  runs: { concurrency: number }; // worker concurrency per replica, default 2
+  runs: {
+    concurrency: number; // worker concurrency per replica, default 2
+    lockWaitMs: number; // a run waits this long for a busy workload lock or run slot, then fails; default 2m
+  };
 }

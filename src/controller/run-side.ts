@@ -11,7 +11,8 @@ import { planExperiment } from '../safety/plan.js';
 import { createRunExecutor, sweepOrphans } from '../runs/index.js';
 import type { RunExecutor, RunJobData, RunListener, RunRecord, RunStore } from '../runs/types.js';
 import type { LeaderLock, RunMarker } from '../queue/index.js';
-import { isFrozen } from '../queue/index.js';
+import { isFrozen, ORPHAN_REASON, runDataOf } from '../queue/index.js';
+import type { Queue } from 'bullmq';
 import { loadExperimentFiles } from '../experiments/index.js';
 import { handlePullRequest, toPlanEvent, type PullRequestResult } from '../report/pr-plan.js';
 import { PrTreeReader } from '../report/pr-source.js';
@@ -40,6 +41,8 @@ export async function createRunSide(deps: {
   listeners: RunListener[];
   executor?: RunExecutor;
   identity?: string;
+  /** The runs queue: its active jobs with a held lock are runs live on some replica. */
+  runsQueue: Queue<RunJobData>;
 }): Promise<RunSide> {
   const { config, kc, redis, log } = deps;
   const prefix = config.redis.prefix;
@@ -47,8 +50,30 @@ export async function createRunSide(deps: {
   await resolver.ready();
   const state = new SafetyState(redis, { prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns });
 
-  // Whatever a dead controller left injected is reverted before this one takes any run.
-  await sweepOrphans({ kc, redis, prefix, log, isLive: async () => false });
+  // Whatever a dead controller left injected is reverted before this one takes any run. A run
+  // another replica is executing right now is not an orphan: its job is active and its worker
+  // still renews the BullMQ lock. (Reverting it would undo a live fault under a running run.)
+  const live = await liveRunIds(deps.runsQueue, redis);
+  await sweepOrphans({ kc, redis, prefix, log, isLive: (runId) => live.has(runId) });
+
+  // A job re-delivered after its worker died mid-run: revert what the dead run left in the
+  // ledger now (not at the next start-up), then record the run as failed.
+  const onRedelivered = async (job: RunJobData): Promise<RunRecord> => {
+    const swept = await sweepOrphans({ kc, redis, prefix, log, isLive: (runId) => runId !== job.runId });
+    const reverted = swept.reverted.includes(job.runId);
+    const failed = swept.failed.find((f) => f.runId === job.runId);
+    const reason = failed ? `${ORPHAN_REASON}; revert failed: ${failed.error}` : ORPHAN_REASON;
+    const record = await orphanRecord(deps.runStore, job, reason);
+    log.warn({ runId: job.runId, experiment: job.experiment, reverted }, 'run re-delivered after its controller died');
+    for (const l of deps.listeners) {
+      try {
+        await l.onRunUpdate(record, job);
+      } catch (err) {
+        log.error({ err, runId: job.runId }, 'run listener failed');
+      }
+    }
+    return record;
+  };
 
   const executor =
     deps.executor ??
@@ -59,6 +84,7 @@ export async function createRunSide(deps: {
       prefix,
       safety: { ...config.safety, ownNamespace: config.kubernetes.namespace },
       injectorImage: config.injector.image,
+      lockWaitMs: config.runs.lockWaitMs,
       runStore: deps.runStore,
       listeners: deps.listeners,
       log,
@@ -103,6 +129,7 @@ export async function createRunSide(deps: {
     resolver,
     safety: killSwitch,
     leader,
+    onRedelivered,
     async planPullRequest(e, source) {
       if (!host) return { skipped: 'no git host configured' };
       const freeze = await isFrozen(redis, prefix);
@@ -124,4 +151,45 @@ export async function createRunSide(deps: {
       resolver.close();
     },
   };
+}
+
+/** Run ids whose job is active on a worker that is alive (its lock has not lapsed). */
+async function liveRunIds(queue: Queue<RunJobData>, client: Redis): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const job of await queue.getJobs(['active'], 0, -1)) {
+    if (!job?.id) continue;
+    if ((await client.exists(queue.toKey(`${job.id}:lock`))) === 1) live.add(runDataOf(job).runId);
+  }
+  return live;
+}
+
+/** The run record of a run whose controller died: what it had recorded, ended as Failed. */
+async function orphanRecord(store: RunStore, job: RunJobData, reason: string): Promise<RunRecord> {
+  const now = new Date().toISOString();
+  const previous = await store.get(job.runId);
+  const record: RunRecord = previous
+    ? { ...previous, timeline: [...previous.timeline] }
+    : {
+        id: job.runId,
+        experiment: job.experiment,
+        file: job.file,
+        specHash: job.specHash,
+        revision: job.revision,
+        faultType: job.spec.spec.fault.type,
+        trigger: job.trigger,
+        state: 'Failed',
+        createdAt: now,
+        targets: [],
+        blastRadius: [],
+        guards: [],
+        probes: [],
+        timeline: [],
+      };
+  record.state = 'Failed';
+  record.outcome = 'failed';
+  record.reason = reason;
+  record.endedAt = now;
+  record.timeline.push({ at: now, state: 'Failed', message: reason });
+  await store.save(record);
+  return record;
 }

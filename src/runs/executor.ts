@@ -40,6 +40,8 @@ export interface RunExecutorDeps {
   seed?: (job: RunJobData) => number;
   /** How long to wait for workloads to get back to their pre-run ready count (default 5 min). */
   recoveryTimeoutMs?: number;
+  /** How long a run waits for a busy workload lock or run slot before failing with that reason (default 0: at once). */
+  lockWaitMs?: number;
   /** How often the kill switch and freeze flag are polled while Running (default 500 ms). */
   stopCheckMs?: number;
   fetch?: typeof fetch; // for probes
@@ -126,36 +128,67 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         await deps.resolver.ready();
         const seed = deps.seed?.(job) ?? (job.occurrence === 'once' ? seedFromSpecHash(job.specHash) : randomSeed());
         record.seed = seed;
-        targets = deps.resolver.resolve(spec.target, seed);
-        record.targets = targets.refs;
-        record.blastRadius = targets.blastRadius;
+        // A run that finds its workload locked or every slot taken waits its turn (up to
+        // lockWaitMs), re-resolving and re-checking everything each time; then it fails with the reason.
+        const waitUntil = Date.now() + (deps.lockWaitMs ?? 0);
+        let waitingLogged = false;
+        const busy = async (reason: string): Promise<boolean> => {
+          if (Date.now() >= waitUntil) return false;
+          if (!waitingLogged) {
+            waitingLogged = true;
+            record.timeline.push({ at: now().toISOString(), state: 'Validating', message: `waiting: ${reason}` });
+            await publish();
+          }
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 1000);
+            stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+          });
+          return !stop.signal.aborted;
+        };
+        for (;;) {
+          targets = deps.resolver.resolve(spec.target, seed);
+          record.targets = targets.refs;
+          record.blastRadius = targets.blastRadius;
 
-        const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
-        const [freeze, killSwitch, runs, locked] = await Promise.all([
-          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(),
-        ]);
-        const guards = evaluateGuards({
-          experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
-          pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
-          config: deps.safety, now: now(), freeze, killSwitch,
-          active: { runs: runs.filter((r) => r !== job.runId).length, lockedWorkloads: locked },
-        });
-        record.guards = guards;
-        const refused = guards.filter((g) => !g.ok);
-        if (refused.length) return { outcome: 'failed', reason: `refused by safety guards: ${refused.map((g) => `${g.guard}: ${g.reason}`).join('; ')}` };
+          const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
+          const [freeze, killSwitch, runs, locked] = await Promise.all([
+            deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(),
+          ]);
+          const guards = evaluateGuards({
+            experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
+            pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
+            config: deps.safety, now: now(), freeze, killSwitch,
+            active: { runs: runs.filter((r) => r !== job.runId).length, lockedWorkloads: locked },
+          });
+          record.guards = guards;
+          const refused = guards.filter((g) => !g.ok);
+          const reason = `refused by safety guards: ${refused.map((g) => `${g.guard}: ${g.reason}`).join('; ')}`;
+          if (refused.length && refused.every((g) => g.guard === 'lock' || g.guard === 'concurrency') && (await busy(reason))) continue;
+          if (stop.signal.aborted) return stopCause!;
+          if (refused.length) return { outcome: 'failed', reason };
 
-        const ttl = durationMs + LOCK_MARGIN_MS;
-        if (!(await safetyState.acquireSlot(job.runId, ttl))) {
-          return { outcome: 'failed', reason: `refused by safety guards: concurrency: all ${deps.safety.maxConcurrentRuns} run slots are taken` };
+          const ttl = durationMs + LOCK_MARGIN_MS;
+          if (!(await safetyState.acquireSlot(job.runId, ttl))) {
+            const why = `refused by safety guards: concurrency: all ${deps.safety.maxConcurrentRuns} run slots are taken`;
+            if (await busy(why)) continue;
+            return stopCause ?? { outcome: 'failed', reason: why };
+          }
+          slotTaken = true;
+          const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
+          if (spec.fault.type === 'http-fault' && typeof spec.fault.params.virtualService === 'string') {
+            keys.push(workloadLockKey(spec.target.namespace, `VirtualService/${spec.fault.params.virtualService}`));
+          }
+          const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
+          if (!lock.ok) {
+            await safetyState.releaseSlot(job.runId);
+            slotTaken = false;
+            const why = `refused by safety guards: lock: workload ${lock.heldBy}`;
+            if (await busy(why)) continue;
+            return stopCause ?? { outcome: 'failed', reason: why };
+          }
+          lockKeys = keys;
+          break;
         }
-        slotTaken = true;
-        const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
-        if (spec.fault.type === 'http-fault' && typeof spec.fault.params.virtualService === 'string') {
-          keys.push(workloadLockKey(spec.target.namespace, `VirtualService/${spec.fault.params.virtualService}`));
-        }
-        const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
-        if (!lock.ok) return { outcome: 'failed', reason: `refused by safety guards: lock: workload ${lock.heldBy}` };
-        lockKeys = keys;
 
         probes = new ProbeRunner((spec.steadyState?.probes ?? []).map((p) => createProbe(p, { kc: deps.kc, fetch: deps.fetch })), { log });
         const before = await probes.before(stop.signal);
@@ -181,7 +214,10 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           // The fault is over once injected: the recovery clock starts now, polled in the background.
           instantRecovery = measureRecovery({
             kc: deps.kc, workloads: targets.workloads, since: injectedAt, timeoutMs: deps.recoveryTimeoutMs ?? 300_000,
-            signal: recoveryStop.signal, gone: targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })),
+            signal: recoveryStop.signal,
+            // Killed pods must be gone before their workload counts as recovered; a killed
+            // container restarts inside the same pod, so there is nothing to wait out.
+            gone: spec.fault.type === 'pod-kill' ? targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })) : [],
           });
         }
 

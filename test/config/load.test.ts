@@ -52,7 +52,7 @@ describe('loadConfig defaults', () => {
       },
       injector: { image: DEFAULTS.injectorImage },
       status: { branch: 'faultline/status', author: { name: 'Faultline', email: 'faultline@localhost' }, historyLimit: 20 },
-      runs: { concurrency: 2 },
+      runs: { concurrency: 2, lockWaitMs: 120_000 },
     });
   });
 
