@@ -72,6 +72,19 @@ describe('guards stop a run with a reason and inject nothing', () => {
       await w.safetyState.releaseWorkloads(['shop/Deployment/frontend'], 'someone-else');
     }
   });
+  it('a locked workload makes the run wait its turn (lockWait), then it runs once the lock is free', async () => {
+    await w.safetyState.lockWorkloads(['shop/Deployment/frontend'], 'someone-else', 60_000);
+    const running = w
+      .executor({ lockWaitMs: 30_000 })
+      .execute(job('fe-wait', { type: 'cpu-stress' }, { namespace: 'shop', selector: { matchLabels: { app: 'frontend' } }, mode: { type: 'one' } }, { duration: '1s' }), new AbortController().signal);
+    // It says it is waiting, and has not injected anything while the lock is held.
+    await waitFor('the run to say it waits for the lock', () => w.records.some((r) => r.id.includes('fe-wait') && r.timeline.some((t) => /^waiting: .*lock: workload shop\/Deployment\/frontend/.test(t.message))));
+    expect(w.records.filter((r) => r.id.includes('fe-wait')).map((r) => r.state)).not.toContain('Injecting');
+    await w.safetyState.releaseWorkloads(['shop/Deployment/frontend'], 'someone-else');
+    const rec = await running;
+    expect(rec).toMatchObject({ state: 'Succeeded', outcome: 'succeeded' });
+    expect(states(rec)).toEqual(['Pending', 'Validating', 'Validating', 'Injecting', 'Running', 'Reverting', 'Succeeded']);
+  });
   it('the freeze file and the kill switch', async () => {
     w.frozen.value = true;
     try {
