@@ -38,6 +38,7 @@ export function toSourceError(err: unknown, what: string, url: string): SourceEr
   }
   const code = e?.code ?? e?.cause?.code;
   if (code && NETWORK_CODES.has(code)) return new SourceError('network', `${what}: cannot reach ${safeUrl} (${code})`, { url: safeUrl, cause: err });
+  if (/timed out|socket hang up/i.test(e?.message ?? '')) return new SourceError('network', `${what}: ${safeUrl}: ${e?.message}`, { url: safeUrl, cause: err });
   if (e?.code === 'NotFoundError') return new SourceError('not-found', `${what}: ${e.message ?? 'not found'}`, { url: safeUrl, cause: err });
   if (e?.code === 'UserCanceledError') return new SourceError('auth', `${what}: ${safeUrl} refused the credentials`, { url: safeUrl, cause: err });
   return new SourceError('protocol', `${what}: ${e?.message ?? String(err)}`, { url: safeUrl, cause: err });

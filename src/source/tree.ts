@@ -1,13 +1,14 @@
 // Tree walking and diffing over the local object store. The diff compares tree ids and only
 // descends into subtrees whose id differs, so an incremental sync touches O(changed path depth)
 // trees however large the repository is.
-import * as fs from 'node:fs';
-import git, { type TreeEntry } from 'isomorphic-git';
+import git, { type FsClient, type TreeEntry } from 'isomorphic-git';
 import picomatch from 'picomatch';
 
 export interface ObjectStore {
   gitdir: string;
+  fs: FsClient;
   cache: object; // isomorphic-git's parsed-pack cache, shared across calls (big speed-up)
+  treesRead: number; // counter, for stats
 }
 
 export interface PathFilter {
@@ -32,7 +33,8 @@ export interface TreeDiff {
 }
 
 async function entries(store: ObjectStore, oid: string): Promise<TreeEntry[]> {
-  const { tree } = await git.readTree({ fs, gitdir: store.gitdir, oid, cache: store.cache });
+  store.treesRead++;
+  const { tree } = await git.readTree({ fs: store.fs, gitdir: store.gitdir, oid, cache: store.cache });
   return tree;
 }
 

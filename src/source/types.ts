@@ -13,6 +13,16 @@ export interface SourceSnapshot {
   changed: SourceFile[]; // added or modified since previousRevision (all files on first load)
   deleted: string[]; // paths gone since previousRevision
   freeze: boolean; // `.faultline/freeze` exists at this revision (the Git kill switch)
+  stats?: SyncStats; // where the time went (metrics, bench)
+}
+
+export interface SyncStats {
+  remoteMs: number; // asking the server for the branch head (info/refs)
+  fetchMs: number; // downloading and indexing the pack (0 when the head was already local)
+  diffMs: number; // tree walk / diff by tree ids
+  readMs: number; // reading the changed blobs
+  treesRead: number;
+  blobsRead: number;
 }
 
 export interface GitSource {

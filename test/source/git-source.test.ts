@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startGitServer, type GitServer, type WorkClone } from '../helpers/git-server.js';
 import { createGitSource, type GitSourceController, type GitSourceOptions } from '../../src/source/index.js';
 import { silentLogger } from '../../src/log.js';
+import { PackReader } from '../../src/source/pack-reader.js';
 
 const TOKEN = 'tok-123';
 const text = (b: Uint8Array) => Buffer.from(b).toString();
@@ -85,13 +86,17 @@ describe('GitSource against a smart-HTTP server', () => {
     await work.write('experiments/payments/b.yml', 'name: b\nv: 2\n');
     await work.write('README.md', '# experiments, edited\n'); // not matched: must not show up
     const c1 = await work.commitAndPush('modify b');
-    const readBlob = vi.spyOn(git, 'readBlob');
+    const packRead = vi.spyOn(PackReader.prototype, 'readBlob');
+    const gitRead = vi.spyOn(git, 'readBlob');
     const before = server.requests;
     const s1 = await src.sync();
     expect(server.requests - before).toBe(3); // ls-refs, then fetch: info/refs + upload-pack
-    expect(readBlob).toHaveBeenCalledTimes(1);
-    expect(readBlob.mock.calls[0]![0].oid).toBe(s1.changed[0]!.oid);
-    readBlob.mockRestore();
+    expect(packRead).toHaveBeenCalledTimes(1);
+    expect(packRead.mock.calls[0]![0]).toBe(s1.changed[0]!.oid);
+    expect(gitRead).not.toHaveBeenCalled(); // served natively, no fallback
+    expect(s1.stats?.blobsRead).toBe(1);
+    expect(s1.stats?.treesRead).toBeLessThanOrEqual(8); // two roots, experiments/, payments/ (x2) and the freeze lookup
+    vi.restoreAllMocks();
     expect(s1.revision).toBe(c1);
     expect(s1.previousRevision).toBe(first.revision);
     expect(s1.changed.map((f) => f.path)).toEqual(['experiments/payments/b.yml']);
