@@ -93,7 +93,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
 
   const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log })];
-  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity });
+  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs });
 
   const runWorker: RunWorker = await startRunWorker({
     connection: redis,
