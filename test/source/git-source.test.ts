@@ -133,16 +133,34 @@ describe('GitSource against a smart-HTTP server', () => {
     await work.commitAndPush('unfreeze');
     expect((await src.sync()).freeze).toBe(false);
 
+    // A force-push that rewrites the head: the old tree is still in the local store, so the
+    // diff is still exact.
+    await work.write('experiments/payments/b.yml', 'name: b\nv: 3\n');
+    await work.git('add', '-A');
+    await work.git('commit', '-q', '--amend', '-m', 'unfreeze, rewritten');
+    await work.git('push', '-q', '-f', 'origin', 'HEAD:refs/heads/main');
+    const forced = await src.sync();
+    expect(forced.changed.map((f) => f.path)).toEqual(['experiments/payments/b.yml']);
+    expect(text(forced.changed[0]!.content)).toBe('name: b\nv: 3\n');
+    expect(forced.deleted).toEqual([]);
+
     // A fresh source on the same gitdir after a "restart", told the revision it had reconciled,
     // diffs incrementally instead of reloading everything.
     await work.write('experiments/new.yaml', 'name: new\n');
     const c5 = await work.commitAndPush('add new');
-    const restarted = createGitSource({ url: repoUrl, branch: 'main', dir, token: TOKEN, log: silentLogger, previousRevision: s4.revision });
+    const restarted = createGitSource({ url: repoUrl, branch: 'main', dir, token: TOKEN, log: silentLogger, previousRevision: forced.revision });
     const s5 = await restarted.sync();
     expect(s5.revision).toBe(c5);
-    expect(s5.previousRevision).toBe(s4.revision);
+    expect(s5.previousRevision).toBe(forced.revision);
     expect(s5.changed.map((f) => f.path)).toEqual(['experiments/new.yaml']);
     expect(s5.deleted).toEqual([]);
     expect([...s5.files.keys()].sort()).toEqual(['experiments/new.yaml', 'experiments/payments/b.yml', 'experiments/payments/c2.yaml']);
+
+    // A restart on an empty gitdir cannot diff against a revision it does not have: full load,
+    // and no previousRevision in the snapshot tells the caller to reset.
+    const emptyDir = createGitSource({ url: repoUrl, branch: 'main', dir: await newDir(), token: TOKEN, log: silentLogger, previousRevision: forced.revision });
+    const s6 = await emptyDir.sync();
+    expect(s6.previousRevision).toBeUndefined();
+    expect(s6.changed.map((f) => f.path).sort()).toEqual([...s5.files.keys()].sort());
   });
 });

@@ -57,7 +57,7 @@ describe('PackReader', () => {
     const listing = (await git('verify-pack', '-v', ...idx.map((n) => join(packDir, n)))).toString();
     const chained = listing.split('\n').filter((l) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ [1-9]\d* [0-9a-f]{40}$/.test(l));
     expect(chained.length).toBeGreaterThan(100);
-    expect(Math.max(...chained.map((l) => Number(l.split(/ +/)[5])))).toBeGreaterThan(3);
+    expect(Math.max(...chained.map((l) => Number(l.split(/ +/)[5])))).toBeGreaterThanOrEqual(2); // chains, not just single deltas
   });
 
   it('answers undefined for unknown ids and rejects malformed deltas', async () => {
