@@ -2,7 +2,7 @@
 // each sync diffs the new head against the last synced revision by tree ids, reading only the
 // changed blobs. Failures back off exponentially and leave the last good snapshot in force.
 import { existsSync, promises as fsp } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { Logger } from '../log.js';
@@ -30,6 +30,11 @@ export interface GitSourceOptions {
    * Only pass it if the caller still holds the state it derived from that revision.
    */
   previousRevision?: string;
+  /**
+   * Every fetch that brings something new adds a pack. Past this many, the next fetch starts a
+   * fresh shallow copy instead (diffed against the last snapshot's file ids). Default 50.
+   */
+  maxPacks?: number;
   backoffBaseMs?: number; // default 1 s
   backoffCapMs?: number; // default 5 min
   random?: () => number; // jitter source, for tests
@@ -73,9 +78,17 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
   const { url, branch, log } = opts;
   installFastSha1();
   const gitdir = resolve(opts.dir);
-  const fs = fastFs(gitdir);
-  const store: ObjectStore = { gitdir, fs, cache: {}, treesRead: 0 };
-  const packs = new PackReader(gitdir);
+  const maxPacks = opts.maxPacks ?? 50;
+  // Everything that caches the object store; replaced wholesale when the store is compacted.
+  let fs = fastFs(gitdir);
+  let store: ObjectStore = { gitdir, fs, cache: {}, treesRead: 0 };
+  let packs = new PackReader(gitdir);
+  const reopen = () => {
+    fs = fastFs(gitdir);
+    store = { gitdir, fs, cache: {}, treesRead: store.treesRead };
+    packs = new PackReader(gitdir);
+    initialised = undefined;
+  };
   const filter: PathFilter = pathFilter(opts.paths?.length ? opts.paths : DEFAULT_PATHS);
   const baseMs = opts.backoffBaseMs ?? 1000;
   const capMs = opts.backoffCapMs ?? 5 * 60_000;
@@ -92,6 +105,7 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
   let nextRetryAt: number | undefined;
   let lastError: SourceError | undefined;
   let initialised: Promise<void> | undefined;
+  let leftoversChecked = false;
   let queue: Promise<unknown> = Promise.resolve();
 
   // One git operation at a time on the shared gitdir (sync, readAll).
@@ -103,6 +117,8 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
 
   const init = () => (initialised ??= (async () => {
     await fsp.mkdir(gitdir, { recursive: true });
+    if (!leftoversChecked) await removeLeftovers(); // only at start: a compaction parks the old store beside us
+    leftoversChecked = true;
     if (!existsSync(`${gitdir}/config`)) await git.init({ fs, dir: gitdir, gitdir, bare: true, defaultBranch: branch });
     // isomorphic-git records fetched refs under a refspec; any ref (refs/pull/N/head too) maps.
     await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/*:refs/remotes/origin/*' });
@@ -110,6 +126,14 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
     initialised = undefined;
     throw err;
   }));
+
+  const leftoverPrefix = `${basename(gitdir)}.old-`;
+  const removeLeftovers = async () => {
+    for (const name of await fsp.readdir(dirname(gitdir))) {
+      if (name.startsWith(leftoverPrefix)) await fsp.rm(join(dirname(gitdir), name), { recursive: true, force: true });
+    }
+  };
+  const packCount = async () => (await fsp.readdir(join(gitdir, 'objects', 'pack')).catch(() => [] as string[])).filter((n) => n.endsWith('.idx')).length;
 
   const hasCommit = async (oid: string): Promise<boolean> => {
     try {
@@ -182,11 +206,48 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
 
     await init();
     let revision = head;
-    if (!(await hasCommit(head))) revision = await fetchRef(branchRef, what); // may be newer than `head` if a push raced us
+    let compacted = false;
+    if (!(await hasCommit(head))) {
+      // Too many packs: move the store aside and fetch a fresh shallow copy; put it back if that fails.
+      const aside = current && (await packCount()) >= maxPacks ? `${gitdir}.old-${Date.now()}` : undefined;
+      if (aside) {
+        await fsp.rename(gitdir, aside);
+        reopen();
+        await init();
+      }
+      try {
+        revision = await fetchRef(branchRef, what); // may be newer than `head` if a push raced us
+      } catch (err) {
+        if (aside) {
+          await fsp.rm(gitdir, { recursive: true, force: true });
+          await fsp.rename(aside, gitdir);
+          reopen();
+        }
+        throw err;
+      }
+      if (aside) {
+        await fsp.rm(aside, { recursive: true, force: true });
+        compacted = true;
+        log.info({ maxPacks }, 'git source store compacted: fresh shallow copy');
+      }
+    }
     await git.writeRef({ fs, gitdir, ref: branchRef, value: revision, force: true });
     stats.fetchMs = lap();
 
     let base = current?.revision;
+    if (compacted && current) {
+      // The old trees are gone: diff against the last snapshot's path → blob id map instead.
+      const tree = await treeOf(revision);
+      const files = await listTree(store, tree, filter);
+      const added = new Map([...files].filter(([p, oid]) => current!.files.get(p) !== oid));
+      const deleted = [...current.files.keys()].filter((p) => !files.has(p)).sort();
+      const freeze = await pathExists(store, tree, FREEZE_PATH);
+      stats.diffMs = lap();
+      const changed = await readFiles(added);
+      stats.blobsRead = changed.length;
+      stats.readMs = lap();
+      return { revision, previousRevision: base, files, changed, deleted, freeze, stats };
+    }
     if (!base && pendingPrevious && (await hasCommit(pendingPrevious))) base = pendingPrevious;
     else if (!base && pendingPrevious) log.info({ previousRevision: pendingPrevious }, 'previous revision not in the local store; loading everything');
     const treesBefore = store.treesRead;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import git from 'isomorphic-git';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer, type GitServer, type WorkClone } from '../helpers/git-server.js';
@@ -162,5 +162,40 @@ describe('GitSource against a smart-HTTP server', () => {
     const s6 = await emptyDir.sync();
     expect(s6.previousRevision).toBeUndefined();
     expect(s6.changed.map((f) => f.path).sort()).toEqual([...s5.files.keys()].sort());
+  });
+});
+
+describe('GitSource store compaction', () => {
+  it('past maxPacks, a fresh shallow copy replaces the store and the diff stays exact', async () => {
+    const server = await startGitServer({ token: TOKEN });
+    const tmp = await mkdtemp(join(tmpdir(), 'fl-src-compact-'));
+    try {
+      const url = await server.createRepo('c');
+      const work = await server.workClone('c');
+      await work.write('experiments/a.yaml', 'a: 0\n');
+      await work.write('experiments/b.yaml', 'b: 0\n');
+      await work.commitAndPush('init');
+      const dir = join(tmp, 'source.git');
+      const src = createGitSource({ url, branch: 'main', dir, token: TOKEN, log: silentLogger, maxPacks: 3 });
+      await src.sync();
+      const packCount = async () => (await readdir(join(dir, 'objects', 'pack'))).filter((n) => n.endsWith('.idx')).length;
+      for (let i = 1; i <= 5; i++) {
+        await work.write('experiments/a.yaml', `a: ${i}\n`);
+        if (i === 4) await work.remove('experiments/b.yaml');
+        if (i === 5) await work.write('experiments/c.yaml', 'c: 5\n');
+        await work.commitAndPush(`change ${i}`);
+        const snap = await src.sync();
+        const expected = ['experiments/a.yaml', ...(i === 5 ? ['experiments/c.yaml'] : [])];
+        expect(snap.changed.map((f) => f.path).sort()).toEqual(expected);
+        expect(text(snap.changed.find((f) => f.path === 'experiments/a.yaml')!.content)).toBe(`a: ${i}\n`);
+        expect(snap.deleted).toEqual(i === 4 ? ['experiments/b.yaml'] : []);
+        expect(await packCount()).toBeLessThanOrEqual(3);
+      }
+      expect((await readdir(tmp)).sort()).toEqual(['source.git']); // the old store was removed
+      expect([...src.snapshot!.files.keys()].sort()).toEqual(['experiments/a.yaml', 'experiments/c.yaml']);
+    } finally {
+      await server.close();
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
