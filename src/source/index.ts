@@ -6,4 +6,4 @@ export { isReachable } from './reachable.js';
 export { SourceError, toSourceError } from './errors.js';
 export type { SourceErrorKind } from './errors.js';
 export { pathFilter, listTree, diffTrees } from './tree.js';
-export type { GitSource, SourceFile, SourceSnapshot } from './types.js';
+export type { GitSource, SourceFile, SourceSnapshot, SyncStats } from './types.js';
