@@ -422,7 +422,7 @@ export class Controllers {
       }))];
     });
     for (const c of fresh) {
-      const m = /\bsleep\s+(\d+(?:\.\d+)?)\b/.exec([...(c.command ?? []), ...(c.args ?? [])].join(' '));
+      const m = /\bsleep\s+"?(\d+(?:\.\d+)?)\b/.exec(expandShell([...(c.command ?? []), ...(c.args ?? [])]));
       const timerKey = `${pod.metadata.uid}/${c.name}`;
       if (!m || this.ephemeralTimers.has(timerKey)) continue;
       this.ephemeralTimers.add(timerKey);
@@ -518,4 +518,18 @@ export function terminateContainer(store: SimStore, ns: string, podName: string,
     }
   });
   return found;
+}
+
+/**
+ * What a shell would make of `sh -c SCRIPT argv0 ARGS…` for our purposes: positional
+ * parameters and simple `VAR="…"` assignments expanded, so a `sleep "$DURATION"` is seen as
+ * the sleep it is. Anything else is returned as the joined command.
+ */
+export function expandShell(cmd: string[]): string {
+  if (cmd.length < 3 || !/(^|\/)(ba|da)?sh$/.test(cmd[0] ?? '') || cmd[1] !== '-c') return cmd.join(' ');
+  const positional = cmd.slice(4);
+  const withArgs = (cmd[2] ?? '').replace(/\$\{?([1-9])\}?/g, (_m, d: string) => positional[Number(d) - 1] ?? '');
+  const vars = new Map<string, string>();
+  for (const [, name, value] of withArgs.matchAll(/\b([A-Za-z_][A-Za-z0-9_]*)="([^"$`]*)"/g)) vars.set(name!, value!);
+  return withArgs.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, name: string) => vars.get(name) ?? m);
 }

@@ -210,14 +210,28 @@ describe('scale-down, node-cordon and http-fault revert on success, probe failur
     expect(await cartReplicas()).toBe(3);
   });
 
-  it('in-pod fault: ephemeral container with the exact argv, ended on revert', async () => {
+  it('in-pod fault: ephemeral container with the exact argv that ends on its own when the duration is over', async () => {
     const j = job('pay-delay', { type: 'network-delay', params: { latency: '200ms', jitter: '0ms', correlation: 0, interface: 'eth0' } }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } }, { duration: '2s' });
     const rec = await w.executor().execute(j, new AbortController().signal);
     expect(rec.state).toBe('Succeeded');
     const name = `faultline-${shortRunId(j.runId)}`;
     const pod = await kc().makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'shop', name: rec.targets[0]!.name });
     expect(pod.spec?.ephemeralContainers?.find((c) => c.name === name)?.command).toEqual(['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'eth0', '200', '0', '0', '2']);
+    // The injected command's own expiry (sleep "$DURATION") ends it; the revert only execs an
+    // abort into a container that is still running, so either way it is over.
+    const execs = w.sim.execLog.filter((e) => e.container === name).map((e) => e.command);
+    expect(execs.every((c) => JSON.stringify(c) === JSON.stringify([...ABORT_COMMAND]))).toBe(true);
+    expect(pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name)?.state?.terminated).toBeDefined();
+  });
+
+  it('in-pod fault: abort ends the ephemeral container early through exec', async () => {
+    const ac = new AbortController();
+    const j = job('pay-delay-abort', { type: 'network-delay', params: { latency: '200ms' } }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } }, { duration: '60s' });
+    const rec = await w.executor({ listeners: [onState('Running', () => ac.abort(new Error('stop now')))] }).execute(j, ac.signal);
+    expect(rec).toMatchObject({ state: 'Aborted', outcome: 'aborted' });
+    const name = `faultline-${shortRunId(j.runId)}`;
     expect(w.sim.execLog.filter((e) => e.container === name).map((e) => e.command)).toEqual([[...ABORT_COMMAND]]);
+    const pod = await kc().makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'shop', name: rec.targets[0]!.name });
     expect(pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name)?.state?.terminated).toBeDefined();
   });
 });
