@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, ConfigError } from '../config/index.js';
+import { configOrExit } from './config.js';
 import { cancelRuns, createQueues } from '../queue/index.js';
 import { SafetyState } from '../safety/state.js';
 
@@ -20,17 +20,8 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      let config;
-      try {
-        config = loadConfig({ file: opts.config });
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          console.error(err.message);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
-      }
+      const config = configOrExit(opts.config);
+      if (!config) return;
       const queues = createQueues(config.redis.url, config.redis.prefix);
       const state = new SafetyState(queues.redis, { prefix: config.redis.prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns });
       try {

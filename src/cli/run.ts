@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, ConfigError } from '../config/index.js';
+import { configOrExit } from './config.js';
 import { createLogger } from '../log.js';
 import { loadKubeConfig } from '../cluster/index.js';
 import { startController } from '../controller/index.js';
@@ -11,17 +11,8 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'controller configuration file (YAML); env variables override it')
     .action(async (opts: { config?: string }) => {
       const log = createLogger();
-      let config;
-      try {
-        config = loadConfig({ file: opts.config });
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          console.error(err.message);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
-      }
+      const config = configOrExit(opts.config);
+      if (!config) return;
       const kubeConfig = loadKubeConfig({ kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context });
       const controller = await startController({ config, log, kubeConfig });
       let stopping = false;

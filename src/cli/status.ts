@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadConfig, ConfigError } from '../config/index.js';
+import { configOrExit } from './config.js';
+import type { ControllerConfig } from '../config/types.js';
 import { RedisRunStore, QUEUE_RUNS } from '../queue/index.js';
 import { GitStatusStore } from '../report/git-status.js';
 import type { AppliedRecord } from '../reconcile/types.js';
@@ -22,17 +23,8 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'controller configuration file (YAML); env variables override it')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      let config;
-      try {
-        config = loadConfig({ file: opts.config });
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          console.error(err.message);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
-      }
+      const config = configOrExit(opts.config);
+      if (!config) return;
       const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
       let runsQueue: Queue<RunJobData> | undefined;
       try {
@@ -56,7 +48,7 @@ export function register(program: Command): void {
     });
 }
 
-async function readApplied(config: ReturnType<typeof loadConfig>): Promise<Map<string, AppliedRecord>> {
+async function readApplied(config: ControllerConfig): Promise<Map<string, AppliedRecord>> {
   // A throwaway bare clone of the status branch, removed afterwards.
   const dir = await mkdtemp(join(tmpdir(), 'faultline-status-'));
   const store = new GitStatusStore({

@@ -1,19 +1,25 @@
-// The desired state, kept up to date incrementally: only changed files are parsed again,
-// then names are checked for uniqueness across the whole repository.
+// The desired state, kept up to date incrementally: only changed files are parsed again. Names
+// must be unique across the repository; the rare files that share a name are loaded together
+// once more, so the duplicate is reported exactly as `faultline validate` reports it.
 import { loadExperimentFiles } from '../experiments/index.js';
 import type { LoadResult, LoadedExperiment, Problem } from '../experiments/model.js';
 import type { SourceFile } from '../source/types.js';
 
-export class DesiredState {
-  private readonly byFile = new Map<string, LoadResult>();
+interface Entry {
+  file: SourceFile;
+  result: LoadResult;
+}
 
-  /** Applies a snapshot's changes; returns the paths that were parsed. */
+export class DesiredState {
+  private readonly byFile = new Map<string, Entry>();
+
+  /** Applies a snapshot's changes: changed files are parsed, deleted ones dropped. */
   apply(changed: SourceFile[], deleted: string[]): void {
     for (const path of deleted) this.byFile.delete(path);
-    for (const file of changed) this.byFile.set(file.path, loadExperimentFiles([file]));
+    for (const file of changed) this.byFile.set(file.path, { file, result: loadExperimentFiles([file]) });
   }
 
-  /** Replaces everything (first load, or a pull-request head). */
+  /** Replaces everything (a first load). */
   reset(files: SourceFile[]): void {
     this.byFile.clear();
     this.apply(files, []);
@@ -23,35 +29,32 @@ export class DesiredState {
     return this.byFile.size;
   }
 
-  /** All valid experiments and all problems; a name defined twice makes both files' entries invalid. */
+  /** All valid experiments and all problems, with names unique across files. */
   result(): LoadResult {
-    const seen = new Map<string, LoadedExperiment[]>();
-    const problems: Problem[] = [];
-    for (const path of [...this.byFile.keys()].sort()) {
-      const r = this.byFile.get(path)!;
-      problems.push(...r.problems);
-      for (const e of r.experiments) {
-        const list = seen.get(e.experiment.metadata.name);
-        if (list) list.push(e);
-        else seen.set(e.experiment.metadata.name, [e]);
+    const filesOf = new Map<string, Set<string>>();
+    for (const [path, { result }] of this.byFile) {
+      for (const e of result.experiments) {
+        const name = e.experiment.metadata.name;
+        const set = filesOf.get(name) ?? new Set<string>();
+        set.add(path);
+        filesOf.set(name, set);
       }
     }
+    const clashing = new Set<string>();
+    for (const paths of filesOf.values()) if (paths.size > 1) for (const p of paths) clashing.add(p);
+
     const experiments: LoadedExperiment[] = [];
-    for (const [name, list] of seen) {
-      if (list.length === 1) {
-        experiments.push(list[0]!);
-        continue;
-      }
-      const where = list.map((e) => `${e.file}:${e.line}`).join(', ');
-      for (const e of list) {
-        problems.push({
-          file: e.file,
-          line: e.line,
-          column: 1,
-          pointer: '/metadata/name',
-          message: `metadata.name: "${name}" is defined more than once (${where}); names must be unique in the repository`,
-        });
-      }
+    const problems: Problem[] = [];
+    for (const path of [...this.byFile.keys()].sort()) {
+      if (clashing.has(path)) continue;
+      const { result } = this.byFile.get(path)!;
+      experiments.push(...result.experiments);
+      problems.push(...result.problems);
+    }
+    if (clashing.size > 0) {
+      const together = loadExperimentFiles([...clashing].sort().map((p) => this.byFile.get(p)!.file));
+      experiments.push(...together.experiments);
+      problems.push(...together.problems);
     }
     return { experiments, problems };
   }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetResolver } from '../../src/cluster/index.js';
 import type { ClusterTargetResolver } from '../../src/cluster/types.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 class Proxy {
   private server: Server | undefined;

@@ -9,7 +9,7 @@ import { ABORT_COMMAND, FAULT_DRIVERS, NETWORK_DELAY_SCRIPT, NETWORK_PARTITION_S
 import type { FaultContext } from '../../src/faults/types.js';
 import type { FaultType, Target } from '../../src/experiments/model.js';
 import { silentLogger } from '../../src/log.js';
-import { waitFor } from '../sim/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 let sim: Simulator;
 let kc: KubeConfig;

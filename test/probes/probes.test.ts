@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { createProbe, measureRecovery, ProbeRunner } from '../../src/probes/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { waitFor } from '../sim/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 let server: Server;
 let base: string;

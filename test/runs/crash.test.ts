@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { FaultLedger, sweepOrphans } from '../../src/runs/index.js';
 import { REDIS_URL } from '../queue/redis-helpers.js';
 import { job, startWorld, type World } from './helpers.js';
-import { waitFor } from '../sim/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 

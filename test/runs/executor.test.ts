@@ -5,7 +5,7 @@ import { ABORT_COMMAND, NETWORK_DELAY_SCRIPT, RUN_ANNOTATION, shortRunId } from 
 import { FaultLedger } from '../../src/runs/index.js';
 import type { RunRecord } from '../../src/runs/types.js';
 import { healthServer, job, onState, startWorld, type World } from './helpers.js';
-import { waitFor } from '../sim/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const states = (r: RunRecord) => r.timeline.map((t) => t.state);
 const checkout = { namespace: 'shop', selector: { matchLabels: { app: 'checkout' } } };

@@ -8,7 +8,7 @@ import { RedisRunStore } from '../../src/queue/run-store.js';
 import { startRunWorker, type RunWorker } from '../../src/queue/run-worker.js';
 import { runJobId } from '../../src/queue/keys.js';
 import { job, startWorld, type World } from './helpers.js';
-import { waitFor } from '../sim/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('runs through the queue', () => {
   let w: World;

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { silentLogger } from '../../src/log.js';
 import { FaultLedger, sweepOrphans } from '../../src/runs/index.js';
 import { startWorld, type World } from './helpers.js';
-import { waitFor } from '../sim/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('sweepOrphans', () => {
   let w: World;

@@ -3,7 +3,7 @@ import {
   AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions, type V1Pod,
 } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { statusOf } from './wait.js';
+import { statusOf } from '../helpers/wait.js';
 
 let sim: Simulator;
 let core: CoreV1Api;

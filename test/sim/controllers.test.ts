@@ -3,7 +3,7 @@ import {
   AppsV1Api, CoreV1Api, PatchStrategy, PolicyV1Api, setHeaderOptions, type V1Pod,
 } from '@kubernetes/client-node';
 import { isPodReady, startSimulator, type KObject, type Simulator } from '../../src/sim/index.js';
-import { statusOf, waitFor } from './wait.js';
+import { statusOf, waitFor } from '../helpers/wait.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreV1Api, Exec, PatchStrategy, setHeaderOptions, type V1Status } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {

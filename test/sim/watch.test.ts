@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreV1Api, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 let sim: Simulator | undefined;
 const aborts: AbortController[] = [];
