@@ -117,11 +117,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     try {
       snapshot = await source.sync();
     } catch (err) {
-      gitFetchErrors.inc();
+      // While backing off the source refuses without fetching: not a new fetch error.
+      if ((err as { kind?: string }).kind !== 'backoff') gitFetchErrors.inc();
       log.error({ err, trigger }, 'git fetch failed; the last good state stays in force');
       throw err;
     }
-    if (!synced) desired.reset(snapshot.changed);
+    // A snapshot with no previous revision is a full load (first sync, or the source started over).
+    if (!synced || snapshot.previousRevision === undefined) desired.reset(snapshot.changed);
     else desired.apply(snapshot.changed, snapshot.deleted);
     synced = true;
     const load = desired.result();
