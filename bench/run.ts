@@ -25,5 +25,5 @@ if (rows.length === 0) console.log('no benchmarks matched');
 function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(n < 10 ? 2 : 1);
 }
-// Benchmarks leave pools and sockets behind on purpose-free paths; the numbers are printed.
+// Some benchmarks leave connection pools open; every number is printed, so exit.
 process.exit(0);
