@@ -1,10 +1,41 @@
-// GitHub through Octokit: commit statuses (token auth), issue comments on pull requests, and the
-// pull request a commit belongs to. Check Runs need a GitHub App installation token and are a
-// follow-up; commit statuses show in the same checks box on the pull request.
+// GitHub through Octokit, issue comments on pull requests and the pull request a commit belongs to.
+// Two ways to authenticate: a token (statuses are commit statuses), or as a GitHub App
+// installation (statuses are Check Runs, which only Apps may write; see checks.ts).
+import { createPrivateKey } from 'node:crypto';
+import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import type { CommitStatus, GitHost, GitHostConfig, HostOptions, RetryOptions, UpsertResult } from '../types.js';
 import { shorten, withRetry, type Headers } from '../retry.js';
 import { silentLogger, type Logger } from '../../../log.js';
+import { CheckRuns } from './checks.js';
+
+/** GitHub App fields: all three together switch the adapter to App mode. */
+export interface GitHubHostConfig extends GitHostConfig {
+  appId?: number;
+  installationId?: number;
+  privateKey?: string; // PEM, PKCS#1 or PKCS#8; read from a file or env, never from the repository
+}
+
+interface AppAuth {
+  appId: number;
+  installationId: number;
+  privateKey: string;
+}
+
+function appAuth(config: GitHubHostConfig): AppAuth | undefined {
+  const { appId, installationId, privateKey } = config;
+  if (appId === undefined && installationId === undefined && privateKey === undefined) return undefined;
+  const missing = [appId === undefined && 'appId', installationId === undefined && 'installationId', privateKey === undefined && 'privateKey'].filter(Boolean);
+  if (missing.length) throw new Error(`github App mode needs appId, installationId and privateKey; missing ${missing.join(', ')}`);
+  let pkcs8: string;
+  try {
+    // Check the key now rather than on the first report, and hand auth-app PKCS#8 whatever was given.
+    pkcs8 = createPrivateKey(privateKey!).export({ type: 'pkcs8', format: 'pem' }).toString();
+  } catch (err) {
+    throw new Error(`github App private key is not a usable PEM key: ${(err as Error).message}`, { cause: err });
+  }
+  return { appId: appId!, installationId: installationId!, privateKey: pkcs8 };
+}
 
 function octokitLog(log: Logger) {
   const at = (level: 'debug' | 'info' | 'warn') => (message: string, extra?: object) => log[level]({ ...extra, component: 'github' }, message);
@@ -26,9 +57,11 @@ export class GitHubHost implements GitHost {
   private readonly octokit: Octokit;
   private readonly owner: string;
   private readonly repo: string;
+  /** Set in App mode: statuses become Check Runs. */
+  private readonly checks: CheckRuns | undefined;
 
   constructor(
-    config: GitHostConfig,
+    config: GitHubHostConfig,
     opts: HostOptions = {},
   ) {
     this.retry = opts.retry ?? {};
@@ -36,13 +69,22 @@ export class GitHubHost implements GitHost {
     if (!owner || !repo) throw new Error(`github repository must be owner/name, got ${JSON.stringify(config.repository)}`);
     this.owner = owner;
     this.repo = repo;
+    const app = appAuth(config);
     this.octokit = new Octokit({
-      ...(config.token ? { auth: config.token } : {}),
+      // App mode wins over a token: the installation token is fetched (and renewed) by auth-app.
+      ...(app ? { authStrategy: createAppAuth, auth: app } : config.token ? { auth: config.token } : {}),
       baseUrl: config.apiUrl.replace(/\/$/, ''),
       userAgent: 'faultline',
       // Octokit's request log goes to our logger, at debug: failures are reported by the caller.
       log: octokitLog(opts.logger ?? silentLogger),
     });
+    const call = <T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> => this.call(fn);
+    this.checks = app ? new CheckRuns(this.octokit, owner, repo, app.appId, call) : undefined;
+  }
+
+  /** 'checks' as a GitHub App installation, 'statuses' with a token. */
+  get statusMode(): 'checks' | 'statuses' {
+    return this.checks ? 'checks' : 'statuses';
   }
 
   private call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -50,6 +92,7 @@ export class GitHubHost implements GitHost {
   }
 
   async setStatus(sha: string, status: CommitStatus): Promise<void> {
+    if (this.checks) return this.checks.set(sha, status);
     await this.call((signal) =>
       this.octokit.rest.repos.createCommitStatus({
         owner: this.owner,
