@@ -102,6 +102,8 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_GIT_HOST', path: ['gitHost', 'type'] },
   { name: 'FAULTLINE_GIT_HOST_API_URL', path: ['gitHost', 'apiUrl'] },
   { name: 'FAULTLINE_GIT_HOST_REPOSITORY', path: ['gitHost', 'repository'] },
+  { name: 'FAULTLINE_GITHUB_APP_ID', path: ['gitHost', 'appId'], convert: integer },
+  { name: 'FAULTLINE_GITHUB_INSTALLATION_ID', path: ['gitHost', 'installationId'], convert: integer },
   { name: 'SLACK_CHANNEL', path: ['slack', 'defaultChannel'] },
   { name: 'SLACK_API_URL', path: ['slack', 'apiUrl'] },
   { name: 'FAULTLINE_NOTIFY_WEBHOOK_URL', path: ['webhookNotifier', 'url'] },
@@ -208,6 +210,19 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
   const slackBotToken = secret('SLACK_BOT_TOKEN', slackFile?.botTokenFile as string | undefined, 'slack.botTokenFile');
   const slackWebhookUrl = secret('SLACK_WEBHOOK_URL', slackFile?.webhookUrlFile as string | undefined, 'slack.webhookUrlFile');
   if (slackWebhookUrl && !/^https?:\/\/\S+$/.test(slackWebhookUrl)) problems.push({ source: 'env SLACK_WEBHOOK_URL', field: 'slack.webhookUrl', message: 'must be an http(s) URL' });
+  // The App key is read like the other secrets: FAULTLINE_GITHUB_PRIVATE_KEY(_FILE) or gitHost.privateKeyFile.
+  const githubAppKey = secret('FAULTLINE_GITHUB_PRIVATE_KEY', gitHostFile?.privateKeyFile as string | undefined, 'gitHost.privateKeyFile');
+  const appFields = { appId: gitHostFile?.appId, installationId: gitHostFile?.installationId, privateKeyFile: githubAppKey };
+  const appSet = Object.entries(appFields).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (gitHostFile && appSet.length > 0) {
+    const field = 'gitHost';
+    if (gitHostFile.type !== 'github') problems.push({ source, field, message: `appId, installationId and privateKeyFile are for GitHub Apps, but gitHost.type is ${String(gitHostFile.type)}` });
+    else if (appSet.length < 3) {
+      const missing = Object.keys(appFields).filter((k) => !appSet.includes(k));
+      problems.push({ source, field, message: `GitHub App mode needs appId, installationId and privateKeyFile together; missing ${missing.join(', ')} (env FAULTLINE_GITHUB_APP_ID, FAULTLINE_GITHUB_INSTALLATION_ID, FAULTLINE_GITHUB_PRIVATE_KEY_FILE)` });
+    }
+  }
+  if ((env.FAULTLINE_GITHUB_PRIVATE_KEY || env.FAULTLINE_GITHUB_PRIVATE_KEY_FILE) && !gitHostFile) problems.push({ source: 'env FAULTLINE_GITHUB_PRIVATE_KEY_FILE', field: 'gitHost', message: 'a GitHub App key is set but no git host (set gitHost in the file or FAULTLINE_GIT_HOST, FAULTLINE_GIT_HOST_API_URL, FAULTLINE_GIT_HOST_REPOSITORY)' });
   if (env.FAULTLINE_GIT_HOST_TOKEN && !gitHostFile) problems.push({ source: 'env FAULTLINE_GIT_HOST_TOKEN', field: 'gitHost', message: 'a token is set but no git host (set gitHost in the file or FAULTLINE_GIT_HOST, FAULTLINE_GIT_HOST_API_URL, FAULTLINE_GIT_HOST_REPOSITORY)' });
 
   if (problems.length) throw new ConfigError(problems);
@@ -269,6 +284,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       apiUrl: (gitHostFile.apiUrl as string).replace(/\/+$/, ''),
       repository: gitHostFile.repository as string,
       token: gitHostToken,
+      appId: gitHostFile.appId as number | undefined,
+      installationId: gitHostFile.installationId as number | undefined,
+      privateKey: githubAppKey,
     });
   }
   if (slack) config.slack = slack;
@@ -372,6 +390,7 @@ function secretHint(field: string): string | undefined {
     'server.webhookSecrets': 'secrets are not read from the config file: use FAULTLINE_WEBHOOK_SECRET(_FILE) or server.webhookSecretFiles',
     'server.apiToken': 'secrets are not read from the config file: use FAULTLINE_API_TOKEN(_FILE) or server.apiTokenFile',
     'gitHost.token': 'secrets are not read from the config file: use FAULTLINE_GIT_HOST_TOKEN(_FILE) or gitHost.tokenFile',
+    'gitHost.privateKey': 'secrets are not read from the config file: use FAULTLINE_GITHUB_PRIVATE_KEY_FILE or gitHost.privateKeyFile',
     'slack.botToken': 'secrets are not read from the config file: use SLACK_BOT_TOKEN(_FILE) or slack.botTokenFile',
     'slack.webhookUrl': 'secrets are not read from the config file: use SLACK_WEBHOOK_URL(_FILE) or slack.webhookUrlFile',
   };

@@ -52,6 +52,10 @@ export interface ControllerConfig {
     apiUrl: string;
     token?: string;
     repository: string; // owner/name (GitHub, Gitea) or project path/id (GitLab)
+    // GitHub App mode (all three together): Check Runs instead of commit statuses.
+    appId?: number;
+    installationId?: number;
+    privateKey?: string; // PEM, from gitHost.privateKeyFile or env, never from the repository
   };
   slack?: { botToken?: string; webhookUrl?: string; defaultChannel?: string; apiUrl?: string };
   webhookNotifier?: { url: string };

@@ -2,7 +2,11 @@
 // and reports with Check Runs, created once per sha+context and updated in place. A local server
 // stands in for api.github.com; every request is checked against @octokit/openapi.
 import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { createGitHost, type GitHubHost } from '../../src/report/hosts/index.js';
 import { startHostServer, type HostServer, type Recorded } from './host-server.js';
 import { exampleResponse, validateRequest } from './fake-github.js';
@@ -282,5 +286,53 @@ describe('GitHub App mode: Check Runs', () => {
     }
     expect(message).toMatch(/private key is not a usable PEM key/);
     expect(message).not.toContain('SECRET');
+  });
+});
+
+describe('GitHub App settings in the controller config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fl-ghapp-'));
+  const keyFile = join(dir, 'app.pem');
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  writeFileSync(keyFile, pem);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const yaml = (gitHost: string): string => {
+    const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(path, `repo: { url: "https://x.example.com/r.git" }\ngitHost: ${gitHost}\n`);
+    return path;
+  };
+
+  it('reads appId, installationId and the key from privateKeyFile; the adapter runs in Check Runs mode', () => {
+    const path = yaml(`{ type: github, apiUrl: "https://api.github.com", repository: o/r, appId: ${APP_ID}, installationId: ${INSTALLATION_ID}, privateKeyFile: "${keyFile}" }`);
+    const c = loadConfig({ file: path, env: {} });
+    expect(c.gitHost).toEqual({ type: 'github', apiUrl: 'https://api.github.com', repository: 'o/r', appId: APP_ID, installationId: INSTALLATION_ID, privateKey: pem.trim() });
+    expect((createGitHost(c.gitHost!) as GitHubHost).statusMode).toBe('checks');
+  });
+
+  it('takes the same settings from FAULTLINE_GITHUB_* variables', () => {
+    const c = loadConfig({
+      env: {
+        FAULTLINE_REPO_URL: 'https://x.example.com/r.git',
+        FAULTLINE_GIT_HOST: 'github',
+        FAULTLINE_GIT_HOST_API_URL: 'https://api.github.com',
+        FAULTLINE_GIT_HOST_REPOSITORY: 'o/r',
+        FAULTLINE_GITHUB_APP_ID: String(APP_ID),
+        FAULTLINE_GITHUB_INSTALLATION_ID: String(INSTALLATION_ID),
+        FAULTLINE_GITHUB_PRIVATE_KEY_FILE: keyFile,
+      },
+    });
+    expect(c.gitHost).toMatchObject({ appId: APP_ID, installationId: INSTALLATION_ID, privateKey: pem.trim() });
+  });
+
+  it('refuses half an App, an App on another host type, and a key written into the file', () => {
+    expect(() => loadConfig({ file: yaml(`{ type: github, apiUrl: "https://api.github.com", repository: o/r, appId: ${APP_ID}, privateKeyFile: "${keyFile}" }`), env: {} })).toThrow(
+      /needs appId, installationId and privateKeyFile together; missing installationId/,
+    );
+    expect(() =>
+      loadConfig({ file: yaml(`{ type: gitlab, apiUrl: "https://gitlab.example.com/api/v4", repository: o/r, appId: 1, installationId: 2, privateKeyFile: "${keyFile}" }`), env: {} }),
+    ).toThrow(/for GitHub Apps, but gitHost.type is gitlab/);
+    expect(() => loadConfig({ file: yaml(`{ type: github, apiUrl: "https://api.github.com", repository: o/r, privateKey: "-----BEGIN" }`), env: {} })).toThrow(
+      /secrets are not read from the config file: use FAULTLINE_GITHUB_PRIVATE_KEY_FILE or gitHost.privateKeyFile/,
+    );
+    expect(() => loadConfig({ file: yaml(`{ type: github, apiUrl: "https://api.github.com", repository: o/r, appId: "12" }`), env: {} })).toThrow(/appId/);
   });
 });
