@@ -6,18 +6,29 @@ const DURATION_RE = /^(?:(\d{1,9})h)?(?:(\d{1,9})m(?!s))?(?:(\d{1,9})s)?(?:(\d{1
 export const DURATION_PATTERN = '^(?:[0-9]{1,9}h)?(?:[0-9]{1,9}m(?!s))?(?:[0-9]{1,9}s)?(?:[0-9]{1,9}ms)?$';
 
 /** Parses a duration to milliseconds; throws on anything else. */
+// Repositories repeat the same few spellings (30s, 5m, 1s): remember them, bounded.
+const parsed = new Map<string, number>();
+
 export function parseDuration(text: string): number {
+  const hit = typeof text === 'string' ? parsed.get(text) : undefined;
+  if (hit !== undefined) return hit;
   const m = typeof text === 'string' && text.length > 0 ? DURATION_RE.exec(text) : null;
   if (!m || (m[1] ?? m[2] ?? m[3] ?? m[4]) === undefined) {
     throw new Error(`invalid duration ${JSON.stringify(text)}: expected e.g. 500ms, 30s, 5m, 1h30m`);
   }
-  const [h, min, s, ms] = [m[1], m[2], m[3], m[4]].map((x) => (x === undefined ? 0 : Number(x))) as [number, number, number, number];
-  return ((h * 60 + min) * 60 + s) * 1000 + ms;
+  const n = (x: string | undefined): number => (x === undefined ? 0 : Number(x));
+  const ms = ((n(m[1]) * 60 + n(m[2])) * 60 + n(m[3])) * 1000 + n(m[4]);
+  if (parsed.size >= 1000) parsed.clear();
+  parsed.set(text, ms);
+  return ms;
 }
 
 /** Like parseDuration, but undefined instead of throwing. */
 export function tryParseDuration(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
+  const hit = parsed.get(text);
+  if (hit !== undefined) return hit;
+  if (!DURATION_RE.test(text)) return undefined; // skip building and throwing an Error
   try {
     return parseDuration(text);
   } catch {

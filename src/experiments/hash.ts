@@ -2,7 +2,7 @@
 // gives the same hash whatever the key order, YAML style or duration spelling (5m = 300s).
 // Left out: the description (editing prose is not a new revision to run), `suspend` (pausing
 // and resuming is not a new revision either) and `notify` (who hears about it, not what runs).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { tryParseDuration } from './duration.js';
 import { FAULT_CATALOG } from './faults.js';
 import type { Experiment, ExperimentSpec, ProbeSpec } from './model.js';
@@ -10,7 +10,7 @@ import type { Experiment, ExperimentSpec, ProbeSpec } from './model.js';
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export function specHash(e: Experiment): string {
-  return createHash('sha256').update(canonicalJson(canonicalSpec(e.spec))).digest('hex');
+  return hash('sha256', canonicalJson(canonicalSpec(e.spec)), 'hex');
 }
 
 const ms = (d: unknown): unknown => tryParseDuration(d) ?? d;
@@ -82,9 +82,26 @@ function cmp(a: string, b: string): number {
 /** JSON with object keys sorted and undefined members dropped. */
 export function canonicalJson(v: Json | unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
-  const entries = Object.entries(v as Record<string, unknown>)
-    .filter(([, x]) => x !== undefined)
-    .sort(([a], [b]) => cmp(a, b));
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  // Plain loops and string building: this runs for every experiment of every load.
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i) out += ',';
+      const x: unknown = v[i];
+      out += x === undefined ? 'null' : canonicalJson(x);
+    }
+    return out + ']';
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort(); // default sort = UTF-16 code unit order, as cmp()
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += JSON.stringify(k) + ':' + canonicalJson(x);
+  }
+  return out + '}';
 }

@@ -93,21 +93,43 @@ export function documentLines(text: string): number[] {
   let open = false;
   let start: number | undefined;
   let line = 0;
-  for (const l of text.split('\n')) {
+  // Walks the lines by index (no split); a line whose first non-blank character is plain ASCII is
+  // decided here, anything else takes the original regex/trim tests.
+  for (let from = 0; from <= text.length; ) {
+    let end = text.indexOf('\n', from);
+    if (end < 0) end = text.length;
     line++;
-    if (/^---(\s|$)/.test(l)) {
-      if (open) starts.push(start ?? line);
-      open = true;
-      const rest = l.slice(3).trim();
-      start = rest && !rest.startsWith('#') ? line : undefined;
-    } else if (/^\.\.\.(\s|$)/.test(l)) {
-      if (open) starts.push(start ?? line);
-      open = false;
-      start = undefined;
-    } else if (l.trim() && !l.trimStart().startsWith('#')) {
-      if (!open) open = true;
-      start ??= line;
+    let i = from;
+    while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    const c = i < end ? text.charCodeAt(i) : -1;
+    if (i === from && (c === 45 /* - */ || c === 46) /* . */) {
+      const l = text.slice(from, end);
+      if (/^---(\s|$)/.test(l)) {
+        if (open) starts.push(start ?? line);
+        open = true;
+        const rest = l.slice(3).trim();
+        start = rest && !rest.startsWith('#') ? line : undefined;
+      } else if (/^\.\.\.(\s|$)/.test(l)) {
+        if (open) starts.push(start ?? line);
+        open = false;
+        start = undefined;
+      } else {
+        open = true;
+        start ??= line;
+      }
+    } else if (c > 32 && c < 127) {
+      if (c !== 35 /* # */) {
+        open = true;
+        start ??= line;
+      }
+    } else if (c !== -1 || i < end) {
+      const t = text.slice(from, end).trimStart();
+      if (t && !t.startsWith('#')) {
+        open = true;
+        start ??= line;
+      }
     }
+    from = end + 1;
   }
   if (open) starts.push(start ?? line);
   return starts;
@@ -185,6 +207,11 @@ export function lineCol(text: string, offset: number): { line: number; column: n
 // megabyte of '[' or '- - -' exhausts it. Counts flow brackets outside quotes and comments,
 // and compact block sequences ("- - -") on one line. Returns the offset where the limit is passed.
 function findDeepNesting(text: string): number {
+  // The depth only grows on '[' / '{' and the dash count on '-': with at most MAX_DEPTH of each in
+  // the whole text neither limit can be passed, so most files skip the character loop.
+  if (countUpTo(text, '[', MAX_DEPTH + 1) + countUpTo(text, '{', MAX_DEPTH + 1) <= MAX_DEPTH && countUpTo(text, '-', MAX_DEPTH + 1) <= MAX_DEPTH) {
+    return -1;
+  }
   let depth = 0;
   let quote = '';
   let lineStart = true;
@@ -221,6 +248,12 @@ function findDeepNesting(text: string): number {
     } else if ((c === 93 || c === 125) && depth > 0) depth--;
   }
   return -1;
+}
+
+function countUpTo(text: string, ch: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf(ch); i >= 0 && n < limit; i = text.indexOf(ch, i + 1)) n++;
+  return n;
 }
 
 // Iterative depth check on the composed tree (no recursion, so it cannot overflow itself).

@@ -1,6 +1,6 @@
 // Paths on disk → experiment files for `faultline validate`: walks directories for *.yaml/*.yml,
 // refuses symlinks that leave the tree being validated, and never reads an oversized file.
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadExperimentFiles, type InputFile } from './load.js';
 import type { LoadResult, Problem } from './model.js';
@@ -33,7 +33,10 @@ export async function validatePaths(paths: string[], opts: ValidatePathsOptions 
     const root = realpathSync(opts.root ?? (top.isDirectory() ? arg : dirname(arg)));
 
     // Synchronous fs calls: for many small files they are much cheaper than the promise API.
-    const visit = (path: string, explicit: boolean, realParent?: string): void => {
+    const visit = (path: string, explicit: boolean, realParent?: string, entry?: Dirent): void => {
+      // A plain file found by readdir needs no lstat: its type is in the entry, and its size comes
+      // from fstat on the opened descriptor (below).
+      if (entry?.isFile() && realParent !== undefined) return addFile(path, join(realParent, entry.name));
       let st = lstatSync(path);
       let real: string;
       if (st.isSymbolicLink()) {
@@ -65,22 +68,27 @@ export async function validatePaths(paths: string[], opts: ValidatePathsOptions 
             }
             if (!target?.isDirectory()) continue;
           }
-          visit(join(path, e.name), false, realDir);
+          visit(join(path, e.name), false, realDir, e);
         }
         return;
       }
       if (!st.isFile()) return fileProblem(path, 'not a regular file');
       if (!explicit && !YAML_FILE.test(path)) return;
+      addFile(path, real);
+    };
+    const addFile = (path: string, real: string): void => {
       const key = real; // the real path: a file reached twice (through a link) loads once
       if (seen.has(key)) return;
       seen.add(key);
       if (files.length >= MAX_FILES) return fileProblem(path, `more than ${MAX_FILES} files; stopping here`);
-      if (st.size > MAX_FILE_BYTES) return fileProblem(path, `file is ${st.size} bytes, over the ${MAX_FILE_BYTES}-byte (1 MiB) limit`);
+      let content: Buffer | string;
       try {
-        files.push({ path, content: readFileSync(real) });
+        content = readBounded(real);
       } catch (err) {
-        fileProblem(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        return fileProblem(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
+      if (typeof content === 'string') return fileProblem(path, content);
+      files.push({ path, content });
     };
     try {
       visit(arg, true);
@@ -93,6 +101,27 @@ export async function validatePaths(paths: string[], opts: ValidatePathsOptions 
   result.problems.push(...problems);
   result.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
   return result;
+}
+
+// Opens without following a final symlink (the walker has resolved links already), checks the size
+// on the descriptor before reading a byte, and reads exactly that much. A string is a problem.
+function readBounded(real: string): Buffer | string {
+  const fd = openSync(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return 'not a regular file';
+    if (st.size > MAX_FILE_BYTES) return `file is ${st.size} bytes, over the ${MAX_FILE_BYTES}-byte (1 MiB) limit`;
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break; // shrank since fstat
+      n += got;
+    }
+    return n === buf.length ? buf : buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function inside(root: string, path: string): boolean {
