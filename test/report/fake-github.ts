@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { startHostServer, type HostServer, type Recorded, type Reply } from './host-server.js';
 
 type Json = Record<string, unknown>;
@@ -44,6 +45,10 @@ export function findOperation(method: string, path: string): Operation | undefin
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true });
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+type AddFormats = (ajv: Ajv) => unknown;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+addFormats(ajv);
 
 /** Problems with a request according to the OpenAPI description; empty when it conforms. */
 export function validateRequest(req: Recorded, prefix = ''): { operation?: Operation; errors: string[] } {
