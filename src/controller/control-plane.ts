@@ -75,6 +75,9 @@ export function createControlPlane(deps: {
       const entry = catalog?.entries.find((e) => e.name === name);
       if (!entry) throw new NotFoundError(`experiment ${name} not found`);
       if (entry.experiment.spec.suspend) throw new ConflictError(`experiment ${name} is suspended`);
+      // Refused up front (the run's own guard would refuse it too, but only after a 202).
+      if (await safety.isSet()) throw new ConflictError('the kill switch is on: clear it (DELETE /api/kill-switch) before triggering runs');
+      if (catalog?.freeze) throw new ConflictError('the repository is frozen (.faultline/freeze): remove the file before triggering runs');
       const occurrence = `manual-${Date.now()}`;
       const { jobId } = await enqueueRun(queues, {
         runId: '',

@@ -1,6 +1,7 @@
 // The REST API (JSON): experiments, runs, abort, kill switch and guarded manual triggers.
 import type { FastifyInstance, FastifyError } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { Ajv } from 'ajv';
 import { requireToken, type AuthOptions } from './auth.js';
 import { ConflictError, NotFoundError, type ControlPlane } from './control-plane.js';
 import { RUN_STATES } from '../runs/types.js';
@@ -26,36 +27,69 @@ export function errorBody(code: string, message: string, field?: string) {
   return { error: field ? { code, message, field } : { code, message } };
 }
 
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+// Fastify's default validator coerces types and drops unknown properties: `{"reason": 42}` would
+// turn the kill switch on with reason "42". Bodies are checked as sent; only the URL parts (which
+// are always strings) are coerced to the schema's types. Unknown fields are errors everywhere.
+const bodyAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false });
+const urlAjv = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false });
+
+/** The field a validation error is about, e.g. `body.reason`, `querystring.limit`, `params.name`. */
+function fieldOf(context: string | undefined, e: { instancePath: string; params: Record<string, unknown> } | undefined): string | undefined {
+  if (!e) return context;
+  const extra = (e.params.missingProperty ?? e.params.additionalProperty) as string | undefined;
+  return [context, e.instancePath.replace(/^\//, '').replace(/\//g, '.'), extra].filter(Boolean).join('.');
+}
+
+class BadRequestError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
 export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise<void> {
   const { control } = opts;
   const read = requireToken(opts, 'read');
   const write = requireToken(opts, 'write');
   const who = (req: { ip: string }) => `api:${req.ip}`;
 
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema));
+
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 600,
     timeWindow: '1 minute',
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: ctx.statusCode,
-      ...errorBody('rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`),
-    }),
+    // What the builder returns is thrown into the error handler below: make it a proper error.
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new Error(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded`), { statusCode: ctx.statusCode, code: 'rate_limited' }),
   });
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation) {
-      const first = err.validation[0];
-      const field = first
-        ? [err.validationContext, first.instancePath.replace(/^\//, '').replace(/\//g, '.'), (first.params as { missingProperty?: string }).missingProperty]
-            .filter(Boolean)
-            .join('.')
-        : undefined;
-      return reply.code(400).send(errorBody('bad_request', err.message, field));
+      return reply.code(400).send(errorBody('bad_request', err.message, fieldOf(err.validationContext, err.validation[0])));
     }
     if (err instanceof NotFoundError) return reply.code(404).send(errorBody('not_found', err.message));
     if (err instanceof ConflictError) return reply.code(409).send(errorBody('conflict', err.message));
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) app.log.error({ err }, 'api request failed');
-    return reply.code(status).send(errorBody(status === 500 ? 'internal' : (err.code ?? 'error'), status === 500 ? 'internal error' : err.message));
+    const own: unknown = err;
+    if (own instanceof BadRequestError) return reply.code(400).send(errorBody('bad_request', own.message, own.field));
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) {
+      app.log.error({ err }, 'api request failed');
+      return reply.code(status).send(errorBody('internal', 'internal error'));
+    }
+    return reply.code(status).send(errorBody(CODES[status] ?? 'error', err.message));
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`)));
 
@@ -88,12 +122,20 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
             experiment: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' },
             state: { type: 'string', enum: [...RUN_STATES] },
             limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-            cursor: { type: 'string', maxLength: 200 },
+            cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,400}$' },
           },
         },
       },
     },
-    async (req) => control.runs.list(req.query),
+    async (req) => {
+      try {
+        return await control.runs.list(req.query);
+      } catch (err) {
+        // The store refuses a cursor it did not hand out; that is the caller's mistake.
+        if (req.query.cursor && /cursor/.test((err as Error).message)) throw new BadRequestError('cursor is not one this API returned', 'querystring.cursor');
+        throw err;
+      }
+    },
   );
 
   app.get<{ Params: { id: string } }>('/api/runs/:id', { onRequest: read, schema: { params: idParam } }, async (req) => {
