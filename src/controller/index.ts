@@ -27,7 +27,6 @@ import {
 import type { RunExecutor, RunListener } from '../runs/types.js';
 import { GitStatusStore } from '../report/git-status.js';
 import { buildServer, readinessFrom } from '../server/index.js';
-import type { PullRequestEvent } from '../server/types.js';
 import { apiPlugin } from '../server/api.js';
 import { dashboardPlugin } from '../server/dashboard.js';
 import { gitFetchErrors, invalidExperiments, lastReconcileTimestamp, queueDepth, reconcileDuration } from '../metrics.js';
@@ -36,7 +35,8 @@ import { publishCatalog } from './catalog.js';
 import { MetricsListener } from './metrics-listener.js';
 import { createControlPlane } from './control-plane.js';
 import { createRunSide, type RunSide } from './run-side.js';
-import { createReporters } from './reporters.js';
+import { createReporters, settleReporters } from './reporters.js';
+import { enqueuePlan, planInOrder, type PlanJob } from './pr-plans.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
@@ -68,7 +68,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const prefix = config.redis.prefix;
   const redis = redisConnection(config.redis.url);
   const queues = createQueues(redis, prefix);
-  const plans = new Queue<PullRequestEvent>('plans', { connection: redis, prefix });
+  const plans = new Queue<PlanJob>('plans', { connection: redis, prefix });
   const runStore = new RedisRunStore(redis, prefix);
   const workdir = join(config.repo.workdir, identity);
 
@@ -154,8 +154,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   };
   leader.start(onLeadership);
 
-  // Pull-request plans: any replica may take them.
-  const planWorker = new Worker<PullRequestEvent>('plans', async (job) => runSide.planPullRequest(job.data, source), {
+  // Pull-request plans: any replica may take them; one pull request's plans go one at a time.
+  const planWorker = new Worker<PlanJob>('plans', async (job) => planInOrder(redis, prefix, job.data, () => runSide.planPullRequest(job.data, source)), {
     connection: redis.duplicate(),
     prefix,
     concurrency: 2,
@@ -177,7 +177,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await enqueueReconcile(queues, { trigger: 'push', revision: e.after });
     },
     onPullRequest: async (e) => {
-      await plans.add('plan', e, { jobId: `pr.${e.number}.${e.headSha}`, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+      await enqueuePlan(plans, redis, prefix, e);
     },
     readiness: readinessFrom({
       redis: () => redis.ping(),
@@ -214,6 +214,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         await planWorker.close();
         // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
         await runWorker.close();
+        // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
+        await status.flush();
+        if (!(await settleReporters(listeners, 5_000))) log.warn('notifications still queued at shutdown were dropped');
         await runSide.close();
         await plans.close();
         await queues.close();
