@@ -41,3 +41,18 @@ export function createReporters(deps: { config: ControllerConfig; redis: Redis; 
   else out.push(new WebhookNotifier({ logger: log })); // only experiments' own notify.webhook URLs
   return out;
 }
+
+/**
+ * At shutdown: give queued notifications (statuses, comments, Slack) up to `timeoutMs` to go
+ * out. Bounded, so a host that hangs cannot hold the process past its termination grace period.
+ */
+export async function settleReporters(listeners: RunListener[], timeoutMs: number): Promise<boolean> {
+  const idles = listeners.flatMap((l) => ('idle' in l && typeof l.idle === 'function' ? [(l.idle as () => Promise<void>).call(l)] : []));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    return await Promise.race([Promise.all(idles).then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
