@@ -4,6 +4,7 @@
 // description, and a Slack stand-in.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { Queue } from 'bullmq';
 import type { ControllerConfig } from '../../src/config/types.js';
 import { startController, type Controller } from '../../src/controller/index.js';
 import { createLogger, silentLogger } from '../../src/log.js';
@@ -86,11 +87,11 @@ async function start(world: World, o: { github?: FakeGitHub; slack?: HostServer 
 }
 
 /** A GitHub `pull_request` delivery: the published example for the action, retargeted. */
-function pullRequestPayload(o: { action: 'opened' | 'synchronize'; head: string; base: string }): string {
+function pullRequestPayload(o: { action: 'opened' | 'synchronize' | 'reopened' | 'labeled'; head: string; base: string; number?: number }): string {
   const payload = structuredClone(githubExample('pull_request', (e) => e.action === o.action));
-  const pr = payload.pull_request as Record<string, Record<string, unknown>> & Record<string, unknown>;
-  payload.number = PR;
-  pr.number = PR;
+  const pr = payload.pull_request as { number: number; head: Record<string, unknown>; base: Record<string, unknown> };
+  payload.number = o.number ?? PR;
+  pr.number = o.number ?? PR;
   pr.head = { ...pr.head, sha: o.head, ref: 'add-experiments' };
   pr.base = { ...pr.base, sha: o.base, ref: 'main' };
   (payload.repository as Record<string, unknown>).full_name = REPO;
@@ -187,6 +188,52 @@ describe('pull request plan and post-merge results, through webhooks into the co
     expect(edited.body).not.toContain('Validation errors');
     expect(edited.body).not.toContain('changes needed');
     expect(gh.errors).toEqual([]); // every request conformed to GitHub's OpenAPI description
+  }, 120_000);
+
+  it('two pushes in quick succession get one comment showing the newest head; reopening re-plans the same head', async () => {
+    const url = controller.url!;
+    const n = 8;
+    const plans = new Queue('plans', { connection: world.redis, prefix: world.prefix });
+    try {
+      await world.work.git('checkout', '-q', '-b', 'pr-8', base);
+      const file = 'experiments/pr8-catalog-kill.yaml';
+      await world.work.write(file, podKill('pr8-catalog-kill', { app: 'catalog' }));
+      await world.work.git('add', '-A');
+      await world.work.git('commit', '-q', '-m', 'pr 8, first push');
+      await world.work.git('push', '-q', 'origin', `HEAD:refs/pull/${n}/head`);
+      const a = await world.work.git('rev-parse', 'HEAD');
+      await world.work.write(file, podKill('pr8-catalog-kill', { app: 'catalog', grace: 1 }));
+      await world.work.git('commit', '-q', '-am', 'pr 8, second push');
+      await world.work.git('push', '-q', 'origin', `HEAD:refs/pull/${n}/head`);
+      const b = await world.work.git('rev-parse', 'HEAD');
+
+      // Delivered back to back: both plans are queued before either has commented.
+      expect((await postWebhook(url, pullRequestPayload({ action: 'opened', head: a, base, number: n }), { event: 'pull_request' })).status).toBe(202);
+      expect((await postWebhook(url, pullRequestPayload({ action: 'synchronize', head: b, base, number: n }), { event: 'pull_request' })).status).toBe(202);
+      const idle = async () => {
+        const c = await plans.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(c).every((x) => x === 0);
+      };
+      await waitFor(() => finalPlanStatus(gh, b), 'the plan status of the newest head', 60_000);
+      await waitFor(idle, 'the plan queue to drain', 60_000);
+      const path = `/repos/${REPO}/issues/${n}/comments`;
+      expect(postsTo(gh, path)).toHaveLength(1);
+      expect(gh.comments.get(n)).toHaveLength(1);
+      expect(gh.comments.get(n)![0]!.body).toContain(b.slice(0, 12)); // an older plan never overwrites a newer one
+      expect(finalPlanStatus(gh, b)!.state).toBe('success');
+
+      // Closed, then reopened at the same head: planned again (the cluster may have changed).
+      const finals = () => planStatus(gh, b).filter((s) => s.state !== 'pending').length;
+      const before = finals();
+      expect((await postWebhook(url, pullRequestPayload({ action: 'reopened', head: b, base, number: n }), { event: 'pull_request' })).status).toBe(202);
+      await waitFor(() => finals() > before, 'the plan of the reopened pull request', 60_000);
+      await waitFor(idle, 'the plan queue to drain', 60_000);
+      expect(postsTo(gh, path)).toHaveLength(1); // the same comment, edited
+      expect(gh.errors).toEqual([]);
+    } finally {
+      await plans.close();
+      await world.work.git('checkout', '-q', 'main');
+    }
   }, 120_000);
 
   it('after merge: the run executes, then a run status and a PR comment on GitHub, one edited Slack message, the status branch', async () => {
@@ -294,5 +341,10 @@ describe('a Slack that fails or never answers', () => {
     await waitFor(() => s.requests.length > before && s.pending > 0, 'a Slack call left hanging');
     expect(w.podDeletions.get('cart')).toBe(1);
     expect(w.podDeletions.get('catalog')).toBe(1);
+
+    // Shutting down right away (Slack still hanging) loses no run result on the status branch.
+    await ctl.close();
+    expect((await statusFile(w, 'slack-500'))?.runs.map((r) => [r.id, r.outcome])).toEqual([[a.id, 'succeeded']]);
+    expect((await statusFile(w, 'slack-hang'))?.runs.map((r) => [r.id, r.outcome])).toEqual([[b.id, 'succeeded']]);
   }, 240_000);
 });
