@@ -15,6 +15,7 @@ const files: Record<string, { body: string; type: string }> = {
   'index.html': { body: readFileSync(join(here, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
   'app.js': { body: readFileSync(join(here, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
   'style.css': { body: readFileSync(join(here, 'style.css'), 'utf8'), type: 'text/css; charset=utf-8' },
+  'icon.svg': { body: readFileSync(join(here, 'icon.svg'), 'utf8'), type: 'image/svg+xml' },
 };
 
 export interface DashboardOptions extends AuthOptions {

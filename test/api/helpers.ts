@@ -44,6 +44,8 @@ export async function startApiWorld(o: { short?: string; overrides?: Record<stri
     controller,
     url: controller.url!,
     async close() {
+      // A long fault still running would hold close() until it ends: abort (and revert) it first.
+      await call(`${controller.url!}/api/abort`, { method: 'POST', body: { reason: 'test teardown' } }).catch(() => undefined);
       await controller.close();
       await world.close();
     },

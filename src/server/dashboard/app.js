@@ -1,5 +1,7 @@
 // The dashboard: plain DOM, no build step. Reads the JSON API, follows /api/stream for
-// live countdowns, and sends abort-all with the saved bearer token.
+// live countdowns, and sends abort-all with the saved bearer token. The token lives in this
+// tab's sessionStorage and in a SameSite=Strict cookie, because EventSource cannot send headers
+// (the server takes the cookie for reads; writes carry the Authorization header).
 const $ = (sel) => document.querySelector(sel);
 const tokenKey = 'faultline-token';
 
@@ -21,8 +23,27 @@ function headers() {
 
 async function getJson(url) {
   const res = await fetch(url, { headers: headers() });
-  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    const hint = res.status === 401 ? ' Enter the API token above.' : '';
+    throw new Error(`${body.error?.message ?? `${url} answered ${res.status}`}.${hint}`);
+  }
   return res.json();
+}
+
+function saveToken(token) {
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  if (token) {
+    sessionStorage.setItem(tokenKey, token);
+    document.cookie = `faultline_token=${encodeURIComponent(token)}; Path=/; SameSite=Strict${secure}`;
+  } else {
+    sessionStorage.removeItem(tokenKey);
+    document.cookie = `faultline_token=; Path=/; Max-Age=0; SameSite=Strict${secure}`;
+  }
+}
+
+function showTokenStatus() {
+  $('#token-status').textContent = sessionStorage.getItem(tokenKey) ? 'Token saved for this tab.' : 'No token saved.';
 }
 
 function when(iso) {
@@ -98,6 +119,7 @@ async function showRun(id) {
 }
 
 let active = [];
+let source;
 function renderActive() {
   const now = Date.now();
   $('#active-empty').hidden = active.length > 0;
@@ -117,31 +139,46 @@ function renderActive() {
   );
 }
 
+const ids = (runs) => runs.map((r) => `${r.id}:${r.state}`).join(',');
+
 function follow() {
-  const source = new EventSource('/api/stream');
+  source?.close();
+  source = new EventSource('/api/stream');
   source.addEventListener('active', (ev) => {
     const data = JSON.parse(ev.data);
-    const finished = active.length !== data.active.length;
+    // A run started, moved on or ended: the tables below change too.
+    const changed = ids(active) !== ids(data.active);
     active = data.active;
     $('#kill-switch-banner').hidden = !data.killSwitch;
     renderActive();
-    if (finished) void refresh();
+    if (changed) void refresh();
   });
 }
 
 async function refresh() {
-  await Promise.all([loadExperiments(), loadRuns()]).catch((err) => console.warn(err));
+  try {
+    await Promise.all([loadExperiments(), loadRuns()]);
+    $('#load-error').hidden = true;
+  } catch (err) {
+    $('#load-error').textContent = `Could not load: ${err.message}`;
+    $('#load-error').hidden = false;
+  }
 }
 
 $('#token-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  sessionStorage.setItem(tokenKey, $('#token').value);
+  saveToken($('#token').value.trim());
   $('#token').value = '';
+  showTokenStatus();
+  follow(); // the stream reconnects with the new cookie
+  void refresh();
 });
 
 $('#abort-all').addEventListener('click', () => {
   $('#abort-confirm').value = '';
+  $('#abort-dialog').returnValue = '';
   $('#abort-dialog').showModal();
+  $('#abort-confirm').focus();
 });
 
 $('#abort-dialog').addEventListener('close', async () => {
@@ -155,6 +192,8 @@ $('#abort-dialog').addEventListener('close', async () => {
   $('#abort-result').textContent = res.ok
     ? `Aborted ${body.aborted.length} run(s); the kill switch is on.`
     : `Abort refused: ${body.error?.message ?? res.status}`;
+  $('#abort-result').className = res.ok ? '' : 'error';
+  if (res.ok) $('#kill-switch-banner').hidden = false;
   await refresh();
 });
 
@@ -164,6 +203,7 @@ window.addEventListener('hashchange', () => {
 });
 
 setInterval(renderActive, 1000);
+showTokenStatus();
 follow();
 await refresh();
 if (location.hash.startsWith('#run/')) await showRun(decodeURIComponent(location.hash.slice(5)));
