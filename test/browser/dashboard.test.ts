@@ -81,6 +81,7 @@ describe('dashboard', () => {
     const podKill = runs.find((r) => r[1] === 'checkout-pod-kill')!;
     expect(podKill[2]).toBe('succeeded');
     expect(podKill[3]).toMatch(/^checkout-/);
+    expect(podKill[0]).toBe('once'); // the occurrence; the full id is the link's label
     expect(runs.find((r) => r[1] === 'catalog-scale-down')?.[2]).toBe('Running');
 
     // The active fault with a countdown that moves.
@@ -96,6 +97,8 @@ describe('dashboard', () => {
     // A run's timeline with probe results.
     await page.click(`#runs tbody tr:has(td:text-is("checkout-pod-kill")) a`);
     await page.waitForSelector('#run-detail:not([hidden]) #run-timeline li');
+    expect(await page.locator('#run-h:focus').count()).toBe(1);
+    expect(await page.textContent('#run-h')).toMatch(/^Run checkout-pod-kill\.[0-9a-f]{16}\.once$/);
     const timeline = await page.$$eval('#run-timeline li', (lis) => lis.map((li) => li.textContent ?? ''));
     expect(timeline.some((t) => t.includes('Running'))).toBe(true);
     expect(timeline.at(-1)).toMatch(/Succeeded/);
@@ -138,6 +141,13 @@ describe('dashboard', () => {
     await page.locator('#experiments tbody tr[data-name="catalog-scale-down"] td', { hasText: /^aborted$/ }).waitFor({ timeout: 20_000 });
     await page.screenshot({ path: new URL('dashboard.png', OUT).pathname, fullPage: true });
     expect(existsSync(new URL('dashboard.png', OUT))).toBe(true);
+
+    // Clearing the switch from the page asks first, then the API shows it off.
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#clear-kill-switch');
+    await page.waitForSelector('#kill-switch-banner', { state: 'hidden', timeout: 20_000 });
+    await page.locator('#abort-result', { hasText: 'Kill switch cleared.' }).waitFor();
+    expect((await call<{ active: boolean }>(`${world.url}/api/kill-switch`)).body.active).toBe(false);
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 180_000);

@@ -50,6 +50,13 @@ function when(iso) {
   return iso ? new Date(iso).toLocaleString() : '—';
 }
 
+// Run ids are `<experiment>.<spec hash>.<occurrence>`; the experiment has its own column, so the
+// occurrence (once, manual-…, a scheduled time) is what tells runs apart.
+function occurrence(id) {
+  const parts = id.split('.');
+  return parts.length >= 3 ? parts.slice(2).join('.') : id;
+}
+
 function fmtSeconds(ms) {
   if (ms <= 0) return 'ending';
   const s = Math.ceil(ms / 1000);
@@ -83,7 +90,7 @@ async function loadRuns() {
       el(
         'tr',
         { 'data-run': r.id },
-        el('td', { class: 'mono' }, el('a', { href: `#run/${r.id}` }, r.id.slice(0, 12))),
+        el('td', { class: 'mono' }, el('a', { href: `#run/${r.id}`, title: r.id, 'aria-label': `Run ${r.id}` }, occurrence(r.id))),
         el('td', {}, r.experiment),
         el('td', { class: `state-${r.outcome ?? 'running'}` }, r.outcome ?? r.state),
         el('td', {}, r.targets.map((t) => t.name).join(', ') || '—'),
@@ -94,8 +101,11 @@ async function loadRuns() {
   );
 }
 
+let openRunId;
+
 async function showRun(id) {
   const r = await getJson(`/api/runs/${encodeURIComponent(id)}`);
+  openRunId = id;
   $('#run-detail').hidden = false;
   $('#run-h').textContent = `Run ${r.id}`;
   const rows = [
@@ -118,6 +128,26 @@ async function showRun(id) {
   );
 }
 
+/** Opens a run's detail and moves focus there (keyboard and screen-reader users land on it). */
+async function openRun(id) {
+  try {
+    await showRun(id);
+    $('#run-h').focus();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function showError(err) {
+  $('#load-error').textContent = `Could not load: ${err.message}`;
+  $('#load-error').hidden = false;
+}
+
+function showKillSwitch(on) {
+  $('#kill-switch-banner').hidden = !on;
+  $('#clear-kill-switch').hidden = !on;
+}
+
 let active = [];
 let source;
 function renderActive() {
@@ -129,7 +159,7 @@ function renderActive() {
       el(
         'tr',
         { 'data-run': r.id },
-        el('td', { class: 'mono' }, r.id.slice(0, 12)),
+        el('td', { class: 'mono' }, el('a', { href: `#run/${r.id}`, title: r.id, 'aria-label': `Run ${r.id}` }, occurrence(r.id))),
         el('td', {}, r.experiment),
         el('td', {}, r.faultType),
         el('td', { class: 'state-running' }, r.state),
@@ -149,7 +179,7 @@ function follow() {
     // A run started, moved on or ended: the tables below change too.
     const changed = ids(active) !== ids(data.active);
     active = data.active;
-    $('#kill-switch-banner').hidden = !data.killSwitch;
+    showKillSwitch(data.killSwitch);
     renderActive();
     if (changed) void refresh();
   });
@@ -157,11 +187,10 @@ function follow() {
 
 async function refresh() {
   try {
-    await Promise.all([loadExperiments(), loadRuns()]);
+    await Promise.all([loadExperiments(), loadRuns(), openRunId ? showRun(openRunId) : undefined]);
     $('#load-error').hidden = true;
   } catch (err) {
-    $('#load-error').textContent = `Could not load: ${err.message}`;
-    $('#load-error').hidden = false;
+    showError(err);
   }
 }
 
@@ -183,27 +212,49 @@ $('#abort-all').addEventListener('click', () => {
 
 $('#abort-dialog').addEventListener('close', async () => {
   if ($('#abort-dialog').returnValue !== 'confirm') return;
-  const res = await fetch('/api/abort', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers() },
-    body: JSON.stringify({ reason: $('#abort-reason').value }),
-  });
-  const body = await res.json().catch(() => ({}));
-  $('#abort-result').textContent = res.ok
-    ? `Aborted ${body.aborted.length} run(s); the kill switch is on.`
-    : `Abort refused: ${body.error?.message ?? res.status}`;
-  $('#abort-result').className = res.ok ? '' : 'error';
-  if (res.ok) $('#kill-switch-banner').hidden = false;
+  const result = $('#abort-result');
+  try {
+    const res = await fetch('/api/abort', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers() },
+      body: JSON.stringify({ reason: $('#abort-reason').value }),
+    });
+    const body = await res.json().catch(() => ({}));
+    result.textContent = res.ok
+      ? `Aborted ${body.aborted.length} run(s); the kill switch is on.`
+      : `Abort refused: ${body.error?.message ?? res.status}`;
+    result.className = res.ok ? '' : 'error';
+    if (res.ok) showKillSwitch(true);
+  } catch (err) {
+    result.textContent = `Abort failed: ${err.message}. Use \`faultline abort --all\` if the controller cannot be reached.`;
+    result.className = 'error';
+  }
+  $('#abort-all').focus();
   await refresh();
+});
+
+$('#clear-kill-switch').addEventListener('click', async () => {
+  if (!window.confirm('Clear the kill switch? Runs may start again.')) return;
+  const result = $('#abort-result');
+  try {
+    const res = await fetch('/api/kill-switch', { method: 'DELETE', headers: headers() });
+    const body = await res.json().catch(() => ({}));
+    result.textContent = res.ok ? 'Kill switch cleared.' : `Clearing refused: ${body.error?.message ?? res.status}`;
+    result.className = res.ok ? '' : 'error';
+    if (res.ok) showKillSwitch(false);
+  } catch (err) {
+    result.textContent = `Clearing failed: ${err.message}`;
+    result.className = 'error';
+  }
 });
 
 window.addEventListener('hashchange', () => {
   const m = /^#run\/(.+)$/.exec(location.hash);
-  if (m) void showRun(decodeURIComponent(m[1]));
+  if (m) void openRun(decodeURIComponent(m[1]));
 });
 
 setInterval(renderActive, 1000);
 showTokenStatus();
 follow();
 await refresh();
-if (location.hash.startsWith('#run/')) await showRun(decodeURIComponent(location.hash.slice(5)));
+if (location.hash.startsWith('#run/')) await openRun(decodeURIComponent(location.hash.slice(5)));
