@@ -20,7 +20,8 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'give up waiting for runs after this long', '100')
     .action(async (opts: { experiments: string; timeout: string }) => {
       try {
-        process.exitCode = await demo(resolve(opts.experiments), Number(opts.timeout) * 1000);
+        // Exit explicitly: a leftover socket must not keep a finished demo alive.
+        process.exit(await demo(resolve(opts.experiments), Number(opts.timeout) * 1000));
       } catch (err) {
         if (err instanceof DemoSetupError) {
           console.error(`faultline demo: ${err.message}`);
@@ -76,10 +77,13 @@ async function demo(experimentsDir: string, timeoutMs: number): Promise<number> 
     }
   } finally {
     say('stopping: controller, simulator, git server, redis');
-    await controller?.close();
-    await sim.close();
-    await repo.close();
-    await redis.stop();
+    // Each step is bounded: a demo that has printed its table must not hang on teardown.
+    const bounded = (what: string, p: Promise<unknown> | undefined) =>
+      Promise.race([p, new Promise((resolve) => setTimeout(() => resolve(say(`${what} did not stop within 10s; leaving it`)), 10_000).unref())]);
+    await bounded('controller', controller?.close());
+    await bounded('simulator', sim.close());
+    await bounded('git server', repo.close());
+    await bounded('redis', redis.stop());
     log.flush();
   }
   return exit;
