@@ -104,12 +104,12 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
 
   const expMax = spec.safety?.maxTargets;
   const maxTargets = Math.min(config.maxTargets, expMax ?? Infinity);
-  const maxSrc = expMax !== undefined && expMax < config.maxTargets ? 'experiment' : 'controller';
+  const maxSrc = maxTargets < config.maxTargets ? 'experiment' : 'controller';
   add('max-targets', chosen <= maxTargets, `${chosen} target${chosen === 1 ? '' : 's'} ${chosen <= maxTargets ? '<=' : '>'} ${maxTargets} (${maxSrc} cap)`);
 
   const expCap = spec.safety?.maxBlastRadiusPercent;
   const cap = Math.min(config.maxBlastRadiusPercent, expCap ?? Infinity);
-  const capSrc = expCap !== undefined && expCap < config.maxBlastRadiusPercent ? 'experiment' : 'controller';
+  const capSrc = cap < config.maxBlastRadiusPercent ? 'experiment' : 'controller';
   const radius = effectiveBlastRadius(experiment, targets);
   if (radius.length === 0) add('blast-radius', targets.candidates > 0, targets.candidates > 0 ? 'no workload hit' : 'nothing to measure: no targets');
   else {
