@@ -117,7 +117,8 @@ describe('Chaos Mesh importer', () => {
     expect(e['delay']!.durationMs).toBe(60_000);
     expect(e['loss']!.experiment.spec.fault).toEqual({ type: 'network-loss', params: { percent: 25, correlation: 25, interface: 'eth0' } });
     expect(e['partition-db']!.experiment.spec.fault.params).toEqual({ direction: 'egress', cidrs: ['10.96.0.0/12', '192.168.1.10/32'], interface: 'eth0' });
-    expect(e['memory-stress-example']!.experiment.spec.fault).toEqual({ type: 'memory-stress', params: { workers: 4, size: '256Mi' } });
+    // Chaos Mesh's size is per worker and MB is decimal: 4 × 256 MB = 1024000000 bytes ≈ 977 MiB in total.
+    expect(e['memory-stress-example']!.experiment.spec.fault).toEqual({ type: 'memory-stress', params: { workers: 4, size: '977Mi' } });
     expect(e['cpu-stress-example']!.experiment.spec.fault).toEqual({ type: 'cpu-stress', params: { workers: 2, load: 50 } });
   });
 
@@ -131,9 +132,57 @@ describe('Chaos Mesh importer', () => {
     expect(find(/pod-to-pod targets/)).toMatchObject({ line: 25, pointer: '/spec/target' });
     expect(find(/"pods" has no Faultline equivalent/)).toMatchObject({ line: 41, pointer: '/spec/selector/pods' });
     expect(find(/percentage size/)).toMatchObject({ line: 45 });
-    expect(find(/runs until deleted/)).toBeDefined();
+    for (const p of bad.problems) expect(p.message).not.toMatch(/undefined/);
     const latency = bad.problems.find((p) => p.pointer === '/spec/delay/latency')!;
     expect(latency).toMatchObject({ line: 58 });
     expect(latency.message).toMatch(/latency.*between 1ms and 10s/);
+  });
+});
+
+describe('Chaos Mesh importer: targets with ports, schedules', () => {
+  const doc = (spec: string, kind = 'NetworkChaos') => `apiVersion: chaos-mesh.org/v1alpha1
+kind: ${kind}
+metadata: { name: cm, namespace: shop }
+spec:
+${spec}`;
+
+  it('maps IP:port and CIDR:port external targets to a partition of that port', () => {
+    const r = loadText(doc(`  action: partition
+  mode: all
+  selector: { labelSelectors: { app: checkout } }
+  externalTargets: ['1.1.1.1:80', '10.0.0.0/8:80']
+  duration: 10s`));
+    expect(r.problems).toEqual([]);
+    expect(r.experiments[0]!.experiment.spec.fault.params).toEqual({ direction: 'egress', cidrs: ['1.1.1.1/32', '10.0.0.0/8'], ports: [80], interface: 'eth0' });
+    expect(r.experiments[0]!.experiment.spec.target.namespace).toBe('shop');
+  });
+
+  it('refuses targets that mix ports, at the field', () => {
+    const r = loadText(doc(`  action: partition
+  mode: all
+  selector: { labelSelectors: { app: checkout } }
+  externalTargets: ['1.1.1.1:80', '2.2.2.2']
+  duration: 10s`));
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ line: 8, pointer: '/spec/externalTargets' });
+    expect(r.problems[0]!.message).toMatch(/mix ports/);
+  });
+
+  it('honours Allow only when runs cannot overlap, and says why otherwise', () => {
+    const sched = (every: string, policy: string) => doc(`  schedule: '${every}'
+  concurrencyPolicy: ${policy}
+  historyLimit: 5
+  type: StressChaos
+  stressChaos:
+    mode: one
+    selector: { labelSelectors: { app: checkout } }
+    stressors: { cpu: { workers: 2, load: 50 } }
+    duration: 5m`, 'Schedule');
+    const ok = loadText(sched('@every 10m', 'Allow'));
+    expect(ok.problems).toEqual([]);
+    expect(ok.experiments[0]!.experiment.spec).toMatchObject({ schedule: { cron: '*/10 * * * *' }, duration: '5m', fault: { type: 'cpu-stress', params: { workers: 2, load: 50 } } });
+    const bad = loadText(sched('@every 2m', 'Allow'));
+    expect(bad.problems.map((p) => p.message)).toEqual([expect.stringMatching(/concurrencyPolicy Allow cannot be honoured: runs of 5m overlap/)]);
+    expect(loadText(sched('@every 2m', 'Forbid')).problems).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 // The importer registry: one line per foreign format.
 import { chaosIoImporter } from './chaosio.js';
-import { chaosMeshImporter } from './chaosmesh.js';
+import { chaosMeshImporter } from './chaosmesh/index.js';
 import type { Importer } from './types.js';
 
 export const IMPORTERS: Importer[] = [chaosIoImporter, chaosMeshImporter];
 
 export const SUPPORTED_FORMATS =
-  'faultline.dev/v1alpha1 ChaosExperiment, chaos.io/v1 ChaosExperiment, or chaos-mesh.org/v1alpha1 PodChaos/NetworkChaos/StressChaos';
+  'faultline.dev/v1alpha1 ChaosExperiment, chaos.io/v1 ChaosExperiment, or chaos-mesh.org/v1alpha1 PodChaos/NetworkChaos/StressChaos/Schedule';
 
 export function findImporter(apiVersion: unknown, kind: unknown): Importer | undefined {
   return IMPORTERS.find((i) => i.matches(apiVersion, kind));

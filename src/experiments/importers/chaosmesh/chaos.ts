@@ -1,0 +1,298 @@
+// One Chaos Mesh chaos spec (PodChaos, NetworkChaos, StressChaos: at the top of a document or
+// inside a Schedule) → the native spec's fault, target and duration. Defaults are the ones
+// Chaos Mesh's webhook applies; whatever has no Faultline equivalent is refused by name.
+import type { ImportBuilder} from '../common.js';
+import { durationField, isObj, nativeSize, num, shown, sizeBytes, type Obj } from '../common.js';
+
+export const CHAOS_KINDS = ['PodChaos', 'NetworkChaos', 'StressChaos'] as const;
+export type ChaosKind = (typeof CHAOS_KINDS)[number];
+
+// pod-kill and container-kill act once; Chaos Mesh needs no duration for them. The native
+// experiment still has one: how long the run holds its lock and watches its probes afterwards.
+export const INSTANT_ACTION_WINDOW = '30s';
+// Chaos Mesh keeps a fault without a duration until its object is deleted. Faultline aborts a run
+// whose file is deleted, and 24h is the longest run it allows: that is the closest bounded match.
+export const UNTIL_DELETED_WINDOW = '24h';
+
+const COMMON = ['action', 'mode', 'value', 'selector', 'duration', 'remoteCluster'];
+const SELECTOR_NOT_MAPPED = 'has no Faultline equivalent (Faultline selects pods by one namespace and labels)';
+
+export interface ChaosParts {
+  fault: Obj;
+  target: Obj;
+  duration: string;
+}
+
+/** `at` is where the chaos spec sits in the source document ('/spec' or '/spec/podChaos'). */
+export function importChaos(kind: ChaosKind, spec: Obj, at: string, metadata: Obj, b: ImportBuilder): ChaosParts | undefined {
+  b.map('/spec/fault', `${at}/action`);
+  b.map('/spec/duration', `${at}/duration`);
+  if (spec.remoteCluster !== undefined) b.fail(`${at}/remoteCluster`, 'field "remoteCluster" has no Faultline equivalent (a controller acts on its own cluster)', true);
+  const target = importTarget(spec, at, metadata, b);
+  const fault = kind === 'PodChaos' ? podChaos(spec, at, b) : kind === 'NetworkChaos' ? networkChaos(spec, at, b) : stressChaos(spec, at, b);
+  const instant = kind === 'PodChaos' && (spec.action === 'pod-kill' || spec.action === 'container-kill' || spec.action === undefined);
+  let duration: string | undefined;
+  if (spec.duration !== undefined && spec.duration !== null) duration = durationField(b, `${at}/duration`, spec.duration);
+  else if (instant) duration = INSTANT_ACTION_WINDOW;
+  else if (kind === 'PodChaos') b.fail(at, `${String(spec.action)} needs a duration, as Chaos Mesh requires for it`);
+  else duration = UNTIL_DELETED_WINDOW;
+  if (!fault || !target || duration === undefined) return undefined;
+  return { fault, target, duration };
+}
+
+function importTarget(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): Obj | undefined {
+  const target: Obj = {};
+  b.map('/spec/target/mode', `${at}/mode`);
+  b.map('/spec/target/mode/value', `${at}/value`);
+  const value = num(spec.value);
+  switch (spec.mode) {
+    case 'one':
+    case 'all':
+      target.mode = { type: spec.mode }; // Chaos Mesh ignores value here too
+      break;
+    case 'fixed':
+      if (value === undefined || !Number.isInteger(value) || value < 1) b.fail(`${at}/value`, `mode fixed needs value: a whole number of pods of at least 1, not ${shown(spec.value)}`);
+      target.mode = { type: 'fixed', value };
+      break;
+    case 'fixed-percent':
+      if (value === undefined || value <= 0 || value > 100) b.fail(`${at}/value`, `mode fixed-percent needs value: a percentage above 0 and at most 100, not ${shown(spec.value)}`);
+      target.mode = value === 100 ? { type: 'all' } : { type: 'percent', value };
+      break;
+    case 'random-max-percent':
+      b.fail(`${at}/mode`, 'mode random-max-percent has no Faultline equivalent: the blast radius must be known before the run (use fixed-percent)');
+      break;
+    default:
+      if (spec.mode === undefined) b.fail(at, 'mode is required (one, all, fixed or fixed-percent), as Chaos Mesh requires it');
+      else b.fail(`${at}/mode`, `mode ${shown(spec.mode)} is not one of one, all, fixed, fixed-percent`);
+  }
+  const sel = spec.selector;
+  if (!isObj(sel)) {
+    b.fail(sel === undefined ? at : `${at}/selector`, 'selector is required (namespaces and labelSelectors)');
+    return undefined;
+  }
+  b.onlyKnown(sel, `${at}/selector`, ['namespaces', 'labelSelectors', 'expressionSelectors'], SELECTOR_NOT_MAPPED);
+  const ns = sel.namespaces;
+  if (Array.isArray(ns) && ns.length > 0) {
+    if (ns.length !== 1) b.fail(`${at}/selector/namespaces`, `a Faultline experiment targets exactly one namespace, this selects ${ns.length}: ${ns.join(', ')}`);
+    target.namespace = ns[0];
+    b.map('/spec/target/namespace', `${at}/selector/namespaces/0`);
+  } else if (typeof metadata.namespace === 'string') {
+    target.namespace = metadata.namespace; // Chaos Mesh's webhook: the chaos object's own namespace
+    b.map('/spec/target/namespace', '/metadata/namespace');
+  } else {
+    // No namespace written anywhere: the object lands where kubectl applies it, "default" unless
+    // the context says otherwise; Chaos Mesh then selects in that namespace.
+    target.namespace = 'default';
+    b.map('/spec/target/namespace', '/metadata');
+  }
+  const selector: Obj = {};
+  if (sel.labelSelectors !== undefined) {
+    selector.matchLabels = sel.labelSelectors;
+    b.map('/spec/target/selector/matchLabels', `${at}/selector/labelSelectors`);
+  }
+  if (sel.expressionSelectors !== undefined) {
+    selector.matchExpressions = sel.expressionSelectors;
+    b.map('/spec/target/selector/matchExpressions', `${at}/selector/expressionSelectors`);
+  }
+  b.map('/spec/target/selector', `${at}/selector`);
+  target.selector = selector;
+  return target;
+}
+
+function podChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
+  b.onlyKnown(spec, at, [...COMMON, 'gracePeriod', 'containerNames']);
+  const action = spec.action ?? 'pod-kill'; // the CRD's default action
+  switch (action) {
+    case 'pod-kill': {
+      if (spec.containerNames !== undefined) b.fail(`${at}/containerNames`, 'containerNames only applies to container-kill and pod-failure', true);
+      b.map('/spec/fault/params/gracePeriodSeconds', `${at}/gracePeriod`);
+      const grace = spec.gracePeriod === undefined ? 0 : num(spec.gracePeriod); // Chaos Mesh: 0, delete at once
+      if (grace === undefined) b.fail(`${at}/gracePeriod`, `gracePeriod must be a whole number of seconds, not ${shown(spec.gracePeriod)}`);
+      return { type: 'pod-kill', params: { gracePeriodSeconds: grace } };
+    }
+    case 'container-kill': {
+      const names = spec.containerNames;
+      if (!Array.isArray(names) || names.length !== 1) {
+        b.fail(Array.isArray(names) ? `${at}/containerNames` : at, `container-kill needs exactly one entry in containerNames (Faultline kills one named container), this has ${Array.isArray(names) ? names.length : 'none'}`);
+        return undefined;
+      }
+      if (spec.gracePeriod !== undefined) b.fail(`${at}/gracePeriod`, 'gracePeriod only applies to pod-kill', true);
+      b.map('/spec/fault/params/container', `${at}/containerNames/0`);
+      return { type: 'container-kill', params: { container: names[0], signal: 'SIGKILL' } };
+    }
+    case 'pod-failure':
+      b.fail(`${at}/action`, 'action pod-failure has no Faultline equivalent yet (Faultline has no pod-failure fault); use pod-kill or container-kill');
+      return undefined;
+    default:
+      b.fail(`${at}/action`, `action ${shown(action)} is not one of pod-kill, container-kill, pod-failure`);
+      return undefined;
+  }
+}
+
+const NETEM_BLOCKS = ['delay', 'loss', 'duplicate', 'corrupt', 'rate'] as const;
+
+function networkChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
+  b.onlyKnown(spec, at, [...COMMON, 'delay', 'loss', 'duplicate', 'corrupt', 'bandwidth', 'rate', 'direction', 'externalTargets', 'target', 'device', 'targetDevice']);
+  if (spec.target !== undefined) {
+    b.fail(`${at}/target`, 'pod-to-pod targets have no Faultline equivalent: give the peers as IPs or CIDRs in externalTargets', true);
+  }
+  if (spec.targetDevice !== undefined) b.fail(`${at}/targetDevice`, 'field "targetDevice" only applies to pod-to-pod targets, which have no Faultline equivalent', true);
+  const iface: Obj = {};
+  if (spec.device !== undefined) {
+    iface.interface = spec.device;
+    b.map('/spec/fault/params/interface', `${at}/device`);
+  }
+  const direction = spec.direction ?? 'to'; // the webhook's default
+  if (!['to', 'from', 'both'].includes(String(direction))) b.fail(`${at}/direction`, `direction ${shown(direction)} is not one of to, from, both`);
+  const targets = spec.externalTargets;
+  let action = spec.action;
+  if (action === 'netem') {
+    const given = NETEM_BLOCKS.filter((k) => spec[k] !== undefined);
+    if (given.length !== 1) {
+      b.fail(`${at}/action`, given.length
+        ? `netem combining ${given.join(' + ')} has no Faultline equivalent: a Faultline experiment injects one fault; split it into one experiment per effect`
+        : 'netem needs one of delay, loss, duplicate, corrupt, rate');
+      return undefined;
+    }
+    action = given[0];
+  } else if (typeof action === 'string') {
+    for (const k of [...NETEM_BLOCKS, 'bandwidth']) {
+      if (k !== action && spec[k] !== undefined) b.fail(`${at}/${k}`, `field "${k}" is ignored by Chaos Mesh for action ${action}; remove it`, true);
+    }
+  }
+  if (action !== 'partition') {
+    if (direction !== 'to') b.fail(`${at}/direction`, `direction ${String(direction)} has no Faultline equivalent for ${String(action)}: Faultline shapes the pod's outgoing traffic only`);
+    if (targets !== undefined) b.fail(`${at}/externalTargets`, `externalTargets has no Faultline equivalent for ${String(action)}: Faultline shapes all outgoing traffic of the interface`, true);
+  }
+  switch (action) {
+    case 'delay': {
+      const d = spec.delay;
+      if (!isObj(d)) return void b.fail(at, 'action delay needs a delay: { latency } block');
+      b.onlyKnown(d, `${at}/delay`, ['latency', 'jitter', 'correlation', 'reorder']);
+      if (d.reorder !== undefined) b.fail(`${at}/delay/reorder`, 'reorder has no Faultline equivalent yet (network-delay does not reorder)', true);
+      b.map('/spec/fault/params', `${at}/delay`);
+      const latency = durationField(b, `${at}/delay/latency`, d.latency);
+      const jitter = d.jitter === undefined ? '0ms' : durationField(b, `${at}/delay/jitter`, d.jitter, undefined, true); // webhook default 0ms
+      return { type: 'network-delay', params: { latency, jitter, correlation: percentField(b, `${at}/delay/correlation`, d.correlation ?? '0', true), ...iface } };
+    }
+    case 'loss': {
+      const l = spec.loss;
+      if (!isObj(l)) return void b.fail(at, 'action loss needs a loss: { loss } block');
+      b.onlyKnown(l, `${at}/loss`, ['loss', 'correlation']);
+      b.map('/spec/fault/params', `${at}/loss`);
+      b.map('/spec/fault/params/percent', `${at}/loss/loss`);
+      return { type: 'network-loss', params: { percent: percentField(b, `${at}/loss/loss`, l.loss, false), correlation: percentField(b, `${at}/loss/correlation`, l.correlation ?? '0', true), ...iface } };
+    }
+    case 'partition':
+      return partition(spec, at, direction, iface, b);
+    case 'bandwidth':
+    case 'rate':
+    case 'duplicate':
+    case 'corrupt':
+      b.fail(`${at}/action`, `action ${action} has no Faultline equivalent yet (no native network-${action === 'rate' ? 'bandwidth' : action} fault)`);
+      return undefined;
+    default:
+      b.fail(`${at}/action`, `action ${shown(action)} is not one of delay, loss, partition, netem, bandwidth, corrupt, duplicate, rate`);
+      return undefined;
+  }
+}
+
+/** Chaos Mesh writes percentages as strings ("25"); correlation is rounded to a whole percent. */
+function percentField(b: ImportBuilder, at: string, v: unknown, whole: boolean): number | undefined {
+  const n = num(v);
+  if (n === undefined || n < 0 || n > 100) {
+    b.fail(at, `${shown(v)} is not a percentage from 0 to 100`);
+    return undefined;
+  }
+  return whole ? Math.round(n) : n;
+}
+
+function partition(spec: Obj, at: string, direction: unknown, iface: Obj, b: ImportBuilder): Obj | undefined {
+  const targets = spec.externalTargets;
+  if (!Array.isArray(targets) || targets.length === 0) {
+    if (spec.target === undefined) b.fail(at, 'action partition needs externalTargets given as IPs or CIDRs (pod-to-pod partitions have no Faultline equivalent)');
+    return undefined;
+  }
+  if (direction !== 'to') {
+    b.fail(`${at}/direction`, `Chaos Mesh applies externalTargets only with direction to, not ${String(direction)}`);
+    return undefined;
+  }
+  const cidrs: string[] = [];
+  const portsOf: (number | undefined)[] = [];
+  targets.forEach((t, i) => {
+    const where = `${at}/externalTargets/${i}`;
+    if (typeof t !== 'string') return b.fail(where, 'externalTargets entries must be strings');
+    // "1.1.1.1:80", "10.0.0.0/8:22": Chaos Mesh cuts only that port of those addresses.
+    const m = /^([0-9.]+(?:\/[0-9]{1,2})?)(?::([0-9]{1,5}))?$/.exec(t.trim());
+    const v6 = /^\[?([0-9a-fA-F:]+(?:\/[0-9]{1,3})?)\]?$/.exec(t.trim());
+    if (m) {
+      cidrs.push(m[1]!.includes('/') ? m[1]! : `${m[1]}/32`);
+      portsOf.push(m[2] === undefined ? undefined : Number(m[2]));
+    } else if (v6 && t.includes(':')) {
+      cidrs.push(v6[1]!.includes('/') ? v6[1]! : `${v6[1]}/128`);
+      portsOf.push(undefined);
+    } else {
+      b.fail(where, `"${t}" is a host name: Faultline partitions by IP and CIDR only (a name can resolve to other addresses inside the pod)`);
+    }
+  });
+  const withPort = new Set(portsOf.filter((p) => p !== undefined));
+  if (withPort.size > 1 || (withPort.size === 1 && portsOf.includes(undefined))) {
+    b.fail(`${at}/externalTargets`, 'externalTargets mix ports (or ports and whole addresses): one Faultline partition applies one port list to all its CIDRs; split it into one experiment per port');
+    return undefined;
+  }
+  b.map('/spec/fault/params/cidrs', `${at}/externalTargets`);
+  b.map('/spec/fault/params/ports', `${at}/externalTargets`);
+  b.map('/spec/fault/params/direction', `${at}/direction`);
+  return { type: 'network-partition', params: { direction: 'egress', cidrs, ...(withPort.size ? { ports: [...withPort] } : {}), ...iface } };
+}
+
+function stressChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
+  b.onlyKnown(spec, at, [...COMMON, 'stressors', 'stressngStressors', 'containerNames']);
+  if (spec.stressngStressors !== undefined) b.fail(`${at}/stressngStressors`, 'stressngStressors (raw stress-ng options) has no Faultline equivalent: parameters never reach a command as text', true);
+  if (spec.containerNames !== undefined) b.fail(`${at}/containerNames`, 'containerNames has no Faultline equivalent: Faultline stresses the whole pod\'s cgroup', true);
+  const s = spec.stressors;
+  if (!isObj(s)) return void b.fail(at, 'StressChaos needs stressors (cpu or memory)');
+  b.onlyKnown(s, `${at}/stressors`, ['cpu', 'memory']);
+  if (s.cpu !== undefined && s.memory !== undefined) {
+    return void b.fail(`${at}/stressors`, 'stressors has both cpu and memory: a Faultline experiment injects one fault; split it into two experiments');
+  }
+  const options = (o: Obj, where: string) => {
+    if (o.options !== undefined) b.fail(`${where}/options`, 'options (extra stress-ng arguments) has no Faultline equivalent: parameters never reach a command as text', true);
+  };
+  const workersOf = (o: Obj, where: string): number | undefined => {
+    const w = num(o.workers);
+    // Chaos Mesh starts no stressor at all when workers is 0 or absent.
+    if (w === undefined || !Number.isInteger(w) || w < 1) b.fail(o.workers === undefined ? where : `${where}/workers`, `workers must be a whole number of at least 1 (Chaos Mesh starts no stressor without it), not ${shown(o.workers)}`);
+    return w;
+  };
+  if (isObj(s.cpu)) {
+    const where = `${at}/stressors/cpu`;
+    b.onlyKnown(s.cpu, where, ['workers', 'load', 'options']);
+    options(s.cpu, where);
+    b.map('/spec/fault/params', where);
+    const params: Obj = { workers: workersOf(s.cpu, where) };
+    // Chaos Mesh passes no --cpu-load without load: stress-ng then loads each worker fully.
+    params.load = s.cpu.load === undefined ? 100 : num(s.cpu.load) ?? s.cpu.load;
+    return { type: 'cpu-stress', params };
+  }
+  if (isObj(s.memory)) {
+    const where = `${at}/stressors/memory`;
+    b.onlyKnown(s.memory, where, ['workers', 'size', 'options', 'oomScoreAdj']);
+    options(s.memory, where);
+    if (s.memory.oomScoreAdj !== undefined) b.fail(`${where}/oomScoreAdj`, 'oomScoreAdj has no Faultline equivalent (the stressor keeps the injector\'s OOM score)', true);
+    b.map('/spec/fault/params', where);
+    const workers = workersOf(s.memory, where);
+    const size = s.memory.size;
+    if (size === undefined) return void b.fail(where, 'memory needs a size: without one Chaos Mesh takes all available memory, Faultline needs an absolute size like 256MB');
+    if (typeof size === 'string' && size.trim().endsWith('%')) return void b.fail(`${where}/size`, 'a percentage size has no Faultline equivalent: give an absolute size like 256MB');
+    // Chaos Mesh's size is per worker (KB/MB/GB decimal, KiB/MiB/GiB binary); Faultline's is the total.
+    const bytes = sizeBytes(size, 'si');
+    const total = bytes === undefined || workers === undefined ? undefined : nativeSize(bytes * workers);
+    if (bytes === undefined) return void b.fail(`${where}/size`, `${shown(size)} is not a size like 256MB or 1GiB`);
+    if (total === undefined) return workers === undefined ? undefined : void b.fail(`${where}/size`, `${shown(size)} × ${workers} workers is less than 1MiB`);
+    b.map('/spec/fault/params/size', `${where}/size`);
+    return { type: 'memory-stress', params: { size: total, workers } };
+  }
+  b.fail(`${at}/stressors`, 'stressors needs cpu or memory');
+  return undefined;
+}
