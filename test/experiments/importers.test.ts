@@ -186,3 +186,64 @@ ${spec}`;
     expect(loadText(sched('@every 2m', 'Forbid')).problems).toEqual([]);
   });
 });
+
+describe('chaos.io/v1 importer: the canonical file and every form of a parameter', () => {
+  const seed = (scenario: string, parameters: string, extra = '') => `apiVersion: chaos.io/v1
+kind: ChaosExperiment
+metadata: { name: seed, namespace: shop }
+spec:
+  scenario: ${scenario}
+  target: { labelSelector: app=checkout }
+  duration: 2m
+${extra}  parameters: ${parameters}
+`;
+  const one = (text: string) => {
+    const r = loadText(text);
+    expect(r.problems).toEqual([]);
+    return r.experiments[0]!.experiment.spec;
+  };
+
+  it('accepts the canonical file as it is: pod-kill of 50% with a 30 s grace period', () => {
+    const r = loadExperimentFiles([fixture('chaosio-canonical.yaml')]);
+    expect(r.problems).toEqual([]);
+    const spec = r.experiments[0]!.experiment.spec;
+    expect(spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 30 } });
+    expect(spec.target).toEqual({ namespace: 'shop', selector: { matchLabels: { app: 'checkout' } }, mode: { type: 'percent', value: 50 } });
+    expect(r.experiments[0]!.durationMs).toBe(300_000);
+  });
+
+  it('reads durations, percentages and counts in the forms users write', () => {
+    for (const [grace, want] of [['30', 30], ['30s', 30], ['"1m"', 60], ['0', 0]] as const) {
+      expect(one(seed('PodKiller', `{ gracePeriod: ${grace} }`)).fault.params.gracePeriodSeconds).toBe(want);
+    }
+    expect(one(seed('PodKiller', '{ killPercentage: "25%" }')).target.mode).toEqual({ type: 'percent', value: 25 });
+    expect(one(seed('PodKiller', '{ killPercentage: "100" }')).target.mode).toEqual({ type: 'all' });
+    expect(one(seed('PodKiller', '{ killCount: "2" }')).target.mode).toEqual({ type: 'fixed', value: 2 });
+    expect(one(seed('NetworkDelay', '{ latency: 150, jitter: "0.02s" }')).fault.params).toMatchObject({ latency: '150ms', jitter: '20ms' });
+    expect(one(seed('NetworkLoss', '{ loss: "12.5%" }')).fault.params).toMatchObject({ percent: 12.5 });
+    expect(one(seed('CpuStress', '{ cpuLoad: "75%", cpuWorkers: "2" }')).fault.params).toEqual({ workers: 2, load: 75 });
+    expect(one(seed('MemoryStress', '{ memorySize: 1GB }')).fault.params).toEqual({ size: '1Gi', workers: 1 });
+    for (const d of ['300', '300s', '5m', '"0.5h"']) {
+      expect(loadText(seed('PodKiller', '{}').replace('duration: 2m', `duration: ${d}`)).experiments[0]!.durationMs).toBe(d.includes('h') ? 1_800_000 : 300_000);
+    }
+  });
+
+  it('maps NetworkPartition to network-partition', () => {
+    expect(one(seed('NetworkPartition', '{ destinations: ["10.0.0.0/8", 192.168.1.10], ports: 5432, direction: egress }')).fault).toEqual({
+      type: 'network-partition',
+      params: { cidrs: ['10.0.0.0/8', '192.168.1.10/32'], ports: [5432], direction: 'egress', interface: 'eth0' },
+    });
+    const bad = loadText(seed('NetworkPartition', '{ destinations: [db.internal] }'));
+    expect(bad.problems.map((p) => p.message)).toEqual([expect.stringMatching(/"db\.internal" is a host name/)]);
+    expect(bad.problems[0]!.line).toBe(8);
+  });
+
+  it('says why a parameter cannot be read, never printing undefined', () => {
+    const bad = loadText(seed('PodKiller', '{ gracePeriod: soon, killCount: 1.5 }'));
+    expect(bad.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/"soon" is not a whole number of seconds/),
+      expect.stringMatching(/1\.5 is not a whole number/),
+    ]);
+    for (const p of bad.problems) expect(p.message).not.toMatch(/undefined/);
+  });
+});
