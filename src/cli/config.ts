@@ -12,3 +12,15 @@ export function configOrExit(file: string | undefined): ControllerConfig | undef
     return undefined;
   }
 }
+
+/** The controller config for a command that does not touch the repository: repo.url may be absent. */
+export function toolConfig(file: string | undefined): ControllerConfig {
+  try {
+    return loadConfig(file ? { file } : {});
+  } catch (err) {
+    if (err instanceof ConfigError && err.problems.every((p) => p.field === 'repo.url')) {
+      return loadConfig({ ...(file ? { file } : {}), env: { ...process.env, FAULTLINE_REPO_URL: 'https://unused.invalid/repo' } });
+    }
+    throw err;
+  }
+}

@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createTargetResolver, loadKubeConfig } from '../cluster/index.js';
-import { ConfigError, loadConfig, type ControllerConfig } from '../config/index.js';
+import { ConfigError, type ControllerConfig } from '../config/index.js';
+import { egressPolicyFrom } from '../controller/egress.js';
+import { toolConfig } from './config.js';
 import { validatePaths } from '../experiments/index.js';
 import { formatPlanTable, planExperiment, type PlanRow } from '../safety/index.js';
 
@@ -17,17 +19,6 @@ interface PlanOptions {
   timeout: string;
 }
 
-/** The controller config; repo.url does not matter for a plan, so its absence is not an error here. */
-function controllerConfig(file: string | undefined): ControllerConfig {
-  try {
-    return loadConfig(file ? { file } : {});
-  } catch (err) {
-    if (err instanceof ConfigError && err.problems.every((p) => p.field === 'repo.url')) {
-      return loadConfig({ ...(file ? { file } : {}), env: { ...process.env, FAULTLINE_REPO_URL: 'https://unused.invalid/plan' } });
-    }
-    throw err;
-  }
-}
 
 export function register(program: Command): void {
   program
@@ -55,12 +46,11 @@ export function register(program: Command): void {
 
       let config: ControllerConfig;
       try {
-        config = controllerConfig(opts.config);
+        config = toolConfig(opts.config); // repo.url does not matter for a plan
       } catch (err) {
         return fail(err instanceof ConfigError ? `invalid config:\n${err.message}` : (err as Error).message);
       }
 
-      const loaded = await validatePaths(paths);
       let kc;
       try {
         const kubeconfig = opts.kubeconfig ?? config.kubernetes.kubeconfig;
@@ -69,6 +59,8 @@ export function register(program: Command): void {
       } catch (err) {
         return fail((err as Error).message);
       }
+      // URLs the files name are judged as the controller will judge them (egress policy).
+      const loaded = await validatePaths(paths, { egress: egressPolicyFrom(config, kc) });
 
       const resolver = createTargetResolver(kc);
       let rows: PlanRow[];

@@ -2,6 +2,9 @@
 // Exit 0 when every file is valid, 1 when any problem is found. One bad file never hides another's.
 import type { Command } from 'commander';
 import { validatePaths } from '../experiments/index.js';
+import { ConfigError } from '../config/index.js';
+import { egressPolicyFrom } from '../controller/egress.js';
+import { toolConfig } from './config.js';
 
 export function register(program: Command): void {
   program
@@ -10,13 +13,22 @@ export function register(program: Command): void {
     .argument('[paths...]', 'files or directories', ['experiments/'])
     .option('--format <format>', 'text or json', 'text')
     .option('--root <dir>', 'symlinks must stay inside this directory (default: each path\'s own tree)')
-    .action(async (paths: string[], opts: { format: string; root?: string }) => {
+    .option('--config <file>', 'controller config file: URLs are checked against its egress policy (default policy without it)')
+    .action(async (paths: string[], opts: { format: string; root?: string; config?: string }) => {
       if (opts.format !== 'text' && opts.format !== 'json') {
         console.error(`faultline validate: --format must be text or json, not ${JSON.stringify(opts.format)}`);
         process.exitCode = 2;
         return;
       }
-      const result = await validatePaths(paths, opts.root ? { root: opts.root } : {});
+      let egress;
+      try {
+        egress = egressPolicyFrom(toolConfig(opts.config));
+      } catch (err) {
+        console.error(`faultline validate: ${err instanceof ConfigError ? `invalid config:\n${err.message}` : (err as Error).message}`);
+        process.exitCode = 2;
+        return;
+      }
+      const result = await validatePaths(paths, { ...(opts.root ? { root: opts.root } : {}), egress });
       if (opts.format === 'json') {
         const rows = result.problems.map(({ file, line, column, pointer, message }) => ({ file, line, column, pointer, message }));
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

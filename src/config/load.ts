@@ -9,6 +9,11 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { ControllerConfig, TimeWindow } from './types.js';
 import { parseDuration } from './duration.js';
+import ipaddr from 'ipaddr.js';
+
+function isCidr(c: string): boolean {
+  return c.includes('/') ? ipaddr.isValidCIDR(c) : ipaddr.IPv6.isValid(c) || ipaddr.IPv4.isValidFourPartDecimal(c);
+}
 
 export const DEFAULTS = {
   branch: 'main',
@@ -33,6 +38,12 @@ export const DEFAULTS = {
   historyLimit: 20,
   runsConcurrency: 2,
   lockWait: '2m',
+  requestTimeout: '30s',
+  connectionTimeout: '60s',
+  headersTimeout: '10s',
+  rateLimitMax: 600,
+  rateLimitWindow: '1m',
+  allowHosts: ['*.svc', '*.svc.cluster.local'],
 } as const;
 
 export interface ConfigProblem {
@@ -89,6 +100,11 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_PORT', path: ['server', 'port'], convert: integer },
   { name: 'FAULTLINE_BODY_LIMIT_BYTES', path: ['server', 'bodyLimitBytes'], convert: integer },
   { name: 'FAULTLINE_READ_REQUIRES_TOKEN', path: ['server', 'readRequiresToken'], convert: boolean },
+  { name: 'FAULTLINE_REQUEST_TIMEOUT', path: ['server', 'requestTimeout'] },
+  { name: 'FAULTLINE_RATE_LIMIT_MAX', path: ['server', 'rateLimit', 'max'], convert: integer },
+  { name: 'FAULTLINE_EGRESS_ALLOW_HOSTS', path: ['egress', 'allowHosts'], convert: list },
+  { name: 'FAULTLINE_EGRESS_ALLOW_CIDRS', path: ['egress', 'allowCidrs'], convert: list },
+  { name: 'FAULTLINE_EGRESS_EXPOSE_RESPONSES', path: ['egress', 'exposeResponses'], convert: boolean },
   { name: 'KUBECONFIG', path: ['kubernetes', 'kubeconfig'], convert: (v) => v.split(':').find(Boolean) ?? v },
   { name: 'FAULTLINE_KUBECONFIG', path: ['kubernetes', 'kubeconfig'] },
   { name: 'FAULTLINE_KUBE_CONTEXT', path: ['kubernetes', 'context'] },
@@ -187,6 +203,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
   const safety = (data.safety ?? {}) as Json;
   const status = (data.status ?? {}) as Json;
   const slackFile = data.slack as Json | undefined;
+  const egress = (data.egress ?? {}) as Json;
+  const allowCidrs = (egress.allowCidrs as string[] | undefined) ?? [];
+  allowCidrs.forEach((c, i) => {
+    if (!isCidr(c)) problems.push(problemAt({ source, doc, lines, fromEnv }, ['egress', 'allowCidrs', i], `${JSON.stringify(c)} is not an address or CIDR (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)`));
+  });
+  const rateLimit = (server.rateLimit ?? {}) as Json;
   const gitHostFile = data.gitHost as Json | undefined;
 
   const webhookSecrets: string[] = [];
@@ -256,7 +278,19 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       webhookSecrets: [...new Set(webhookSecrets)],
       apiToken,
       readRequiresToken: (server.readRequiresToken as boolean | undefined) ?? false,
+      requestTimeoutMs: parseDuration((server.requestTimeout as string | undefined) ?? DEFAULTS.requestTimeout),
+      connectionTimeoutMs: parseDuration((server.connectionTimeout as string | undefined) ?? DEFAULTS.connectionTimeout),
+      headersTimeoutMs: parseDuration((server.headersTimeout as string | undefined) ?? DEFAULTS.headersTimeout),
+      rateLimit: {
+        max: (rateLimit.max as number | undefined) ?? DEFAULTS.rateLimitMax,
+        windowMs: parseDuration((rateLimit.window as string | undefined) ?? DEFAULTS.rateLimitWindow),
+      },
     }),
+    egress: {
+      allowHosts: (egress.allowHosts as string[] | undefined) ?? [...DEFAULTS.allowHosts],
+      allowCidrs,
+      exposeResponses: (egress.exposeResponses as boolean | undefined) ?? false,
+    },
     kubernetes: compact({ kubeconfig: kube.kubeconfig as string | undefined, context: kube.context as string | undefined, namespace }),
     safety: {
       protectedNamespaces,
@@ -380,6 +414,17 @@ function problemFor(err: ErrorObject, where: Where): ConfigProblem {
     if (envName) return { source: `env ${envName}`, field, message };
   }
   const pos = where.doc && where.lines ? position(where.doc, where.lines, path, keyOf) : undefined;
+  return pos ? { source: where.source, ...pos, field, message } : { source: where.source, field, message };
+}
+
+/** A problem found after the schema, at the field's place (or its environment variable). */
+function problemAt(where: Where, path: Path, message: string): ConfigProblem {
+  const field = dotted(path);
+  for (let i = path.length; i > 0; i--) {
+    const envName = where.fromEnv.get(path.slice(0, i).join('.'));
+    if (envName) return { source: `env ${envName}`, field, message };
+  }
+  const pos = where.doc && where.lines ? position(where.doc, where.lines, path) : undefined;
   return pos ? { source: where.source, ...pos, field, message } : { source: where.source, field, message };
 }
 

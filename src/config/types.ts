@@ -26,6 +26,15 @@ export interface ControllerConfig {
     webhookSecrets: string[]; // several at once, for rotation
     apiToken?: string; // bearer token for state-changing API calls
     readRequiresToken: boolean; // default false
+    requestTimeoutMs: number; // default 30s: headers and body of one request
+    connectionTimeoutMs: number; // default 60s: idle socket
+    headersTimeoutMs: number; // default 10s
+    rateLimit: { max: number; windowMs: number }; // per client address, shared across replicas
+  };
+  egress: {
+    allowHosts: string[]; // default *.svc, *.svc.cluster.local
+    allowCidrs: string[]; // default none; loopback/link-local only when listed
+    exposeResponses: boolean; // default false
   };
   kubernetes: {
     kubeconfig?: string; // path; absent = in-cluster or ~/.kube/config

@@ -1,7 +1,7 @@
 // The desired state, kept up to date incrementally: only changed files are parsed again. Names
 // must be unique across the repository; the rare files that share a name are loaded together
 // once more, so the duplicate is reported exactly as `faultline validate` reports it.
-import { loadExperimentFiles } from '../experiments/index.js';
+import { loadExperimentFiles, type LoadOptions } from '../experiments/index.js';
 import type { LoadResult, LoadedExperiment, Problem } from '../experiments/model.js';
 import type { SourceFile } from '../source/types.js';
 
@@ -12,11 +12,12 @@ interface Entry {
 
 export class DesiredState {
   private readonly byFile = new Map<string, Entry>();
+  constructor(private readonly load: LoadOptions = {}) {}
 
   /** Applies a snapshot's changes: changed files are parsed, deleted ones dropped. */
   apply(changed: SourceFile[], deleted: string[]): void {
     for (const path of deleted) this.byFile.delete(path);
-    for (const file of changed) this.byFile.set(file.path, { file, result: loadExperimentFiles([file]) });
+    for (const file of changed) this.byFile.set(file.path, { file, result: loadExperimentFiles([file], this.load) });
   }
 
   /** Replaces everything (a first load). */
@@ -52,7 +53,7 @@ export class DesiredState {
       problems.push(...result.problems);
     }
     if (clashing.size > 0) {
-      const together = loadExperimentFiles([...clashing].sort().map((p) => this.byFile.get(p)!.file));
+      const together = loadExperimentFiles([...clashing].sort().map((p) => this.byFile.get(p)!.file), this.load);
       experiments.push(...together.experiments);
       problems.push(...together.problems);
     }

@@ -37,6 +37,7 @@ import { createControlPlane } from './control-plane.js';
 import { createRunSide, type RunSide } from './run-side.js';
 import { createReporters, settleReporters } from './reporters.js';
 import { enqueuePlan, planInOrder, type PlanJob } from './pr-plans.js';
+import { egressFrom } from './egress.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
@@ -92,8 +93,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     logger: log,
   });
 
-  const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log })];
-  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs });
+  // URLs from experiment files reach only what config.egress allows, never the controller itself.
+  const egress = egressFrom(config, opts.kubeConfig);
+  const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log, experimentFetch: egress.fetch })];
+  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress });
 
   const runWorker: RunWorker = await startRunWorker({
     connection: redis,
@@ -109,7 +112,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // queued request is never taken (and dropped) by a replica that would skip it.
   const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
   const reconciler = new Reconciler({ queues, applied: status, log, leader });
-  const desired = new DesiredState();
+  const desired = new DesiredState({ egress: egress.policy });
   let synced = false;
   const reconcileOnce = async (trigger: string): Promise<ReconcileSummary | undefined> => {
     const end = reconcileDuration.startTimer({ trigger });
@@ -190,6 +193,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   let url: string | undefined;
   if (opts.listen !== false) url = await server.listen({ host: config.server.host, port: config.server.port });
+  const bound = server.server.address();
+  if (bound && typeof bound === 'object') egress.policy.reserve({ host: 'self', port: bound.port, what: "the controller's own port" });
   log.info({ url, repo: config.repo.url, branch: config.repo.branch }, 'controller started');
 
   let closing: Promise<void> | undefined;
@@ -220,6 +225,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         await runSide.close();
         await plans.close();
         await queues.close();
+        await egress.fetch.close();
         redis.disconnect();
         log.info('controller stopped');
       })();

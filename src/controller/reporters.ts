@@ -16,8 +16,8 @@ export function gitHostFrom(config: ControllerConfig, log: Logger): GitHost | un
   return config.gitHost ? createGitHost(config.gitHost, { logger: log }) : undefined;
 }
 
-export function createReporters(deps: { config: ControllerConfig; redis: Redis; log: Logger }): RunListener[] {
-  const { config, redis, log } = deps;
+export function createReporters(deps: { config: ControllerConfig; redis: Redis; log: Logger; experimentFetch?: typeof fetch }): RunListener[] {
+  const { config, redis, log, experimentFetch } = deps;
   if (!failureHookInstalled) {
     onReportFailure((target) => reportFailures.inc({ target }));
     failureHookInstalled = true;
@@ -37,8 +37,8 @@ export function createReporters(deps: { config: ControllerConfig; redis: Redis; 
       }),
     );
   }
-  if (config.webhookNotifier) out.push(new WebhookNotifier({ url: config.webhookNotifier.url, logger: log }));
-  else out.push(new WebhookNotifier({ logger: log })); // only experiments' own notify.webhook URLs
+  if (config.webhookNotifier) out.push(new WebhookNotifier({ url: config.webhookNotifier.url, logger: log, experimentFetch }));
+  else out.push(new WebhookNotifier({ logger: log, experimentFetch })); // only experiments' own notify.webhook URLs
   return out;
 }
 

@@ -21,6 +21,7 @@ import type { PullRequestEvent } from '../server/types.js';
 import type { GitSource } from '../source/types.js';
 import { gitHostFrom } from './reporters.js';
 import type { KillSwitch } from './control-plane.js';
+import type { ControllerEgress } from './egress.js';
 
 export interface RunSide {
   executor: RunExecutor;
@@ -43,6 +44,8 @@ export async function createRunSide(deps: {
   identity?: string;
   /** The runs queue: its active jobs with a held lock are runs live on some replica. */
   runsQueue: Queue<RunJobData>;
+  /** URLs from experiment files (probes) go through it; plans report what it refuses. */
+  egress: ControllerEgress;
 }): Promise<RunSide> {
   const { config, kc, redis, log } = deps;
   const prefix = config.redis.prefix;
@@ -89,6 +92,8 @@ export async function createRunSide(deps: {
       listeners: deps.listeners,
       log,
       isFrozen: () => isFrozen(redis, prefix),
+      fetch: deps.egress.fetch,
+      exposeResponses: config.egress.exposeResponses,
     });
 
   const elector = new LeaderElector(kc, {
@@ -136,7 +141,7 @@ export async function createRunSide(deps: {
       return handlePullRequest(toPlanEvent(e), {
           source,
           reader,
-          loadExperimentFiles,
+          loadExperimentFiles: (files) => loadExperimentFiles(files, { egress: deps.egress.policy }),
           plan: async (loaded) => {
             const killSwitch = await state.isKillSwitchSet();
             const safety = { ...config.safety, ownNamespace: config.kubernetes.namespace };

@@ -1,5 +1,5 @@
 // The experiments stage: parse, import, validate, normalise and hash experiment files.
-export { loadExperimentFiles, type InputFile } from './load.js';
+export { loadExperimentFiles, type InputFile, type LoadOptions } from './load.js';
 export { specHash, canonicalSpec } from './hash.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { FAULT_CATALOG } from './faults.js';

@@ -13,6 +13,13 @@ import { experimentValidator } from './schema.js';
 import { semanticProblems } from './semantic.js';
 import { DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, MEMORY_SIZE_PATTERN } from './faults.js';
 import { DURATION_PATTERN } from './duration.js';
+import { egressProblems } from '../egress/urls.js';
+import type { EgressPolicy } from '../egress/policy.js';
+
+export interface LoadOptions {
+  /** URLs the files name are checked against it (validate/plan time); refused ones are problems. */
+  egress?: EgressPolicy;
+}
 
 export interface InputFile {
   path: string;
@@ -35,11 +42,11 @@ const PATTERN_HINTS: Record<string, string> = {
 };
 
 /** Loads every document of every file; names must be unique across the whole set. */
-export function loadExperimentFiles(files: InputFile[]): LoadResult {
+export function loadExperimentFiles(files: InputFile[], opts: LoadOptions = {}): LoadResult {
   const experiments: WithPos[] = [];
   const problems: Problem[] = [];
   for (const f of files) {
-    const r = loadFile(f);
+    const r = loadFile(f, opts);
     experiments.push(...r.experiments);
     problems.push(...r.problems);
   }
@@ -75,7 +82,7 @@ function stripPos(e: WithPos): LoadedExperiment {
   return rest;
 }
 
-function loadFile(f: InputFile): { experiments: WithPos[]; problems: Problem[] } {
+function loadFile(f: InputFile, opts: LoadOptions): { experiments: WithPos[]; problems: Problem[] } {
   const decoded = decodeYamlFile(f.content);
   if ('problem' in decoded) return { experiments: [], problems: [{ file: f.path, ...decoded.problem }] };
   // Fast path: most files are valid, and a valid file needs no positions. Any problem sends the
@@ -84,7 +91,7 @@ function loadFile(f: InputFile): { experiments: WithPos[]; problems: Problem[] }
   if (fast) {
     const experiments: WithPos[] = [];
     for (const d of fast) {
-      const ev = evaluate(d.value);
+      const ev = evaluate(d.value, opts);
       if (ev.found.length || ev.unsupported || ev.native === undefined || ev.imported?.problems.length) break;
       const namePos = () => {
         const slow = parseYamlFile(f.content);
@@ -100,7 +107,7 @@ function loadFile(f: InputFile): { experiments: WithPos[]; problems: Problem[] }
   const problems: Problem[] = parsed.problems.map((p) => ({ file: f.path, ...p }));
   const experiments: WithPos[] = [];
   for (const d of parsed.documents) {
-    const ev = evaluate(d.value);
+    const ev = evaluate(d.value, opts);
     const found = documentProblems(f.path, d.doc, parsed.lineCounter, ev);
     if (found.length) problems.push(...found);
     else {
@@ -122,7 +129,7 @@ interface Evaluation {
 }
 
 /** Import (if foreign), schema and semantic checks; positions come later, only if needed. */
-function evaluate(value: unknown): Evaluation {
+function evaluate(value: unknown, opts: LoadOptions): Evaluation {
   const ev: Evaluation = { value, native: value, found: [] };
   const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   if (obj && (obj.apiVersion !== undefined || obj.kind !== undefined) && !(obj.apiVersion === API_VERSION && obj.kind === KIND)) {
@@ -142,6 +149,7 @@ function evaluate(value: unknown): Evaluation {
     if (!validate(ev.native)) ev.found.push(...(validate.errors ?? []).flatMap(ajvProblem));
     const seen = new Set(ev.found.map((p) => p.pointer));
     for (const p of semanticProblems(ev.native)) if (!seen.has(p.pointer)) ev.found.push(p);
+    if (opts.egress) for (const p of egressProblems(ev.native, opts.egress)) if (!seen.has(p.pointer)) ev.found.push(p);
   }
   return ev;
 }

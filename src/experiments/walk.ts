@@ -2,11 +2,11 @@
 // refuses symlinks that leave the tree being validated, and never reads an oversized file.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { loadExperimentFiles, type InputFile } from './load.js';
+import { loadExperimentFiles, type InputFile, type LoadOptions } from './load.js';
 import type { LoadResult, Problem } from './model.js';
 import { MAX_FILE_BYTES } from './parse.js';
 
-export interface ValidatePathsOptions {
+export interface ValidatePathsOptions extends LoadOptions {
   /** Symlinks must resolve inside this directory (default: each argument's own tree). */
   root?: string;
 }
@@ -97,7 +97,7 @@ export async function validatePaths(paths: string[], opts: ValidatePathsOptions 
     }
   }
 
-  const result = loadExperimentFiles(files);
+  const result = loadExperimentFiles(files, opts);
   result.problems.push(...problems);
   result.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
   return result;

@@ -15,7 +15,7 @@ export function createProbe(spec: ProbeSpec, deps: ProbeDeps = {}): Probe {
   }
   if (spec.prometheus) {
     const prom = spec.prometheus;
-    return { name: spec.name, spec, check: (signal) => checkPrometheus(prom, { fetch: deps.fetch, signal }) };
+    return { name: spec.name, spec, check: (signal) => checkPrometheus(prom, { fetch: deps.fetch, signal, exposeResponses: deps.exposeResponses }) };
   }
   const k8s = spec.kubernetes!;
   const kc = deps.kc;

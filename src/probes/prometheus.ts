@@ -13,10 +13,13 @@ interface QueryResponse {
   data?: { resultType: string; result: { value?: [number, string] }[] | [number, string] };
 }
 
-export async function checkPrometheus(p: PrometheusProbe, opts: { fetch?: typeof fetch; signal?: AbortSignal } = {}): Promise<ProbeResult> {
+export async function checkPrometheus(p: PrometheusProbe, opts: { fetch?: typeof fetch; signal?: AbortSignal; exposeResponses?: boolean } = {}): Promise<ProbeResult> {
   const started = performance.now();
   const timeoutMs = p.timeout ? parseDuration(p.timeout) : 5000;
   const elapsed = () => Math.round(performance.now() - started);
+  // What the far side said reaches the file's author (run records, PR comments) only when
+  // config allows it: otherwise a probe would read internal content out for them.
+  const quote = (text: string, hidden: string) => (opts.exposeResponses ? text : hidden);
   try {
     const url = new URL('api/v1/query', p.url.endsWith('/') ? p.url : `${p.url}/`);
     url.searchParams.set('query', p.query);
@@ -24,9 +27,9 @@ export async function checkPrometheus(p: PrometheusProbe, opts: { fetch?: typeof
       signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]),
       headers: { accept: 'application/json' },
     });
-    const body = (await res.json()) as QueryResponse;
+    const body = (await res.json().catch(() => ({ status: 'error' }))) as QueryResponse;
     const latencyMs = elapsed();
-    if (!res.ok || body.status !== 'success') return { ok: false, latencyMs, error: `query failed: ${body.error ?? `status ${res.status}`}` };
+    if (!res.ok || body.status !== 'success') return { ok: false, latencyMs, error: `query failed: ${quote(body.error ?? `status ${res.status}`, `status ${res.status}`)}` };
     let raw: string | undefined;
     if (body.data?.resultType === 'vector') {
       const result = body.data.result as { value?: [number, string] }[];
@@ -35,11 +38,11 @@ export async function checkPrometheus(p: PrometheusProbe, opts: { fetch?: typeof
     } else if (body.data?.resultType === 'scalar') {
       raw = (body.data.result as [number, string])[1];
     } else {
-      return { ok: false, latencyMs, error: `expected an instant vector, got ${body.data?.resultType ?? 'nothing'}` };
+      return { ok: false, latencyMs, error: `expected an instant vector, got ${quote(String(body.data?.resultType ?? 'nothing'), 'something else')}` };
     }
     const value = Number(raw);
-    if (raw === undefined || Number.isNaN(value)) return { ok: false, latencyMs, error: `sample is not a number: ${String(raw)}` };
-    if (!OPS[p.op](value, p.threshold)) return { ok: false, latencyMs, error: `${value} ${p.op} ${p.threshold} is false` };
+    if (raw === undefined || Number.isNaN(value)) return { ok: false, latencyMs, error: `sample is not a number${quote(`: ${String(raw)}`, '')}` };
+    if (!OPS[p.op](value, p.threshold)) return { ok: false, latencyMs, error: `${quote(String(value), 'the sample')} ${p.op} ${p.threshold} is false` };
     return { ok: true, latencyMs };
   } catch (err) {
     const e = err as Error;

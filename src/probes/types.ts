@@ -16,5 +16,7 @@ export interface Probe {
 
 export interface ProbeDeps {
   kc?: KubeConfig; // needed by kubernetes probes
-  fetch?: typeof fetch; // for tests; default global fetch
+  fetch?: typeof fetch; // the controller passes its egress-guarded fetch; default global fetch
+  /** Errors may quote what the far side answered (egress.exposeResponses); default false. */
+  exposeResponses?: boolean;
 }

@@ -5,6 +5,7 @@ import { HttpError, classifyHttpError, withRetry } from './hosts/retry.js';
 import type { RetryOptions } from './hosts/types.js';
 import { NotifyQueue } from './queue.js';
 import { runSummary, type RunSummary } from './git-status.js';
+import { DEFAULT_EGRESS, EgressPolicy, EgressRefused, guardedFetch } from '../egress/index.js';
 
 export interface WebhookPayload {
   event: 'run.finished';
@@ -18,12 +19,20 @@ export interface WebhookNotifierOptions {
   url?: string; // default target; an experiment's notify.webhook.url wins when allowed
   useExperimentUrls?: boolean; // default true
   headers?: Record<string, string>;
+  /** How experiments' own URLs are fetched: the controller's egress-guarded fetch (default: one with the default policy). */
+  experimentFetch?: typeof fetch;
   retry?: RetryOptions;
   queue?: NotifyQueue;
   logger?: Logger;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
+
+let guarded: typeof fetch | undefined;
+function defaultGuarded(): typeof fetch {
+  guarded ??= guardedFetch(new EgressPolicy(DEFAULT_EGRESS)) as typeof fetch;
+  return guarded;
+}
 
 export class WebhookNotifier implements RunListener {
   readonly queue: NotifyQueue;
@@ -40,13 +49,15 @@ export class WebhookNotifier implements RunListener {
     const own = this.opts.useExperimentUrls === false ? undefined : job.spec?.spec?.notify?.webhook?.url;
     const url = own ?? this.opts.url;
     if (!url) return;
+    // A URL from a file goes through the egress policy; the configured one is trusted.
+    const send = own ? (this.opts.experimentFetch ?? defaultGuarded()) : fetch;
     this.sent.add(record.id);
     if (this.sent.size > 10_000) this.sent.delete(this.sent.values().next().value as string);
     const payload: WebhookPayload = { event: 'run.finished', experiment: record.experiment, file: record.file, faultType: record.faultType, run: runSummary(record) };
     this.queue.push(`webhook:${record.id}`, 'webhook', `webhook for run ${record.id}`, () =>
       withRetry(
         async (signal) => {
-          const res = await fetch(url, {
+          const res = await send(url, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'user-agent': 'faultline', ...this.opts.headers },
             body: JSON.stringify(payload),
@@ -55,7 +66,7 @@ export class WebhookNotifier implements RunListener {
           await res.arrayBuffer();
           if (!res.ok) throw new HttpError(res.status, Object.fromEntries(res.headers.entries()), `webhook ${res.status}`);
         },
-        classifyHttpError,
+        (err) => (err instanceof EgressRefused ? { status: 400, headers: {} } : classifyHttpError(err)), // a refusal is final
         { attempts: 3, timeoutMs: 10_000, ...this.opts.retry },
       ),
     );

@@ -44,7 +44,8 @@ export interface RunExecutorDeps {
   lockWaitMs?: number;
   /** How often the kill switch and freeze flag are polled while Running (default 500 ms). */
   stopCheckMs?: number;
-  fetch?: typeof fetch; // for probes
+  fetch?: typeof fetch; // for probes: the controller's egress-guarded fetch
+  exposeResponses?: boolean; // probe errors may quote responses (egress.exposeResponses)
   now?: () => Date;
 }
 
@@ -190,7 +191,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           break;
         }
 
-        probes = new ProbeRunner((spec.steadyState?.probes ?? []).map((p) => createProbe(p, { kc: deps.kc, fetch: deps.fetch })), { log });
+        probes = new ProbeRunner((spec.steadyState?.probes ?? []).map((p) => createProbe(p, { kc: deps.kc, fetch: deps.fetch, exposeResponses: deps.exposeResponses })), { log });
         const before = await probes.before(stop.signal);
         record.probes.push(...before.summaries);
         if (stop.signal.aborted) return stopCause!;

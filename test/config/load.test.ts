@@ -39,7 +39,11 @@ describe('loadConfig defaults', () => {
     expect(c).toEqual({
       repo: { url: URL_ENV.FAULTLINE_REPO_URL, branch: 'main', paths: ['experiments/**/*.y?(a)ml'], pollIntervalMs: 30_000, workdir: '.faultline/repo' },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'faultline' },
-      server: { host: '0.0.0.0', port: 8080, bodyLimitBytes: 1024 * 1024, webhookSecrets: [], readRequiresToken: false },
+      server: {
+        host: '0.0.0.0', port: 8080, bodyLimitBytes: 1024 * 1024, webhookSecrets: [], readRequiresToken: false,
+        requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000, headersTimeoutMs: 10_000, rateLimit: { max: 600, windowMs: 60_000 },
+      },
+      egress: { allowHosts: ['*.svc', '*.svc.cluster.local'], allowCidrs: [], exposeResponses: false },
       kubernetes: { namespace: 'faultline' },
       safety: {
         protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'faultline'],
@@ -138,6 +142,20 @@ describe('loadConfig file', () => {
       field: 'safety.maxBlastRadiusPercent',
       message: 'must be <= 100',
     });
+  });
+
+  it('egress: allow lists from the file and the environment, bad CIDRs at their place', () => {
+    const text = ['egress:', '  allowHosts: ["*.svc", status.example.com]', '  allowCidrs: [10.0.0.0/8, 10.0.0.0/33, "::1", nonsense]', '  exposeResponses: true'].join('\n');
+    const path = file('egress.yaml', text);
+    const err = errorOf(() => loadConfig({ file: path, env: URL_ENV }));
+    expect(err.message.split('\n')).toEqual([
+      `${path}:${at(text, 'allowCidrs', '10.0.0.0/33')}: egress.allowCidrs[1]: "10.0.0.0/33" is not an address or CIDR (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)`,
+      `${path}:${at(text, 'allowCidrs', 'nonsense')}: egress.allowCidrs[3]: "nonsense" is not an address or CIDR (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)`,
+    ]);
+    const ok = loadConfig({ file: file('egress-ok.yaml', text.replace(', 10.0.0.0/33', '').replace(', nonsense', '')), env: { ...URL_ENV, FAULTLINE_EGRESS_ALLOW_CIDRS: '127.0.0.1/32, ::1' } });
+    expect(ok.egress).toEqual({ allowHosts: ['*.svc', 'status.example.com'], allowCidrs: ['127.0.0.1/32', '::1'], exposeResponses: true });
+    const bad = errorOf(() => loadConfig({ env: { ...URL_ENV, FAULTLINE_EGRESS_ALLOW_CIDRS: '127.0.0.1/99' } }));
+    expect(bad.message).toBe('env FAULTLINE_EGRESS_ALLOW_CIDRS: egress.allowCidrs[0]: "127.0.0.1/99" is not an address or CIDR (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)');
   });
 
   it('refuses secrets written into the file and says where they belong', () => {

@@ -55,9 +55,13 @@ describe('prometheus probe', () => {
     promValue = '0.5';
     expect(await prom('rate(errors[1m])', '<', 1)).toMatchObject({ ok: true });
     expect(hits).toContain('/api/v1/query rate(errors[1m])');
-    expect(await prom('rate(errors[1m])', '>=', 1)).toMatchObject({ ok: false, error: '0.5 >= 1 is false' });
+    // The sample and the server's words are content from the far side: shown only when config allows it.
+    expect(await prom('rate(errors[1m])', '>=', 1)).toMatchObject({ ok: false, error: 'the sample >= 1 is false' });
+    const exposed = createProbe({ name: 'p', prometheus: { url: base, query: 'rate(errors[1m])', op: '>=', threshold: 1 } }, { exposeResponses: true });
+    expect(await exposed.check()).toMatchObject({ ok: false, error: '0.5 >= 1 is false' });
+    expect(await createProbe({ name: 'p', prometheus: { url: base, query: 'bad', op: '<', threshold: 1 } }, { exposeResponses: true }).check()).toMatchObject({ ok: false, error: 'query failed: parse error' });
     expect(await prom('two', '<', 1)).toMatchObject({ ok: false, error: 'expected one sample, got 2' });
-    expect(await prom('bad', '<', 1)).toMatchObject({ ok: false, error: 'query failed: parse error' });
+    expect(await prom('bad', '<', 1)).toMatchObject({ ok: false, error: expect.stringMatching(/^query failed: status \d+$/) });
     promValue = 'NaN';
     expect(await prom('x', '==', 0)).toMatchObject({ ok: false, error: expect.stringMatching(/not a number/) });
     promValue = '0.5';
