@@ -2,7 +2,7 @@ import { Command } from 'commander';
 
 // Each command lives in its own module; only the one being run is imported, so
 // `faultline validate` starts fast and does not load the controller's dependencies.
-const COMMANDS = ['validate', 'plan', 'run', 'status', 'abort', 'demo', 'sim'] as const;
+const COMMANDS = ['validate', 'import', 'plan', 'run', 'status', 'abort', 'demo', 'sim'] as const;
 type Name = (typeof COMMANDS)[number];
 
 const program = new Command('faultline')

@@ -9,7 +9,7 @@ import { toolConfig } from './config.js';
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('validate experiment files (directories are walked for *.yaml / *.yml)')
+    .description('validate experiment files (directories are walked for *.yaml / *.yml / *.json)')
     .argument('[paths...]', 'files or directories', ['experiments/'])
     .option('--format <format>', 'text or json', 'text')
     .option('--root <dir>', 'symlinks must stay inside this directory (default: each path\'s own tree)')

@@ -132,8 +132,9 @@ interface Evaluation {
 function evaluate(value: unknown, opts: LoadOptions): Evaluation {
   const ev: Evaluation = { value, native: value, found: [] };
   const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  if (obj && (obj.apiVersion !== undefined || obj.kind !== undefined) && !(obj.apiVersion === API_VERSION && obj.kind === KIND)) {
-    const importer = findImporter(obj.apiVersion, obj.kind);
+  const foreign = obj && !(obj.apiVersion === API_VERSION && obj.kind === KIND);
+  const importer = foreign ? findImporter(obj) : undefined;
+  if (obj && foreign && (importer || obj.apiVersion !== undefined || obj.kind !== undefined)) {
     if (importer) {
       ev.importedFrom = importer.describe(obj);
       ev.imported = importer.import(obj);
@@ -199,8 +200,15 @@ function toExperiment(file: string, ev: Evaluation, index: number, line: number,
     specHash: specHash(experiment),
     durationMs: parseDuration(experiment.spec.duration),
     ...(ev.importedFrom ? { importedFrom: ev.importedFrom } : {}),
+    ...(ev.imported?.notes?.length ? { importNotes: ev.imported.notes } : {}),
+    ...(ev.imported ? { source: sourceOf(ev.value) } : {}),
     namePos,
   };
+}
+
+function sourceOf(value: unknown): { apiVersion: string | null; kind: string | null } {
+  const v = value as Record<string, unknown>;
+  return { apiVersion: typeof v.apiVersion === 'string' ? v.apiVersion : null, kind: typeof v.kind === 'string' ? v.kind : null };
 }
 
 function toSource(map: [string, string][], pointer: string): string {

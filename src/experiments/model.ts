@@ -108,6 +108,8 @@ export interface LoadedExperiment {
   specHash: string; // sha256 hex of the canonical normalised spec
   durationMs: number;
   importedFrom?: string; // e.g. 'chaos.io/v1 ChaosExperiment', 'chaos-mesh.org/v1alpha1 PodChaos'
+  importNotes?: string[]; // what the importer assumed (defaults applied, bounds chosen)
+  source?: { apiVersion: string | null; kind: string | null }; // of an imported document
 }
 
 export interface LoadResult {

@@ -1,4 +1,4 @@
-// Paths on disk → experiment files for `faultline validate`: walks directories for *.yaml/*.yml,
+// Paths on disk → experiment files for `faultline validate`: walks directories for *.yaml/*.yml/*.json,
 // refuses symlinks that leave the tree being validated, and never reads an oversized file.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
@@ -11,7 +11,7 @@ export interface ValidatePathsOptions extends LoadOptions {
   root?: string;
 }
 
-const YAML_FILE = /\.ya?ml$/i;
+const YAML_FILE = /\.(ya?ml|json)$/i; // JSON is YAML too: Chaos Toolkit keeps its experiments in .json
 const MAX_FILES = 100_000;
 
 export async function validatePaths(paths: string[], opts: ValidatePathsOptions = {}): Promise<LoadResult> {

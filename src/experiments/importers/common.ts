@@ -8,6 +8,11 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 export class ImportBuilder {
   readonly pointerMap: [string, string][] = [['', '']];
   readonly problems: ImportProblem[] = [];
+  readonly notes: string[] = [];
+
+  note(text: string): void {
+    if (!this.notes.includes(text)) this.notes.push(text);
+  }
 
   map(native: string, source: string): void {
     this.pointerMap.push([native, source]);
@@ -25,7 +30,7 @@ export class ImportBuilder {
   }
 
   result(experiment: unknown): ImportResult {
-    return { experiment, pointerMap: this.pointerMap, problems: this.problems };
+    return { experiment, pointerMap: this.pointerMap, problems: this.problems, ...(this.notes.length ? { notes: this.notes } : {}) };
   }
 }
 

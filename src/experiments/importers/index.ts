@@ -8,6 +8,6 @@ export const IMPORTERS: Importer[] = [chaosIoImporter, chaosMeshImporter];
 export const SUPPORTED_FORMATS =
   'faultline.dev/v1alpha1 ChaosExperiment, chaos.io/v1 ChaosExperiment, or chaos-mesh.org/v1alpha1 PodChaos/NetworkChaos/StressChaos/Schedule';
 
-export function findImporter(apiVersion: unknown, kind: unknown): Importer | undefined {
-  return IMPORTERS.find((i) => i.matches(apiVersion, kind));
+export function findImporter(doc: Record<string, unknown>): Importer | undefined {
+  return IMPORTERS.find((i) => i.matches(doc.apiVersion, doc.kind, doc));
 }

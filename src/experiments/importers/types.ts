@@ -13,11 +13,14 @@ export interface ImportResult {
   /** [native pointer prefix, source pointer]; the longest matching prefix wins. */
   pointerMap: [string, string][];
   problems: ImportProblem[];
+  /** What the importer assumed (a default it applied, a bound it chose), for the imported file's comment. */
+  notes?: string[];
 }
 
 export interface Importer {
   /** e.g. 'chaos.io/v1 ChaosExperiment' */
   describe(doc: Record<string, unknown>): string;
-  matches(apiVersion: unknown, kind: unknown): boolean;
+  /** Formats without apiVersion/kind (Chaos Toolkit) are recognised by their shape. */
+  matches(apiVersion: unknown, kind: unknown, doc: Record<string, unknown>): boolean;
   import(doc: Record<string, unknown>): ImportResult;
 }

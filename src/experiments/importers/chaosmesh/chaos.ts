@@ -33,9 +33,15 @@ export function importChaos(kind: ChaosKind, spec: Obj, at: string, metadata: Ob
   const instant = kind === 'PodChaos' && (spec.action === 'pod-kill' || spec.action === 'container-kill' || spec.action === undefined);
   let duration: string | undefined;
   if (spec.duration !== undefined && spec.duration !== null) duration = durationField(b, `${at}/duration`, spec.duration);
-  else if (instant) duration = INSTANT_ACTION_WINDOW;
+  else if (instant) {
+    duration = INSTANT_ACTION_WINDOW;
+    b.note(`duration ${INSTANT_ACTION_WINDOW}: ${String(spec.action ?? 'pod-kill')} acts once; Faultline watches for ${INSTANT_ACTION_WINDOW} afterwards`);
+  }
   else if (kind === 'PodChaos') b.fail(at, `${String(spec.action)} needs a duration, as Chaos Mesh requires for it`);
-  else duration = UNTIL_DELETED_WINDOW;
+  else {
+    duration = UNTIL_DELETED_WINDOW;
+    b.note(`duration ${UNTIL_DELETED_WINDOW}: Chaos Mesh keeps this fault until the object is deleted; Faultline ends it when the file is deleted or after ${UNTIL_DELETED_WINDOW}, its longest run`);
+  }
   if (!fault || !target || duration === undefined) return undefined;
   return { fault, target, duration };
 }
@@ -84,6 +90,7 @@ function importTarget(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): O
     // the context says otherwise; Chaos Mesh then selects in that namespace.
     target.namespace = 'default';
     b.map('/spec/target/namespace', '/metadata');
+    b.note('target.namespace default: the source names no namespace, so Chaos Mesh acts in the one it is applied to (kubectl\'s default: default)');
   }
   const selector: Obj = {};
   if (sel.labelSelectors !== undefined) {
@@ -291,6 +298,7 @@ function stressChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
     if (bytes === undefined) return void b.fail(`${where}/size`, `${shown(size)} is not a size like 256MB or 1GiB`);
     if (total === undefined) return workers === undefined ? undefined : void b.fail(`${where}/size`, `${shown(size)} × ${workers} workers is less than 1MiB`);
     b.map('/spec/fault/params/size', `${where}/size`);
+    b.note(`memory size ${total}: Chaos Mesh's ${String(size)} is per worker, × ${workers} workers`);
     return { type: 'memory-stress', params: { size: total, workers } };
   }
   b.fail(`${at}/stressors`, 'stressors needs cpu or memory');

@@ -95,7 +95,8 @@ function cronOf(v: unknown, b: ImportBuilder): string | undefined {
     : min % 60 === 0 && min / 60 < 24 && 24 % (min / 60) === 0 ? `0 */${min / 60} * * *`
     : min === 1440 ? '0 0 * * *'
     : undefined;
-  if (!cron) {
+  if (cron) b.note(`schedule ${cron}: "${text}" on the clock (Chaos Mesh counts from when the object is created)`);
+  else {
     b.fail('/spec/schedule', `"${text}" cannot be written as a five-field cron: Faultline schedules in whole minutes that divide an hour (or hours that divide a day)`);
   }
   return cron;

@@ -1,0 +1,87 @@
+// `faultline import PATH... [--out DIR] [--format json]`: turns Chaos Mesh, Litmus, Chaos Toolkit
+// and chaos.io files into native Faultline experiments, one file per experiment named after it,
+// each with a comment saying what it came from and what the importer assumed. Problems are
+// printed the way `validate` prints them; the exit code is 1 when there is any.
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { validatePaths } from '../experiments/index.js';
+import { API_VERSION, KIND, type LoadedExperiment } from '../experiments/model.js';
+
+interface Options {
+  out?: string;
+  format: string;
+  force?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('import')
+    .description('convert Chaos Mesh, Litmus, Chaos Toolkit and chaos.io files into native experiments')
+    .argument('<paths...>', 'files or directories (walked for *.yaml / *.yml / *.json)')
+    .option('--out <dir>', 'write one <name>.yaml per experiment into this directory (default: print them)')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--force', 'overwrite files that already exist in --out')
+    .action(async (paths: string[], opts: Options) => {
+      if (opts.format !== 'text' && opts.format !== 'json') {
+        console.error(`faultline import: --format must be text or json, not ${JSON.stringify(opts.format)}`);
+        process.exitCode = 2;
+        return;
+      }
+      if (opts.out !== undefined && existsSync(opts.out) && !statSync(opts.out).isDirectory()) {
+        console.error(`faultline import: --out ${opts.out} is not a directory`);
+        process.exitCode = 2;
+        return;
+      }
+      const result = await validatePaths(paths);
+      const problems = result.problems.map(({ file, line, column, pointer, message }) => ({ file, line, column, pointer, message }));
+      const written: string[] = [];
+      if (opts.out !== undefined) {
+        try {
+          mkdirSync(opts.out, { recursive: true });
+        } catch (err) {
+          console.error(`faultline import: cannot create ${opts.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          process.exitCode = 2;
+          return;
+        }
+        for (const e of result.experiments) {
+          const path = join(opts.out, `${e.experiment.metadata.name}.yaml`);
+          if (existsSync(path) && !opts.force) {
+            problems.push({ file: path, line: 1, column: 1, pointer: '', message: `already exists; not overwritten (use --force), imported from ${e.file}:${e.line}` });
+            continue;
+          }
+          writeFileSync(path, nativeFile(e));
+          written.push(path);
+        }
+      }
+      if (opts.format === 'json') {
+        const rows = result.experiments.map((e) => ({
+          file: e.file,
+          line: e.line,
+          source: e.source ?? { apiVersion: API_VERSION, kind: KIND },
+          experiment: e.experiment,
+          specHash: e.specHash,
+          ...(e.importNotes ? { notes: e.importNotes } : {}),
+        }));
+        process.stdout.write(JSON.stringify([...rows, ...problems], null, 2) + '\n');
+      } else {
+        if (opts.out === undefined) process.stdout.write(result.experiments.map(nativeFile).join('---\n'));
+        for (const p of problems) process.stderr.write(`${p.file}:${p.line}:${p.column}: ${p.message}\n`);
+        const n = result.experiments.length;
+        process.stderr.write(
+          `${n} experiment${n === 1 ? '' : 's'} imported${opts.out !== undefined ? `, ${written.length} written to ${opts.out}` : ''}` +
+            `${problems.length ? `; ${problems.length} problem${problems.length === 1 ? '' : 's'}` : ''}\n`,
+        );
+      }
+      process.exitCode = problems.length ? 1 : 0;
+    });
+}
+
+/** The native file: a comment saying where it came from, then the normalised experiment. */
+export function nativeFile(e: LoadedExperiment): string {
+  const from = e.importedFrom ? `${e.importedFrom} in ${e.file}:${e.line}` : `${e.file}:${e.line} (already native)`;
+  const lines = [`# Imported by faultline import from ${from}.`];
+  for (const n of e.importNotes ?? []) lines.push(`# - ${n}`);
+  return `${lines.join('\n')}\n${stringify(e.experiment, { lineWidth: 0 })}`;
+}

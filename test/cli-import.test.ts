@@ -1,0 +1,97 @@
+// `faultline import` end to end through the real bin: foreign files in, native files out; the
+// native files pass `faultline validate` and hash the same as their sources (round trip).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { CORPUS, NO_CORPUS } from './experiments/corpus.js';
+
+const root = new URL('..', import.meta.url).pathname;
+function faultline(...args: string[]) {
+  const r = spawnSync(join(root, 'node_modules/.bin/node'), [join(root, 'src/cli/bin.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+interface Row { file: string; line: number; source: { apiVersion: string | null; kind: string | null }; experiment: { metadata: { name: string } }; specHash: string; notes?: string[] }
+interface ProblemRow { file: string; line: number; column: number; pointer: string; message: string }
+const rowsOf = (stdout: string) => {
+  const all = JSON.parse(stdout) as (Row | ProblemRow)[];
+  return { rows: all.filter((r): r is Row => 'experiment' in r), problems: all.filter((r): r is ProblemRow => 'message' in r) };
+};
+
+const out = mkdtempSync(join(tmpdir(), 'fl-import-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+const fixtures = join(root, 'test/experiments/fixtures');
+
+describe('faultline import', () => {
+  const sources = [join(fixtures, 'chaosio-canonical.yaml'), join(fixtures, 'chaosmesh.yaml'), ...(NO_CORPUS ? [] : [join(CORPUS, 'chaos-mesh/examples')])];
+  const first = faultline('import', ...sources, '--out', join(out, 'native'), '--format', 'json');
+  const imported = rowsOf(first.stdout);
+
+  it('writes one native file per experiment, named after it, saying what it came from', () => {
+    expect(imported.rows.length).toBeGreaterThanOrEqual(10);
+    const files = readdirSync(join(out, 'native')).sort();
+    expect(files).toEqual(imported.rows.map((r) => `${r.experiment.metadata.name}.yaml`).sort());
+    const canonical = readFileSync(join(out, 'native', 'checkout-pod-killer.yaml'), 'utf8');
+    expect(canonical).toMatch(/^# Imported by faultline import from chaos\.io\/v1 ChaosExperiment in .*chaosio-canonical\.yaml:2\.\n/);
+    expect(canonical).toMatch(/gracePeriodSeconds: 30/);
+    const row = imported.rows.find((r) => r.experiment.metadata.name === 'checkout-pod-killer')!;
+    expect(row.source).toEqual({ apiVersion: 'chaos.io/v1', kind: 'ChaosExperiment' });
+    // problems are the ones validate prints, and the exit code says there were some
+    if (!NO_CORPUS) {
+      expect(first.code).toBe(1);
+      expect(imported.problems.some((p) => /Workflow has no Faultline equivalent yet/.test(p.message))).toBe(true);
+      for (const p of imported.problems) expect(p.message).not.toMatch(/undefined/);
+    }
+  });
+
+  it('round trip: the native files pass validate and hash the same as their sources', () => {
+    const v = faultline('validate', join(out, 'native'));
+    expect(v.stderr.trim()).toBe(`${imported.rows.length} experiments valid`);
+    expect(v.code).toBe(0);
+    const again = rowsOf(faultline('import', join(out, 'native'), '--format', 'json').stdout);
+    expect(again.problems).toEqual([]);
+    const hashOf = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.experiment.metadata.name, r.specHash]));
+    expect(hashOf(again.rows)).toEqual(hashOf(imported.rows));
+    for (const r of again.rows) expect(r.source).toEqual({ apiVersion: 'faultline.dev/v1alpha1', kind: 'ChaosExperiment' });
+  });
+
+  it('prints the native documents when there is no --out, and never overwrites without --force', () => {
+    const printed = faultline('import', join(fixtures, 'chaosio-canonical.yaml'));
+    expect(printed.code).toBe(0);
+    const docs = parseAllDocuments(printed.stdout);
+    expect(Array.isArray(docs) && docs.map((d) => d.toJS().spec.fault.type)).toEqual(['pod-kill']);
+    expect(printed.stderr).toBe('1 experiment imported\n');
+    const again = faultline('import', join(fixtures, 'chaosio-canonical.yaml'), '--out', join(out, 'native'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/checkout-pod-killer\.yaml:1:1: already exists; not overwritten \(use --force\)/);
+    expect(faultline('import', join(fixtures, 'chaosio-canonical.yaml'), '--out', join(out, 'native'), '--force').code).toBe(0);
+  });
+
+  it('validate walks .json files too', () => {
+    const dir = join(out, 'json');
+    const native = readFileSync(join(out, 'native', 'checkout-pod-killer.yaml'), 'utf8');
+    const doc = parseAllDocuments(native);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'killer.json'), JSON.stringify(Array.isArray(doc) ? doc[0]!.toJS() : {}));
+    writeFileSync(join(dir, 'broken.json'), '{"apiVersion": "faultline.dev/v1alpha1", "kind": "ChaosExperiment",\n "metadata": {"name": "Bad_Name"}}');
+    const v = faultline('validate', dir);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/broken\.json:2:23: metadata\.name: must be a DNS-1123 label/);
+    expect(v.stderr).toMatch(/; 1 valid experiment\n$/);
+  });
+
+  it('answers a bad setup with one line and an exit code', () => {
+    const bad = faultline('import', fixtures, '--format', 'xml');
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    writeFileSync(join(out, 'a-file'), 'x');
+    const notDir = faultline('import', fixtures, '--out', join(out, 'a-file'));
+    expect(notDir.code).toBe(2);
+    expect(notDir.stderr).toMatch(/^faultline import: --out .* is not a directory\n$/);
+    const missing = faultline('import', join(out, 'nope.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.yaml:1:1: cannot read: ENOENT/);
+  });
+});
