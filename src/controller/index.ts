@@ -172,6 +172,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const control = createControlPlane({ redis, prefix, queues, runStore, runWorker, status, safety: runSide.safety, log });
   const auth = { apiToken: config.server.apiToken, readRequiresToken: config.server.readRequiresToken };
+  // The rate-limit count lives in Redis so every replica sees one bucket per client. Its own
+  // connection fails fast when Redis is away (the limiter then counts nothing, never blocks).
+  const rateLimitRedis = redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+  rateLimitRedis.on('error', () => undefined); // reported by readiness, not once per retry
   const server = buildServer({
     config,
     redis,
@@ -187,7 +191,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       git: () => isReachable(config.repo.url, config.repo.token),
     }),
     plugins: [
-      (app) => apiPlugin(app, { ...auth, control }),
+      (app) => apiPlugin(app, { ...auth, control, rateLimit: { ...config.server.rateLimit, redis: rateLimitRedis, prefix } }),
       (app) => dashboardPlugin(app, { ...auth, queues: [queues.reconcile, queues.runs, plans] }),
     ],
   });
@@ -226,6 +230,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         await plans.close();
         await queues.close();
         await egress.fetch.close();
+        rateLimitRedis.disconnect();
         redis.disconnect();
         log.info('controller stopped');
       })();

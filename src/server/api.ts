@@ -2,13 +2,17 @@
 import type { FastifyInstance, FastifyError } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
-import { requireToken, type AuthOptions } from './auth.js';
+import type { Redis } from 'ioredis';
+import { presentedToken, requireToken, tokenMatches, type AuthOptions } from './auth.js';
 import { ConflictError, NotFoundError, type ControlPlane } from './control-plane.js';
 import { RUN_STATES } from '../runs/types.js';
 
 export interface ApiOptions extends AuthOptions {
   control: ControlPlane;
-  rateLimitPerMinute?: number;
+  /** Per client address; with redis the count is shared by every replica. Default 600 per minute. */
+  rateLimit?: { max: number; windowMs: number; redis?: Redis; prefix?: string };
+  /** Largest JSON body the API takes (its bodies are a reason at most); default 16 KiB. */
+  bodyLimitBytes?: number;
   streamIntervalMs?: number;
 }
 
@@ -68,13 +72,28 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema));
 
+  // The API's bodies are small JSON: text/plain is refused (415), not parsed.
+  app.removeContentTypeParser('text/plain');
+  const limit = opts.rateLimit ?? { max: 600, windowMs: 60_000 };
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 600,
-    timeWindow: '1 minute',
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    ...(limit.redis ? { redis: limit.redis, nameSpace: `${limit.prefix ?? 'faultline'}:ratelimit:` } : {}),
+    // Redis down must not lock every caller out (the kill switch least of all): count nothing then.
+    skipOnError: true,
     // What the builder returns is thrown into the error handler below: make it a proper error.
     errorResponseBuilder: (_req, ctx) =>
       Object.assign(new Error(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded`), { statusCode: ctx.statusCode, code: 'rate_limited' }),
   });
+
+  // The stop buttons (kill switch, abort) are never rate-limited away from a caller with the
+  // token: an ingress puts every client behind one address, and a flood must not lock them out.
+  const authenticated = (req: Parameters<typeof presentedToken>[0]) => {
+    const token = opts.apiToken ? presentedToken(req, 'write') : undefined;
+    return Boolean(token && opts.apiToken && tokenMatches(token, opts.apiToken));
+  };
+  const stopButton = { rateLimit: { allowList: authenticated } };
+  const small = opts.bodyLimitBytes ?? 16 * 1024;
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation) {
@@ -103,7 +122,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   app.post<{ Params: { name: string } }>(
     '/api/experiments/:name/trigger',
-    { onRequest: write, schema: { params: nameParam } },
+    { onRequest: write, bodyLimit: small, schema: { params: nameParam } },
     async (req, reply) => {
       const result = await control.trigger(req.params.name, who(req));
       return reply.code(202).send(result);
@@ -144,7 +163,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return run;
   });
 
-  app.post<{ Params: { id: string } }>('/api/runs/:id/abort', { onRequest: write, schema: { params: idParam } }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/api/runs/:id/abort', { onRequest: write, config: stopButton, bodyLimit: small, schema: { params: idParam } }, async (req, reply) => {
     const run = await control.runs.get(req.params.id);
     if (!run) throw new NotFoundError(`run ${req.params.id} not found`);
     const aborted = await control.abortRun(req.params.id, who(req));
@@ -156,6 +175,8 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     '/api/abort',
     {
       onRequest: write,
+      config: stopButton,
+      bodyLimit: small,
       schema: {
         body: {
           type: 'object',
@@ -168,8 +189,8 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     async (req, reply) => reply.code(202).send(await control.abortAll(who(req), req.body.reason)),
   );
 
-  app.get('/api/kill-switch', { onRequest: read }, async () => ({ active: await control.killSwitch() }));
-  app.delete('/api/kill-switch', { onRequest: write }, async (req) => {
+  app.get('/api/kill-switch', { onRequest: read, config: stopButton }, async () => ({ active: await control.killSwitch() }));
+  app.delete('/api/kill-switch', { onRequest: write, config: stopButton }, async (req) => {
     await control.clearKillSwitch(who(req));
     return { active: false };
   });

@@ -6,9 +6,17 @@ import { webhookPlugin } from './webhooks.js';
 import type { ServerDeps } from './types.js';
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  const { server } = deps.config;
   const app = Fastify({
     loggerInstance: deps.log,
-    bodyLimit: deps.config.server.bodyLimitBytes,
+    bodyLimit: server.bodyLimitBytes,
+    // A client that trickles its headers or body is cut off: the whole request must arrive within
+    // requestTimeout, the headers within headersTimeout, and an idle socket closes after
+    // connectionTimeout. Node checks these every connectionsCheckingInterval, so keep it short.
+    requestTimeout: server.requestTimeoutMs,
+    connectionTimeout: server.connectionTimeoutMs,
+    keepAliveTimeout: Math.min(5000, server.connectionTimeoutMs),
+    http: { headersTimeout: Math.min(server.headersTimeoutMs, server.requestTimeoutMs), connectionsCheckingInterval: Math.max(100, Math.min(1000, server.requestTimeoutMs / 4)) },
     // One line per webhook delivery is logged by the handler; per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

@@ -38,13 +38,19 @@ export async function dashboardPlugin(app: FastifyInstance, opts: DashboardOptio
 
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  // bull-board is operator tooling (it can retry and remove jobs): the API token guards all of it.
+  // bull-board is for looking: read-only, and behind the API token. Jobs come from Git only; a
+  // write (add, retry, promote, clean, remove) is refused before bull-board sees it.
   const adapter = new FastifyAdapter();
   adapter.setBasePath('/queues');
-  createBullBoard({ queues: opts.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter: adapter });
+  createBullBoard({ queues: opts.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: true, allowRetries: false })), serverAdapter: adapter });
   const guard = requireToken({ ...opts, readRequiresToken: true }, 'read');
   await app.register(
     async (scope) => {
+      scope.addHook('onRequest', async (req, reply) => {
+        if (req.method === 'GET' || req.method === 'HEAD') return;
+        req.log.warn({ method: req.method, url: req.url, result: 'refused' }, 'bull-board write refused');
+        await reply.code(405).header('allow', 'GET, HEAD').send({ error: { code: 'read_only', message: 'the queue board is read-only: runs come from Git' } });
+      });
       scope.addHook('onRequest', guard);
       await scope.register(adapter.registerPlugin());
     },

@@ -61,13 +61,18 @@ const HOSTS: HostSpec[] = [
   },
 ];
 
+class UnsupportedMediaType extends Error {}
+
 function parsePayload(body: Buffer, contentType: string | undefined): unknown {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   // GitHub and Gitea can also post `application/x-www-form-urlencoded` with a `payload` field.
-  if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+  if (type === 'application/x-www-form-urlencoded') {
     const payload = new URLSearchParams(body.toString('utf8')).get('payload');
     if (payload === null) throw new Error('form body without a payload field');
     return JSON.parse(payload);
   }
+  // Only a body declared as JSON is read as JSON (a signed text/plain body is not).
+  if (type !== 'application/json' && !/^application\/[a-z0-9.+-]*\+json$/.test(type)) throw new UnsupportedMediaType(`content type ${type || '(none)'} is not application/json`);
   return JSON.parse(body.toString('utf8'));
 }
 
@@ -111,6 +116,7 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
       payload = parsePayload(body, req.headers['content-type']);
     } catch (err) {
       line('invalid', { reason: (err as Error).message });
+      if (err instanceof UnsupportedMediaType) return reply.code(415).send({ error: { code: 'unsupported_media_type', message: err.message } });
       return reply.code(400).send({ error: { code: 'bad_request', message: 'body is not valid JSON' } });
     }
     // A delivery without an id (old GitLab) is identified by its content: a byte-identical replay is a duplicate.

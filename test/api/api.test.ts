@@ -374,7 +374,7 @@ describe('rate limiting', () => {
     let ok = 0;
     // The default limit is 600 a minute per client; this file has used part of it already.
     for (let i = 0; i < 700 && !limited; i++) {
-      const res = await call<ErrorBody>(`${url}/api/kill-switch`);
+      const res = await call<ErrorBody>(`${url}/api/runs?limit=1`); // the kill switch is never limited for a token holder
       if (res.status === 429) limited = res;
       else {
         expect(res.status).toBe(200);
