@@ -72,6 +72,16 @@ export const queueDepth = new Gauge({
   labelNames: ['queue', 'state'] as const,
   registers: [registry],
 });
+export const statusOutbox = new Gauge({
+  name: 'faultline_status_outbox_updates',
+  help: 'Status-branch updates waiting in the outbox (not yet pushed)',
+  registers: [registry],
+});
+export const statusWriteFailing = new Gauge({
+  name: 'faultline_status_write_failing',
+  help: '1 while status-branch writes keep failing (they are retried until they land)',
+  registers: [registry],
+});
 export const invalidExperiments = new Gauge({
   name: 'faultline_invalid_experiments',
   help: 'Experiment files with validation problems at the last reconcile',

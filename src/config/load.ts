@@ -4,6 +4,7 @@
 // and never from the experiments repository.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
@@ -20,7 +21,6 @@ export const DEFAULTS = {
   username: 'x-access-token',
   paths: ['experiments/**/*.y?(a)ml'],
   pollInterval: '30s',
-  workdir: '.faultline/repo',
   redisUrl: 'redis://127.0.0.1:6379',
   redisPrefix: 'faultline',
   host: '0.0.0.0',
@@ -45,6 +45,11 @@ export const DEFAULTS = {
   rateLimitWindow: '1m',
   allowHosts: ['*.svc', '*.svc.cluster.local'],
 } as const;
+
+/** The default data directory: `$XDG_STATE_HOME/faultline`, else `~/.local/state/faultline`. */
+export function defaultDataRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'faultline');
+}
 
 export interface ConfigProblem {
   source: string; // the file path, or `env NAME`
@@ -94,6 +99,7 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_REPO_PATHS', path: ['repo', 'paths'], convert: list },
   { name: 'FAULTLINE_POLL_INTERVAL', path: ['repo', 'pollInterval'] },
   { name: 'FAULTLINE_WORKDIR', path: ['repo', 'workdir'] },
+  { name: 'FAULTLINE_DATA_DIR', path: ['repo', 'workdir'] },
   { name: 'REDIS_URL', path: ['redis', 'url'] },
   { name: 'FAULTLINE_REDIS_PREFIX', path: ['redis', 'prefix'] },
   { name: 'FAULTLINE_HOST', path: ['server', 'host'] },
@@ -265,7 +271,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       username: (repo.username as string | undefined) ?? (repoToken ? DEFAULTS.username : undefined),
       paths: (repo.paths as string[] | undefined) ?? [...DEFAULTS.paths],
       pollIntervalMs: parseDuration((repo.pollInterval as string | undefined) ?? DEFAULTS.pollInterval),
-      workdir: (repo.workdir as string | undefined) ?? DEFAULTS.workdir,
+      workdir: (repo.workdir as string | undefined) ?? defaultDataRoot(env),
     }),
     redis: {
       url: ((data.redis as Json | undefined)?.url as string | undefined) ?? DEFAULTS.redisUrl,

@@ -16,7 +16,7 @@ export interface ControllerConfig {
     username?: string; // basic-auth user for the token, default x-access-token
     paths: string[]; // globs, default ['experiments/**/*.y?(a)ml']
     pollIntervalMs: number; // default 30s; 0 disables polling
-    workdir: string; // where the clone lives, default .faultline/repo
+    workdir: string; // data directory (clones, status index and outbox), kept across restarts; default $XDG_STATE_HOME/faultline or ~/.local/state/faultline
   };
   redis: { url: string; prefix: string }; // prefix default 'faultline'
   server: {
@@ -69,7 +69,7 @@ export interface ControllerConfig {
   slack?: { botToken?: string; webhookUrl?: string; defaultChannel?: string; apiUrl?: string };
   webhookNotifier?: { url: string };
   runs: {
-    concurrency: number; // worker concurrency per replica, default 2
+    concurrency: number; // worker concurrency per replica (runs in flight at once), default 2
     lockWaitMs: number; // a run waits this long for a busy workload lock or run slot, then fails; default 2m
   };
 }

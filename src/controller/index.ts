@@ -29,9 +29,10 @@ import { GitStatusStore } from '../report/git-status.js';
 import { buildServer, readinessFrom } from '../server/index.js';
 import { apiPlugin } from '../server/api.js';
 import { dashboardPlugin } from '../server/dashboard.js';
-import { gitFetchErrors, invalidExperiments, lastReconcileTimestamp, queueDepth, reconcileDuration } from '../metrics.js';
+import { gitFetchErrors, invalidExperiments, lastReconcileTimestamp, queueDepth, reconcileDuration, statusOutbox, statusWriteFailing } from '../metrics.js';
 import { DesiredState } from './desired.js';
-import { publishCatalog } from './catalog.js';
+import { acquireDataDir } from './data-dir.js';
+import { CatalogPublisher } from './catalog.js';
 import { MetricsListener } from './metrics-listener.js';
 import { createControlPlane } from './control-plane.js';
 import { createRunSide, type RunSide } from './run-side.js';
@@ -71,7 +72,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const queues = createQueues(redis, prefix);
   const plans = new Queue<PlanJob>('plans', { connection: redis, prefix });
   const runStore = new RedisRunStore(redis, prefix);
-  const workdir = join(config.repo.workdir, identity);
+  // A persistent folder of this replica's own: a restart reuses its clones and status outbox.
+  const data = acquireDataDir(config.repo.workdir, config.repo.url, config.repo.branch);
+  const workdir = data.dir;
 
   const source: GitSource = createGitSource({
     url: config.repo.url,
@@ -96,7 +99,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // URLs from experiment files reach only what config.egress allows, never the controller itself.
   const egress = egressFrom(config, opts.kubeConfig);
   const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log, experimentFetch: egress.fetch })];
-  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress });
+  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress, dataDir: workdir });
 
   const runWorker: RunWorker = await startRunWorker({
     connection: redis,
@@ -113,7 +116,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
   const reconciler = new Reconciler({ queues, applied: status, log, leader });
   const desired = new DesiredState({ egress: egress.policy });
+  const catalog = new CatalogPublisher(redis, prefix);
   let synced = false;
+  // The last pass that went through completely; a poll or push that finds the same revision
+  // again has nothing to do (unless Redis lost the catalog, e.g. a flush: then a full pass).
+  let lastGood: { revision: string; freeze: boolean } | undefined;
   const reconcileOnce = async (trigger: string): Promise<ReconcileSummary | undefined> => {
     const end = reconcileDuration.startTimer({ trigger });
     let snapshot;
@@ -125,6 +132,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       log.error({ err, trigger }, 'git fetch failed; the last good state stays in force');
       throw err;
     }
+    const nothingNew =
+      synced &&
+      (trigger === 'poll' || trigger === 'push') &&
+      lastGood?.revision === snapshot.revision &&
+      lastGood.freeze === snapshot.freeze &&
+      snapshot.previousRevision === snapshot.revision &&
+      snapshot.changed.length === 0 &&
+      snapshot.deleted.length === 0 &&
+      reconciler.holdsCache() &&
+      (await catalog.intact());
+    if (nothingNew) {
+      lastReconcileTimestamp.set(Date.now() / 1000);
+      end();
+      return undefined;
+    }
+    lastGood = undefined;
     // A snapshot with no previous revision is a full load (first sync, or the source started over).
     if (!synced || snapshot.previousRevision === undefined) desired.reset(snapshot.changed);
     else desired.apply(snapshot.changed, snapshot.deleted);
@@ -134,8 +157,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
     const summary = await reconciler.reconcile({ revision: snapshot.revision, load, freeze: snapshot.freeze });
     if (!summary.skipped) {
-      await publishCatalog(redis, prefix, snapshot.revision, snapshot.freeze, load);
+      await catalog.publish(snapshot.revision, snapshot.freeze, load);
       lastReconcileTimestamp.set(Date.now() / 1000);
+      if (summary.failed === 0) lastGood = { revision: snapshot.revision, freeze: snapshot.freeze };
     }
     end();
     return summary;
@@ -168,7 +192,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const poll = config.repo.pollIntervalMs > 0
     ? setInterval(() => void enqueueReconcile(queues, { trigger: 'poll' }).catch((err: unknown) => log.error({ err }, 'poll enqueue failed')), config.repo.pollIntervalMs)
     : undefined;
-  const depth = setInterval(() => void sampleQueueDepth(queues, plans), 15_000);
+  const depth = setInterval(() => {
+    void sampleQueueDepth(queues, plans);
+    sampleStatus(status);
+  }, 15_000);
+  status.start().catch((err: unknown) => log.error({ err }, 'status outbox could not be opened'));
 
   const control = createControlPlane({ redis, prefix, queues, runStore, runWorker, status, safety: runSide.safety, log });
   const auth = { apiToken: config.server.apiToken, readRequiresToken: config.server.readRequiresToken };
@@ -189,6 +217,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     readiness: readinessFrom({
       redis: () => redis.ping(),
       git: () => isReachable(config.repo.url, config.repo.token),
+      // Degraded while status records cannot be pushed (they wait in the outbox meanwhile).
+      'status-branch': async () => {
+        const h = status.health();
+        if (!h.ok) throw new Error(`${h.pending} update(s) waiting since ${h.failingSince}: ${h.lastError ?? 'push failing'}`);
+      },
     }),
     plugins: [
       (app) => apiPlugin(app, { ...auth, control, rateLimit: { ...config.server.rateLimit, redis: rateLimitRedis, prefix } }),
@@ -224,7 +257,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
         await runWorker.close();
         // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
-        await status.flush();
+        await status.close(10_000);
         if (!(await settleReporters(listeners, 5_000))) log.warn('notifications still queued at shutdown were dropped');
         await runSide.close();
         await plans.close();
@@ -232,11 +265,18 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         await egress.fetch.close();
         rateLimitRedis.disconnect();
         redis.disconnect();
+        data.release();
         log.info('controller stopped');
       })();
       return closing;
     },
   };
+}
+
+function sampleStatus(status: GitStatusStore): void {
+  const h = status.health();
+  statusOutbox.set(h.pending);
+  statusWriteFailing.set(h.ok ? 0 : 1);
 }
 
 async function sampleQueueDepth(queues: Queues, plans: Queue): Promise<void> {

@@ -42,6 +42,8 @@ export async function createRunSide(deps: {
   listeners: RunListener[];
   executor?: RunExecutor;
   identity?: string;
+  /** The replica's data directory (its clones live there); default <repo.workdir>/<identity>. */
+  dataDir?: string;
   /** The runs queue: its active jobs with a held lock are runs live on some replica. */
   runsQueue: Queue<RunJobData>;
   /** URLs from experiment files (probes) go through it; plans report what it refuses. */
@@ -124,7 +126,7 @@ export async function createRunSide(deps: {
   // blobs are read, whatever the size of the repository.
   const reader = new PrTreeReader({
     url: config.repo.url,
-    dir: join(config.repo.workdir, deps.identity ?? `${process.pid}`, 'pr.git'),
+    dir: join(deps.dataDir ?? join(config.repo.workdir, deps.identity ?? `${process.pid}`), 'pr.git'),
     token: config.repo.token,
     username: config.repo.username,
     paths: config.repo.paths,

@@ -32,7 +32,7 @@ export interface ReconcilerOptions {
   /** When given, a replica that is not the leader skips the pass. */
   leader?: LeaderLock;
   now?: () => Date;
-  /** Items applied at once; default 16. */
+  /** Items applied at once; default 64. */
   parallelism?: number;
 }
 
@@ -50,6 +50,11 @@ export class Reconciler {
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.log = opts.log ?? silentLogger;
+  }
+
+  /** Whether the last pass went through as leader (its applied records are held in memory). */
+  holdsCache(): boolean {
+    return this.cache !== undefined && (!this.opts.leader || this.opts.leader.isLeader());
   }
 
   /** Forget the in-memory applied records; the next pass reads the store. */
@@ -77,7 +82,12 @@ export class Reconciler {
     const applied = this.cache ?? (await this.opts.applied.list());
     this.cache = undefined; // rebuilt below once the pass has gone through
     const plan = planReconcile({ ...req, applied });
-    await this.apply(plan, applied, summary);
+    const release = this.opts.applied.hold?.();
+    try {
+      await this.apply(plan, applied, summary);
+    } finally {
+      release?.();
+    }
     if (summary.failed === 0) this.cache = applied;
     this.log.info(
       { revision: plan.revision, freeze: plan.freeze, counts: summary.counts, enqueued: summary.enqueued, failed: summary.failed },
@@ -123,13 +133,20 @@ export class Reconciler {
     const work = plan.items.filter(
       (i) => i.action !== 'unchanged' || missingSchedulers.has(i.name) || applied.get(i.name)?.file !== i.file,
     );
+    // Record writes are not awaited one by one: the store batches them (one commit per pass);
+    // they are all awaited below, and a failed one fails its item (retried next pass).
+    const writes: { item: PlanItem; done: Promise<void> }[] = [];
     await this.pool(work, async (item) => {
       if (results.has(item.name)) return; // failed above
       try {
-        results.set(item.name, await this.applyItem(item, applied, plan.freeze, missingSchedulers));
+        results.set(item.name, await this.applyItem(item, applied, plan.freeze, missingSchedulers, (done) => writes.push({ item, done })));
       } catch (err) {
         fail(item, err);
       }
+    });
+    const settled = await Promise.allSettled(writes.map((w) => w.done));
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') fail(writes[i]!.item, s.reason);
     });
 
     const debug = this.log.isLevelEnabled('debug');
@@ -153,17 +170,19 @@ export class Reconciler {
     records: Map<string, AppliedRecord>,
     frozen: boolean,
     missingSchedulers: Set<string>,
+    track: (done: Promise<void>) => void,
   ): Promise<SummaryItem> {
     const { queues } = this.opts;
     const prev = records.get(item.name);
-    // Writes go to the store first, then to the in-memory copy.
+    // Writes are handed to the store (awaited for the whole pass by the caller) and go to the
+    // in-memory copy at once; a failed write discards that copy (the pass counts as failed).
     const applied = {
-      put: async (r: AppliedRecord) => {
-        await this.opts.applied.put(r);
+      put: (r: AppliedRecord) => {
+        track(this.opts.applied.put(r));
         records.set(r.name, r);
       },
-      remove: async (name: string) => {
-        await this.opts.applied.remove(name);
+      remove: (name: string) => {
+        track(this.opts.applied.remove(name));
         records.delete(name);
       },
     };
@@ -177,7 +196,7 @@ export class Reconciler {
           // The schedule vanished from Redis (flush, new Redis): register it again.
           await upsertSchedule(queues, runData(item));
         }
-        if (prev && prev.file !== item.file) await applied.put({ ...prev, file: item.file });
+        if (prev && prev.file !== item.file) applied.put({ ...prev, file: item.file });
         return { ...base(item), result: 'noop' };
       }
 
@@ -197,7 +216,7 @@ export class Reconciler {
         if (item.experiment!.experiment.spec.schedule) {
           if (prev && !prev.scheduled && prev.specHash !== item.specHash) await removePendingRun(queues, runJobId(item.name, prev.specHash, 'once'));
           const { next } = await upsertSchedule(queues, data);
-          await applied.put({ ...record, scheduled: true });
+          applied.put({ ...record, scheduled: true });
           return { ...base(item), result: 'applied', jobId: `scheduler ${item.name}${next ? ` next ${new Date(next).toISOString()}` : ''}` };
         }
         if (prev?.scheduled) await removeSchedule(queues, item.name);
@@ -211,12 +230,12 @@ export class Reconciler {
           if (old && old.timestamp < Date.parse(prev.appliedAt)) await forgetFinishedRun(queues, data.runId);
         }
         const { jobId, added } = await enqueueRun(queues, data);
-        await applied.put(record);
+        applied.put(record);
         return { ...base(item), result: 'applied', jobId, enqueued: added };
       }
 
       case 'suspend':
-        await applied.put({
+        applied.put({
           name: item.name,
           file: item.file,
           specHash: item.specHash!,
@@ -230,7 +249,7 @@ export class Reconciler {
       case 'delete': {
         if (prev) await forgetFinishedRun(queues, runJobId(item.name, prev.specHash, 'once'));
         await requestAbort(queues.redis, queues.prefix, { experiment: item.name, reason: `experiment ${item.name} was deleted from Git` });
-        await applied.remove(item.name);
+        applied.remove(item.name);
         return { ...base(item), result: 'applied' };
       }
     }
@@ -250,7 +269,7 @@ export class Reconciler {
   }
 
   private async pool<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-    const width = Math.max(1, this.opts.parallelism ?? 16);
+    const width = Math.max(1, this.opts.parallelism ?? 64);
     let next = 0;
     const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
       while (next < items.length) await fn(items[next++]!);

@@ -15,6 +15,8 @@ export interface AppliedStore {
   list(): Promise<Map<string, AppliedRecord>>;
   put(record: AppliedRecord): Promise<void>;
   remove(name: string): Promise<void>;
+  /** Optional: hold writes back until the returned function is called (one commit per pass). */
+  hold?(): () => void;
 }
 
 export type PlanAction = 'create' | 'update' | 'delete' | 'unchanged' | 'suspend' | 'invalid';

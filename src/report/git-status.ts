@@ -1,17 +1,32 @@
 // The status branch: Git is the durable record of what the controller applied and how its runs
-// ended. One YAML file per experiment under `<folder>/<name>.yaml` on a branch of its own
-// (`faultline/status` by default). The store keeps a bare clone, builds commits straight from
-// objects (no working tree), and pushes. A rejected push means someone else wrote first: fetch,
-// re-apply the pending changes on the new head and push again, so no update is ever lost.
+// ended. One YAML file per experiment under `<folder>/<shard>/<name>.yaml` (shard: the first two
+// hex digits of the name's SHA-1, so no tree grows past a few hundred entries) on a branch of its
+// own (`faultline/status` by default). Older branches with the files directly in <folder> are
+// read as they are and moved into shards as their files change.
+//
+// Writes go to a durable outbox first (a file beside the clone), then to Git: everything waiting
+// becomes one commit, built from the changed paths only (unchanged subtrees keep their ids) and
+// pushed as a pack of just the new objects. A rejected push means someone else wrote first:
+// fetch, re-apply the waiting updates on the new head, push again, for as long as it takes. A
+// write that keeps failing is counted, logged and reported through `health()`; it stays in the
+// outbox, survives a restart and lands when the remote comes back.
+//
+// Reads keep an index beside the clone (name → blob id and applied record, shard → tree id), so
+// a restart or a new head reads only the shards and files whose ids changed.
 import fs from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import git, { type TreeEntry } from 'isomorphic-git';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { parse, stringify } from 'yaml';
+import { CORE_SCHEMA, dump, load } from 'js-yaml';
 import type { AppliedRecord, AppliedStore } from '../reconcile/types.js';
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
+import { PackReader } from '../source/pack-reader.js';
 import { recordReportFailure } from './failures.js';
+import { buildPack, makeCommit, makeObject, makeTree, pushPack, PushRejected, storePack, type GitObject, type TreeItem } from './git-wire.js';
 
 /** The run summary kept in the status file (a RunRecord without its timeline). */
 export interface RunSummary {
@@ -31,7 +46,7 @@ export interface RunSummary {
   abortReason?: string;
 }
 
-/** The content of `experiments/<name>.yaml` on the status branch. */
+/** The content of `experiments/<shard>/<name>.yaml` on the status branch. */
 export interface ExperimentStatusFile {
   name: string;
   file: string;
@@ -44,32 +59,63 @@ export interface ExperimentStatusFile {
 
 export interface GitStatusStoreOptions {
   url: string; // smart-HTTP URL of the repository holding the status branch
-  dir: string; // local bare clone; one store instance per dir
+  dir: string; // local bare clone, its index and outbox; one store instance per dir
   branch?: string; // default faultline/status
   folder?: string; // default 'experiments'; e.g. 'status/experiments' on a shared branch
   token?: string;
   username?: string; // basic-auth user for the token, default x-access-token
   author?: { name: string; email: string }; // default Faultline <faultline@localhost>
   historyLimit?: number; // runs kept per experiment, default 20
-  maxAttempts?: number; // push attempts per batch, default 10
+  /** Consecutive failed attempts after which the writer reports itself failing (it keeps trying). Default 10. */
+  maxAttempts?: number;
   backoffMs?: number; // first retry delay, doubled each time (with jitter), default 50
-  maxBatch?: number; // updates folded into one commit, default 100
+  maxBackoffMs?: number; // default 30 s
   logger?: Logger;
   now?: () => Date;
 }
 
-type Mutation = (current: ExperimentStatusFile | undefined) => ExperimentStatusFile | undefined;
+/** An update waiting in the outbox. Plain data: it is written to disk as one JSON line. */
+type Op =
+  | { seq: number; kind: 'put'; record: AppliedRecord }
+  | { seq: number; kind: 'remove'; name: string; at: string }
+  | { seq: number; kind: 'run'; name: string; summary: RunSummary; base: { file: string; specHash: string; revision: string } };
 
-interface Pending {
-  name: string;
-  message: string;
-  mutate: Mutation;
-  resolve: () => void;
-  reject: (err: Error) => void;
+interface Queued {
+  op: Op;
+  saved: boolean;
+}
+
+/** What the index keeps per status file: enough to list applied records without reading it. */
+interface IndexEntry {
+  path: string; // below the folder: `<shard>/<name>.yaml` (or `<name>.yaml` on an old branch)
+  oid: string;
+  file: string;
+  specHash: string;
+  revision: string;
+  applied: ExperimentStatusFile['applied'];
+}
+
+interface IndexState {
+  version: 1;
+  branch: string;
+  folder: string;
+  head?: string;
+  folderOid?: string;
+  shards: Record<string, string>; // shard → tree id
+  records: Record<string, IndexEntry>;
+}
+
+export interface StatusHealth {
+  ok: boolean;
+  pending: number; // updates in the outbox, not yet on the remote
+  failingSince?: string;
+  lastError?: string;
 }
 
 const ZERO = '0000000000000000000000000000000000000000';
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const LOOSE_LIMIT = 64; // commits with more new objects than this are stored as one pack
+const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
 
 export function runSummary(record: RunRecord): RunSummary {
   const s: RunSummary = {
@@ -91,7 +137,15 @@ export function runSummary(record: RunRecord): RunSummary {
   return s;
 }
 
-const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
+/** The shard folder of an experiment's status file. */
+export function statusShard(name: string): string {
+  return createHash('sha1').update(name).digest('hex').slice(0, 2);
+}
+
+/** Path of an experiment's status file on the branch, e.g. `experiments/3f/checkout-pod-kill.yaml`. */
+export function statusPath(name: string, folder = 'experiments'): string {
+  return [...folder.split('/').filter(Boolean), statusShard(name), `${name}.yaml`].join('/');
+}
 
 export class GitStatusStore implements AppliedStore, RunListener {
   readonly branch: string;
@@ -99,19 +153,35 @@ export class GitStatusStore implements AppliedStore, RunListener {
   private readonly gitdir: string;
   private readonly author: { name: string; email: string };
   private readonly historyLimit: number;
-  private readonly maxAttempts: number;
+  private readonly failAfter: number;
   private readonly backoffMs: number;
-  private readonly maxBatch: number;
+  private readonly maxBackoffMs: number;
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly cache = {};
-  private pending: Pending[] = [];
+  private readonly packs: PackReader;
+  private readonly outboxPath: string;
+  private readonly indexPath: string;
+  private readonly trees = new Map<string, TreeItem[]>(); // tree id → entries (trees read or written)
+
+  private queue: Queued[] = [];
+  private seq = 0;
+  private waiters: { seq: number; resolve: () => void }[] = [];
+  private unsaved: { q: Queued; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private fileChain: Promise<unknown> = Promise.resolve();
+  private saveScheduled = false;
   private draining: Promise<void> | undefined;
+  private holds = 0;
+  private closed = false;
+  private wake: (() => void) | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private ready: Promise<void> | undefined;
-  private parsed = new Map<string, ExperimentStatusFile>(); // blob oid → parsed file
-  /** Commits this store pushed, and push attempts rejected because another writer was first. */
-  readonly stats = { commits: 0, conflicts: 0, updates: 0 };
+  private state: IndexState;
+  private failures = 0;
+  private failingSince: Date | undefined;
+  private lastError: string | undefined;
+  /** Commits this store pushed, push attempts refused because another writer was first, updates landed. */
+  readonly stats = { commits: 0, conflicts: 0, updates: 0, failures: 0, bytesPushed: 0, filesRead: 0 };
 
   constructor(private readonly opts: GitStatusStoreOptions) {
     this.gitdir = opts.dir;
@@ -119,267 +189,547 @@ export class GitStatusStore implements AppliedStore, RunListener {
     this.folder = (opts.folder ?? 'experiments').split('/').filter(Boolean);
     this.author = opts.author ?? { name: 'Faultline', email: 'faultline@localhost' };
     this.historyLimit = Math.max(1, opts.historyLimit ?? 20);
-    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 10);
+    this.failAfter = Math.max(1, opts.maxAttempts ?? 10);
     this.backoffMs = opts.backoffMs ?? 50;
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 100);
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.log = (opts.logger ?? silentLogger).child({ component: 'git-status' });
     this.now = opts.now ?? (() => new Date());
+    this.packs = new PackReader(this.gitdir);
+    this.outboxPath = join(this.gitdir, 'faultline-outbox.jsonl');
+    this.indexPath = join(this.gitdir, 'faultline-index.json');
+    this.state = this.emptyState();
   }
 
   // ---- AppliedStore ----
 
-  /** Every experiment with an applied record, read from a fresh fetch of the branch head. */
+  /**
+   * Every experiment with an applied record: the remote head (fetched now) with the updates
+   * still in the outbox laid over it. Rejects when the remote cannot be read.
+   */
   async list(): Promise<Map<string, AppliedRecord>> {
-    const files = await this.exclusive(async () => this.readAll(await this.fetchHead()));
+    await this.start();
+    await this.exclusive(async () => this.refresh(await this.fetchHead()));
     const out = new Map<string, AppliedRecord>();
-    for (const f of files.values()) {
-      if (!f.applied) continue;
-      out.set(f.name, { name: f.name, file: f.file, specHash: f.specHash, revision: f.revision, ...f.applied });
+    for (const [name, e] of Object.entries(this.state.records)) {
+      if (e.applied) out.set(name, { name, file: e.file, specHash: e.specHash, revision: e.revision, ...e.applied });
+    }
+    for (const { op } of this.queue) {
+      if (op.kind === 'put') out.set(op.record.name, { ...op.record });
+      else if (op.kind === 'remove') out.delete(op.name);
     }
     return out;
   }
 
+  /** Resolves once the update is in the durable outbox; it reaches the remote as soon as it can. */
   put(record: AppliedRecord): Promise<void> {
-    const short = record.specHash.slice(0, 12);
-    return this.enqueue(record.name, `faultline: apply ${record.name} ${short} at ${record.revision.slice(0, 12)}`, (cur) => {
-      const next: ExperimentStatusFile = {
-        name: record.name,
-        file: record.file,
-        specHash: record.specHash,
-        revision: record.revision,
-        applied: { appliedAt: record.appliedAt, scheduled: record.scheduled, suspended: record.suspended },
-        runs: cur?.runs ?? [],
-      };
-      return next;
-    });
+    return this.enqueue({ seq: 0, kind: 'put', record: { ...record } }).saved;
   }
 
   remove(name: string): Promise<void> {
-    return this.enqueue(name, `faultline: remove ${name}`, (cur) => {
-      if (!cur) return undefined;
-      if (!cur.applied) return cur;
-      // Keep the run history; only the applied record goes.
-      const next: ExperimentStatusFile = { ...cur, applied: null, removedAt: this.now().toISOString() };
-      return next;
-    });
+    return this.enqueue({ seq: 0, kind: 'remove', name, at: this.now().toISOString() }).saved;
+  }
+
+  /**
+   * Holds commits back until the returned function is called: the reconciler takes a hold for
+   * a pass so that all of the pass's records become one commit.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0) this.kick();
+    };
   }
 
   // ---- runs ----
 
-  /** Record a run (idempotent per run id: a second write of the same run replaces the first). */
-  recordRun(record: RunRecord): Promise<void> {
-    const summary = runSummary(record);
-    const what = record.outcome ?? record.state.toLowerCase();
-    return this.enqueue(record.experiment, `faultline: ${record.experiment} run ${record.id} ${what}`, (cur) => {
-      const base: ExperimentStatusFile = cur ?? {
-        name: record.experiment,
-        file: record.file,
-        specHash: record.specHash,
-        revision: record.revision,
-        applied: null,
-        runs: [],
-      };
-      const runs = [summary, ...base.runs.filter((r) => r.id !== summary.id)];
-      runs.sort((a, b) => (b.start ?? '').localeCompare(a.start ?? ''));
-      return { ...base, runs: runs.slice(0, this.historyLimit) };
+  /** Record a run (idempotent per run id). Resolves when it is on the remote. */
+  async recordRun(record: RunRecord): Promise<void> {
+    const { landed } = this.enqueue({
+      seq: 0,
+      kind: 'run',
+      name: record.experiment,
+      summary: runSummary(record),
+      base: { file: record.file, specHash: record.specHash, revision: record.revision },
     });
+    await landed;
   }
 
   /**
-   * RunListener: terminal states go to the branch. Returns at once (the write is queued and
-   * batched; `flush()` waits for it); a failed write is logged and counted, never thrown.
+   * RunListener: terminal states go to the branch. Returns at once (the write goes to the
+   * outbox and is batched; `flush()` waits for it); a failing write is logged and counted.
    */
   onRunUpdate(record: RunRecord, _job?: RunJobData): void {
     if (!TERMINAL.has(record.state)) return;
-    this.recordRun(record).catch(() => undefined); // already counted and logged by the writer
+    this.recordRun(record).catch((err: unknown) => this.log.error({ err, experiment: record.experiment, runId: record.id }, 'run record not queued'));
   }
 
   /** The parsed status file of one experiment at the branch head (fresh fetch). */
   async get(name: string): Promise<ExperimentStatusFile | undefined> {
     return this.exclusive(async () => {
-      const head = await this.fetchHead();
-      if (!head) return undefined;
-      const folder = await this.folderTree(head);
-      const entry = folder?.find((e) => e.path === `${name}.yaml`);
-      return entry ? this.readFile(entry.oid) : undefined;
+      await this.refresh(await this.fetchHead());
+      const e = this.state.records[name];
+      return e ? this.readDoc(e.oid) : undefined;
     });
   }
 
   /** Resolves when every update queued so far is on the remote. */
   async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+    await this.start();
+    const target = this.seq;
+    if (!this.queue.some((q) => q.op.seq <= target)) return;
+    await new Promise<void>((resolve) => this.waiters.push({ seq: target, resolve }));
   }
 
-  // ---- internals ----
+  /** Updates not yet on the remote, and whether the writer is failing. */
+  health(): StatusHealth {
+    const h: StatusHealth = { ok: !this.failingSince, pending: this.queue.length };
+    if (this.failingSince) h.failingSince = this.failingSince.toISOString();
+    if (this.lastError) h.lastError = this.lastError;
+    return h;
+  }
 
-  private enqueue(name: string, message: string, mutate: Mutation): Promise<void> {
-    if (!NAME.test(name)) return Promise.reject(new Error(`not a valid experiment name: ${JSON.stringify(name)}`));
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ name, message, mutate, resolve, reject });
-      this.kick();
+  /** Loads the outbox left by an earlier process and starts sending it. */
+  start(): Promise<void> {
+    this.ready ??= this.init().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
     });
+    return this.ready;
   }
+
+  /**
+   * Waits up to `timeoutMs` for the outbox to reach the remote, then stops. What has not landed
+   * stays in the outbox for the next start.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    this.closed = true;
+    this.wake?.();
+    await this.draining;
+    await this.fileChain;
+    if (this.queue.length > 0) this.log.warn({ pending: this.queue.length }, 'status updates left in the outbox for the next start');
+  }
+
+  // ---- outbox ----
+
+  private enqueue(op: Op): { saved: Promise<void>; landed: Promise<void> } {
+    const name = op.kind === 'put' ? op.record.name : op.name;
+    if (!NAME.test(name)) {
+      const err = Promise.reject(new Error(`not a valid experiment name: ${JSON.stringify(name)}`));
+      err.catch(() => undefined);
+      return { saved: err, landed: err };
+    }
+    if (this.closed) {
+      const err = Promise.reject(new Error('status store is closed'));
+      err.catch(() => undefined);
+      return { saved: err, landed: err };
+    }
+    op.seq = ++this.seq;
+    const q: Queued = { op, saved: false };
+    this.queue.push(q);
+    const saved = new Promise<void>((resolve, reject) => this.unsaved.push({ q, resolve, reject }));
+    const landed = new Promise<void>((resolve) => this.waiters.push({ seq: op.seq, resolve }));
+    saved.catch(() => undefined);
+    if (!this.saveScheduled) {
+      this.saveScheduled = true;
+      setImmediate(() => {
+        this.saveScheduled = false;
+        this.saveUnsaved();
+      });
+    }
+    return { saved, landed };
+  }
+
+  // Everything enqueued since the last save goes to disk in one append.
+  private saveUnsaved(): void {
+    const batch = this.unsaved.splice(0);
+    if (batch.length === 0) return;
+    this.onFile(async () => {
+      await this.start();
+      const text = batch.map(({ q }) => JSON.stringify(q.op)).join('\n') + '\n';
+      const fh = await open(this.outboxPath, 'a');
+      try {
+        await fh.writeFile(text);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      for (const b of batch) b.q.saved = true;
+    }).then(
+      () => {
+        for (const b of batch) b.resolve();
+        this.kick();
+      },
+      (err: unknown) => {
+        // Not durable, so not queued: the caller sees the error (the reconciler retries next pass).
+        this.log.error({ err }, 'status outbox write failed');
+        const dropped = new Set(batch.map((b) => b.q));
+        this.queue = this.queue.filter((q) => !dropped.has(q));
+        for (const b of batch) b.reject(err instanceof Error ? err : new Error(String(err)));
+        this.settleWaiters();
+        this.kick();
+      },
+    );
+  }
+
+  private onFile<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.fileChain.then(fn, fn);
+    this.fileChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async init(): Promise<void> {
+    await mkdir(this.gitdir, { recursive: true });
+    if (!fs.existsSync(join(this.gitdir, 'config'))) await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch });
+    await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.opts.url, force: true });
+    this.state = await this.loadIndex();
+    const text = await readFile(this.outboxPath, 'utf8').catch(() => '');
+    const old: Queued[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        old.push({ op: JSON.parse(line) as Op, saved: true });
+      } catch {
+        // A torn last line (crash while appending): the update never resolved, so nothing relied on it.
+        this.log.warn('status outbox: unreadable line skipped');
+      }
+    }
+    if (old.length > 0) {
+      this.log.info({ pending: old.length }, 'status updates from an earlier run found in the outbox');
+      // They go first, renumbered in order before anything queued in this process.
+      const base = this.seq;
+      old.forEach((q, i) => (q.op.seq = i + 1));
+      for (const q of this.queue) q.op.seq += old.length;
+      for (const w of this.waiters) w.seq += old.length;
+      this.seq = base + old.length;
+      this.queue = [...old, ...this.queue];
+      this.kick();
+    }
+  }
+
+  // ---- the writer ----
 
   private kick(): void {
-    if (this.draining) return;
+    if (this.draining || this.closed) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
-      // An update may have arrived between the loop's last check and here.
-      if (this.pending.length > 0) this.kick();
+      if (this.queue.some((q) => q.saved) && this.holds === 0 && !this.closed) this.kick();
     });
   }
 
-  // One writer per process: take everything waiting (bounded), commit it as one, push.
+  // One writer per store: all saved updates become one commit; retried until it lands.
   private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
+    let attempt = 0;
+    while (!this.closed && this.holds === 0) {
+      const batch = this.queue.filter((q) => q.saved).map((q) => q.op);
+      if (batch.length === 0) return;
+      attempt++;
       try {
         await this.exclusive(() => this.commitBatch(batch));
-        for (const p of batch) p.resolve();
       } catch (err) {
-        recordReportFailure('git-status', err, `${batch.length} status update(s)`, this.log);
-        for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
+        this.failed(err, attempt, batch.length);
+        // Refused because another writer was first: the refetch is the wait, plus a little jitter.
+        await this.sleep(err instanceof PushRejected ? Math.random() * this.backoffMs : this.delay(attempt));
+        continue;
       }
+      attempt = 0;
+      const done = new Set(batch.map((o) => o.seq));
+      this.queue = this.queue.filter((q) => !done.has(q.op.seq));
+      this.settleWaiters();
+      this.stats.updates += batch.length;
+      if (this.failingSince) this.log.info({ pending: this.queue.length }, 'status branch writes recovered');
+      this.failingSince = undefined;
+      this.lastError = undefined;
+      this.failures = 0;
+      await this.onFile(() => this.rewriteOutbox());
     }
   }
 
-  private async commitBatch(batch: Pending[]): Promise<void> {
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      try {
-        const head = await this.fetchHead();
-        const commit = await this.buildCommit(head, batch);
-        if (!commit) return; // nothing changed (e.g. the same run recorded twice)
-        await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}`, value: commit, force: true });
-        await git.push({
-          fs,
-          http,
-          gitdir: this.gitdir,
-          cache: this.cache,
-          remote: 'origin',
-          ref: this.branch,
-          remoteRef: this.branch,
-          onAuth: this.onAuth(),
-        });
-        this.stats.commits++;
-        this.stats.updates += batch.length;
-        this.log.debug({ commit, updates: batch.length, attempt }, 'status branch updated');
-        return;
-      } catch (err) {
-        lastErr = err;
-        this.stats.conflicts++;
-        this.log.debug({ err: String(err), attempt }, 'status push rejected or failed; refetching');
-        if (attempt < this.maxAttempts) await sleep(this.delay(attempt));
-      }
+  // Waiters whose update and every earlier one are done.
+  private settleWaiters(): void {
+    let lowest = Infinity;
+    for (const q of this.queue) if (q.op.seq < lowest) lowest = q.op.seq;
+    const settled = this.waiters.filter((w) => w.seq < lowest);
+    this.waiters = this.waiters.filter((w) => w.seq >= lowest);
+    for (const w of settled) w.resolve();
+  }
+
+  private failed(err: unknown, attempt: number, updates: number): void {
+    if (err instanceof PushRejected) this.stats.conflicts++;
+    else this.stats.failures++;
+    // A refusal means another writer got in first; only a long run of them (40) counts as failing.
+    this.failures += err instanceof PushRejected ? 0.25 : 1;
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.log.debug({ err: this.lastError, attempt }, 'status push refused or failed; refetching');
+    if (!this.failingSince && this.failures >= this.failAfter) {
+      this.failingSince = this.now();
+      recordReportFailure('git-status', err, `${updates} status update(s) still waiting after ${attempt} attempts; retrying`, this.log);
     }
-    throw new Error(`status branch ${this.branch}: gave up after ${this.maxAttempts} attempts: ${String(lastErr)}`, {
-      cause: lastErr,
-    });
   }
 
   private delay(attempt: number): number {
-    const base = this.backoffMs * 2 ** Math.min(attempt - 1, 6);
-    return Math.min(5_000, base / 2 + Math.random() * base);
+    const base = this.backoffMs * 2 ** Math.min(attempt - 1, 16);
+    return Math.min(this.maxBackoffMs, base / 2 + Math.random() * base);
   }
 
-  // Apply the batch on top of `head` and write a commit; undefined when the tree is unchanged.
-  private async buildCommit(head: string | undefined, batch: Pending[]): Promise<string | undefined> {
-    const rootTree = head ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree : undefined;
-    const folderEntries = head ? ((await this.folderTree(head)) ?? []) : [];
-    const byPath = new Map(folderEntries.map((e) => [e.path, e]));
-    const docs = new Map<string, ExperimentStatusFile | undefined>();
-    for (const p of batch) {
-      if (!docs.has(p.name)) {
-        const entry = byPath.get(`${p.name}.yaml`);
-        docs.set(p.name, entry ? await this.readFile(entry.oid) : undefined);
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
       }
-      docs.set(p.name, p.mutate(docs.get(p.name)));
-    }
-    let changed = false;
-    for (const [name, doc] of docs) {
-      const path = `${name}.yaml`;
-      const old = byPath.get(path);
-      if (!doc) {
-        if (old) {
-          byPath.delete(path);
-          changed = true;
-        }
-        continue;
-      }
-      const oid = await git.writeBlob({ fs, gitdir: this.gitdir, blob: new TextEncoder().encode(render(doc)) });
-      if (old?.oid !== oid) {
-        byPath.set(path, { mode: '100644', path, oid, type: 'blob' });
-        changed = true;
-      }
-    }
-    if (!changed) return undefined;
-    const tree = await this.writePath(rootTree, this.folder, [...byPath.values()]);
-    const when = this.now();
-    const sig = { ...this.author, timestamp: Math.floor(when.getTime() / 1000), timezoneOffset: 0 };
-    const messages = batch.map((p) => p.message);
-    const message =
-      messages.length === 1
-        ? `${messages[0]}\n`
-        : `faultline: ${messages.length} status updates\n\n${messages.map((m) => `- ${m.replace(/^faultline: /, '')}`).join('\n')}\n`;
-    return git.writeCommit({
-      fs,
-      gitdir: this.gitdir,
-      commit: { tree, parent: head ? [head] : [], author: sig, committer: sig, message },
+      this.wake = done;
     });
   }
 
-  // Replace the tree at `segments` below `treeOid` with `entries`, rewriting the parents.
-  private async writePath(treeOid: string | undefined, segments: string[], entries: TreeEntry[]): Promise<string> {
-    if (segments.length === 0) return git.writeTree({ fs, gitdir: this.gitdir, tree: entries });
-    const [first, ...rest] = segments as [string, ...string[]];
-    const current = treeOid ? (await git.readTree({ fs, gitdir: this.gitdir, oid: treeOid, cache: this.cache })).tree : [];
-    const child = current.find((e) => e.path === first && e.type === 'tree');
-    const oid = await this.writePath(child?.oid, rest, entries);
-    const others = current.filter((e) => e.path !== first);
-    return git.writeTree({ fs, gitdir: this.gitdir, tree: [...others, { mode: '040000', path: first, oid, type: 'tree' }] });
+  // The outbox keeps exactly the updates still waiting (saved ones; the others append later).
+  private async rewriteOutbox(): Promise<void> {
+    const keep = this.queue.filter((q) => q.saved);
+    const tmp = `${this.outboxPath}.tmp`;
+    await writeFile(tmp, keep.map((q) => `${JSON.stringify(q.op)}\n`).join(''));
+    await rename(tmp, this.outboxPath);
   }
 
-  private async folderTree(commit: string): Promise<TreeEntry[] | undefined> {
-    try {
-      const { tree } = await git.readTree({
-        fs,
-        gitdir: this.gitdir,
-        oid: commit,
-        filepath: this.folder.join('/'),
-        cache: this.cache,
-      });
-      return tree;
-    } catch (err) {
-      if ((err as { code?: string }).code === 'NotFoundError') return undefined;
-      throw err;
+  private async commitBatch(batch: Op[]): Promise<void> {
+    const head = await this.fetchHead();
+    await this.refresh(head);
+    const built = await this.buildCommit(head, batch);
+    if (!built) return; // nothing changed (e.g. the same run recorded twice)
+    const { commit, objects, next } = built;
+    await this.storeObjects(objects);
+    const pack = await buildPack(objects);
+    await pushPack({ url: this.opts.url, ref: `refs/heads/${this.branch}`, oldOid: head ?? ZERO, newOid: commit, pack: pack.pack, headers: this.authHeaders() });
+    this.stats.commits++;
+    this.stats.bytesPushed += pack.pack.length;
+    for (const ref of [`refs/heads/${this.branch}`, `refs/remotes/origin/${this.branch}`]) {
+      await git.writeRef({ fs, gitdir: this.gitdir, ref, value: commit, force: true });
+    }
+    this.state = next;
+    await this.saveIndex();
+    this.log.debug({ commit, updates: batch.length, objects: objects.length, bytes: pack.pack.length }, 'status branch updated');
+  }
+
+  // Apply the batch on top of the indexed head: new blobs for changed files, new trees for the
+  // shards they are in and the path above them; everything else keeps its id.
+  private async buildCommit(head: string | undefined, batch: Op[]): Promise<{ commit: string; objects: GitObject[]; next: IndexState } | undefined> {
+    const cur = this.state;
+    const docs = new Map<string, ExperimentStatusFile | undefined>();
+    for (const op of batch) {
+      const name = op.kind === 'put' ? op.record.name : op.name;
+      if (!docs.has(name)) {
+        const e = cur.records[name];
+        docs.set(name, e ? await this.readDoc(e.oid) : undefined);
+      }
+      docs.set(name, this.mutate(op, docs.get(name)));
+    }
+
+    const objects = new Map<string, GitObject>();
+    const records = { ...cur.records };
+    const shardChanges = new Map<string, Map<string, TreeItem | undefined>>(); // shard → file → entry (undefined: delete)
+    const flatRemovals = new Set<string>();
+    const change = (shard: string, file: string, item: TreeItem | undefined) => {
+      let m = shardChanges.get(shard);
+      if (!m) shardChanges.set(shard, (m = new Map()));
+      m.set(file, item);
+    };
+    for (const [name, doc] of docs) {
+      const old = cur.records[name];
+      const shard = statusShard(name);
+      const file = `${name}.yaml`;
+      if (!doc) {
+        if (old) {
+          delete records[name];
+          if (old.path.includes('/')) change(shard, file, undefined);
+          else flatRemovals.add(old.path);
+        }
+        continue;
+      }
+      const blob = makeObject('blob', Buffer.from(render(doc)));
+      const path = `${shard}/${file}`;
+      if (old?.oid === blob.oid && old.path === path) continue;
+      objects.set(blob.oid, blob);
+      if (old && !old.path.includes('/')) flatRemovals.add(old.path); // an old flat file moves into its shard
+      change(shard, file, { mode: '100644', path: file, oid: blob.oid, type: 'blob' });
+      records[name] = { path, oid: blob.oid, file: doc.file, specHash: doc.specHash, revision: doc.revision, applied: doc.applied };
+    }
+    if (shardChanges.size === 0 && flatRemovals.size === 0) return undefined;
+
+    const add = (o: GitObject) => {
+      objects.set(o.oid, o);
+      this.trees.set(o.oid, this.parseOwnTree(o));
+      return o.oid;
+    };
+    const folderEntries = cur.folderOid ? new Map((await this.readTree(cur.folderOid)).map((e) => [e.path, e])) : new Map<string, TreeItem>();
+    for (const p of flatRemovals) folderEntries.delete(p);
+    const shards = { ...cur.shards };
+    for (const [shard, changes] of shardChanges) {
+      const base = shards[shard] ? await this.readTree(shards[shard]) : [];
+      const entries = new Map(base.map((e) => [e.path, e]));
+      for (const [file, item] of changes) {
+        if (item) entries.set(file, item);
+        else entries.delete(file);
+      }
+      if (entries.size === 0) {
+        delete shards[shard];
+        folderEntries.delete(shard);
+        continue;
+      }
+      const oid = add(makeTree(entries.values()));
+      shards[shard] = oid;
+      folderEntries.set(shard, { mode: '040000', path: shard, oid, type: 'tree' });
+    }
+    const folderOid = add(makeTree(folderEntries.values()));
+
+    // The trees above the folder: each rewritten with the one changed child.
+    const rootOid = head ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree : undefined;
+    const chain: (string | undefined)[] = [rootOid];
+    for (const seg of this.folder.slice(0, -1)) {
+      const parent = chain.at(-1);
+      const child = parent ? (await this.readTree(parent)).find((e) => e.path === seg && e.type === 'tree') : undefined;
+      chain.push(child?.oid);
+    }
+    let below = folderOid;
+    for (let i = this.folder.length - 1; i >= 0; i--) {
+      const parent = chain[i];
+      const entries = parent ? (await this.readTree(parent)).filter((e) => e.path !== this.folder[i]) : [];
+      below = add(makeTree([...entries, { mode: '040000', path: this.folder[i]!, oid: below, type: 'tree' }]));
+    }
+
+    const commit = makeCommit({ tree: below, parent: head, author: this.author, when: this.now(), message: commitMessage(batch) });
+    objects.set(commit.oid, commit);
+    const next: IndexState = { ...cur, head: commit.oid, folderOid, shards, records };
+    return { commit: commit.oid, objects: [...objects.values()], next };
+  }
+
+  private mutate(op: Op, cur: ExperimentStatusFile | undefined): ExperimentStatusFile | undefined {
+    switch (op.kind) {
+      case 'put': {
+        const { name, file, specHash, revision, ...applied } = op.record;
+        return { name, file, specHash, revision, applied: applied as ExperimentStatusFile['applied'], runs: cur?.runs ?? [] };
+      }
+      case 'remove':
+        if (!cur) return undefined;
+        if (!cur.applied) return cur;
+        // Keep the run history; only the applied record goes.
+        return { ...cur, applied: null, removedAt: op.at };
+      case 'run': {
+        const base: ExperimentStatusFile = cur ?? { name: op.name, ...op.base, applied: null, runs: [] };
+        const runs = [op.summary, ...base.runs.filter((r) => r.id !== op.summary.id)];
+        runs.sort((a, b) => (b.start ?? '').localeCompare(a.start ?? ''));
+        return { ...base, runs: runs.slice(0, this.historyLimit) };
+      }
     }
   }
 
-  private async readAll(head: string | undefined): Promise<Map<string, ExperimentStatusFile>> {
-    const out = new Map<string, ExperimentStatusFile>();
-    if (!head) return out;
-    const parsed = new Map<string, ExperimentStatusFile>();
-    for (const e of (await this.folderTree(head)) ?? []) {
-      if (e.type !== 'blob' || !e.path.endsWith('.yaml')) continue;
-      const doc = await this.readFile(e.oid);
-      if (!doc) continue;
-      parsed.set(e.oid, doc);
-      out.set(doc.name, doc);
+  private async storeObjects(objects: GitObject[]): Promise<void> {
+    if (objects.length > LOOSE_LIMIT) {
+      await storePack(this.gitdir, await buildPack(objects));
+      this.packs.reset();
+      return;
     }
-    this.parsed = parsed; // keep only what the head still has
+    for (const o of objects) {
+      const path = join(this.gitdir, 'objects', o.oid.slice(0, 2), o.oid.slice(2));
+      if (fs.existsSync(path)) continue;
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, deflateSync(Buffer.concat([Buffer.from(`${o.type} ${o.body.length}\0`), o.body])));
+    }
+  }
+
+  // ---- reading ----
+
+  // Bring the index to `head`, reading only the shards and files whose ids changed.
+  private async refresh(head: string | undefined): Promise<void> {
+    const cur = this.state;
+    if (head === cur.head) return;
+    if (!head) {
+      this.state = this.emptyState();
+      await this.saveIndex();
+      return;
+    }
+    let tree: string | undefined = (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree;
+    for (const seg of this.folder) {
+      tree = tree ? (await this.readTree(tree)).find((e) => e.path === seg && e.type === 'tree')?.oid : undefined;
+    }
+    const next: IndexState = { ...cur, head, folderOid: tree, shards: {}, records: {} };
+    if (tree === cur.folderOid) {
+      this.state = { ...cur, head };
+      await this.saveIndex();
+      return;
+    }
+    let read = 0;
+    const files: { path: string; oid: string; name: string }[] = [];
+    for (const e of tree ? await this.readTree(tree) : []) {
+      if (e.type === 'tree') {
+        next.shards[e.path] = e.oid;
+        if (cur.shards[e.path] === e.oid) continue; // unchanged shard: its records carry over below
+        for (const f of await this.readTree(e.oid)) {
+          if (f.type === 'blob' && f.path.endsWith('.yaml')) files.push({ path: `${e.path}/${f.path}`, oid: f.oid, name: f.path.slice(0, -5) });
+        }
+      } else if (e.type === 'blob' && e.path.endsWith('.yaml')) {
+        files.push({ path: e.path, oid: e.oid, name: e.path.slice(0, -5) });
+      }
+    }
+    for (const [name, r] of Object.entries(cur.records)) {
+      const slash = r.path.indexOf('/');
+      if (slash > 0 && next.shards[r.path.slice(0, slash)] === cur.shards[r.path.slice(0, slash)]) next.records[name] = r;
+    }
+    for (const f of files) {
+      const known = cur.records[f.name];
+      if (known && known.oid === f.oid && known.path === f.path) {
+        next.records[f.name] = known;
+        continue;
+      }
+      const doc = await this.readDoc(f.oid);
+      read++;
+      this.stats.filesRead++;
+      if (!doc || doc.name !== f.name) continue;
+      next.records[f.name] = { path: f.path, oid: f.oid, file: doc.file, specHash: doc.specHash, revision: doc.revision, applied: doc.applied };
+    }
+    this.state = next;
+    await this.saveIndex();
+    if (read > 0) this.log.debug({ head, read, records: Object.keys(next.records).length }, 'status branch read');
+  }
+
+  private async readTree(oid: string): Promise<TreeItem[]> {
+    const known = this.trees.get(oid);
+    if (known) return known;
+    const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const items = tree.map((e) => ({ mode: e.mode, path: e.path, oid: e.oid, type: e.type }));
+    this.trees.set(oid, items);
+    return items;
+  }
+
+  private parseOwnTree(o: GitObject): TreeItem[] {
+    const out: TreeItem[] = [];
+    const b = o.body;
+    let i = 0;
+    while (i < b.length) {
+      const sp = b.indexOf(0x20, i);
+      const nul = b.indexOf(0, sp);
+      const mode = b.subarray(i, sp).toString();
+      const path = b.subarray(sp + 1, nul).toString();
+      const oid = b.subarray(nul + 1, nul + 21).toString('hex');
+      const isTree = mode === '40000';
+      out.push({ mode: isTree ? '040000' : mode, path, oid, type: isTree ? 'tree' : 'blob' });
+      i = nul + 21;
+    }
     return out;
   }
 
-  private async readFile(oid: string): Promise<ExperimentStatusFile | undefined> {
-    const known = this.parsed.get(oid);
-    if (known) return known;
-    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+  private async readDoc(oid: string): Promise<ExperimentStatusFile | undefined> {
+    const bytes = (await this.packs.readBlob(oid).catch(() => undefined)) ?? (await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache })).blob;
     try {
-      const doc = parse(new TextDecoder().decode(blob)) as ExperimentStatusFile | null;
+      const doc = load(Buffer.from(bytes).toString('utf8'), { schema: CORE_SCHEMA }) as ExperimentStatusFile | null;
       if (!doc || typeof doc.name !== 'string') return undefined;
       doc.runs = Array.isArray(doc.runs) ? doc.runs : [];
       doc.applied = doc.applied ?? null;
-      this.parsed.set(oid, doc);
       return doc;
     } catch (err) {
       this.log.warn({ err, oid }, 'unreadable status file; ignored');
@@ -387,36 +737,40 @@ export class GitStatusStore implements AppliedStore, RunListener {
     }
   }
 
+  private emptyState(): IndexState {
+    return { version: 1, branch: this.branch, folder: this.folder.join('/'), shards: {}, records: {} };
+  }
+
+  private async loadIndex(): Promise<IndexState> {
+    try {
+      const s = JSON.parse(await readFile(this.indexPath, 'utf8')) as IndexState;
+      if (s.version === 1 && s.branch === this.branch && s.folder === this.folder.join('/') && s.records && s.shards) return s;
+    } catch {
+      // none yet, or unreadable: rebuilt from the branch
+    }
+    return this.emptyState();
+  }
+
+  private async saveIndex(): Promise<void> {
+    const tmp = `${this.indexPath}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.state));
+    await rename(tmp, this.indexPath);
+  }
+
   /** Fetch the branch; the remote head commit, or undefined when the branch does not exist yet. */
   private async fetchHead(): Promise<string | undefined> {
-    await this.init();
-    const refs = await git.listServerRefs({
-      http,
-      url: this.opts.url,
-      prefix: `refs/heads/${this.branch}`,
-      onAuth: this.onAuth(),
-    });
+    await this.start();
+    const refs = await git.listServerRefs({ http, url: this.opts.url, prefix: `refs/heads/${this.branch}`, onAuth: this.onAuth(), headers: this.authHeaders() });
     const ref = refs.find((r) => r.ref === `refs/heads/${this.branch}`);
     if (!ref || ref.oid === ZERO) return undefined;
-    if (!(await this.hasObject(ref.oid))) {
-      await this.fetchBranch();
-    }
+    if (ref.oid !== this.state.head && !(await this.hasObject(ref.oid))) await this.fetchBranch();
     return ref.oid;
   }
 
   private async fetchBranch(): Promise<void> {
     try {
-      await git.fetch({
-        fs,
-        http,
-        gitdir: this.gitdir,
-        cache: this.cache,
-        remote: 'origin',
-        ref: this.branch,
-        singleBranch: true,
-        tags: false,
-        onAuth: this.onAuth(),
-      });
+      await git.fetch({ fs, http, gitdir: this.gitdir, cache: this.cache, remote: 'origin', ref: this.branch, singleBranch: true, tags: false, onAuth: this.onAuth(), headers: this.authHeaders() });
+      this.packs.reset();
     } catch (err) {
       // isomorphic-git needs the remote HEAD to resolve (a repository with a default branch).
       if ((err as { code?: string; data?: { what?: string } }).data?.what === 'HEAD') {
@@ -435,21 +789,14 @@ export class GitStatusStore implements AppliedStore, RunListener {
     }
   }
 
-  private init(): Promise<void> {
-    this.ready ??= (async () => {
-      await mkdir(this.gitdir, { recursive: true });
-      await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch });
-      await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.opts.url, force: true });
-    })().catch((err: unknown) => {
-      this.ready = undefined;
-      throw err;
-    });
-    return this.ready;
-  }
-
   private onAuth() {
     const { token, username } = this.opts;
     return token ? () => ({ username: username ?? 'x-access-token', password: token }) : undefined;
+  }
+
+  private authHeaders(): Record<string, string> {
+    const { token, username } = this.opts;
+    return token ? { Authorization: `Basic ${Buffer.from(`${username ?? 'x-access-token'}:${token}`).toString('base64')}` } : {};
   }
 
   // Every git operation on the local clone goes through here, one at a time.
@@ -460,11 +807,25 @@ export class GitStatusStore implements AppliedStore, RunListener {
   }
 }
 
-function render(doc: ExperimentStatusFile): string {
-  const clean = JSON.parse(JSON.stringify(doc)) as ExperimentStatusFile; // drop undefined fields
-  return `# Written by Faultline. Do not edit: the controller reads this as its record.\n${stringify(clean, { lineWidth: 0 })}`;
+function commitMessage(batch: Op[]): string {
+  const line = (op: Op) => {
+    switch (op.kind) {
+      case 'put':
+        return `apply ${op.record.name} ${op.record.specHash.slice(0, 12)} at ${op.record.revision.slice(0, 12)}`;
+      case 'remove':
+        return `remove ${op.name}`;
+      case 'run':
+        return `${op.name} run ${op.summary.id} ${op.summary.outcome ?? op.summary.state.toLowerCase()}`;
+    }
+  };
+  if (batch.length === 1) return `faultline: ${line(batch[0]!)}\n`;
+  const shown = batch.slice(0, 200).map((op) => `- ${line(op)}`);
+  if (batch.length > shown.length) shown.push(`- … and ${batch.length - shown.length} more`);
+  return `faultline: ${batch.length} status updates\n\n${shown.join('\n')}\n`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function render(doc: ExperimentStatusFile): string {
+  const clean = JSON.parse(JSON.stringify(doc)) as ExperimentStatusFile; // drop undefined fields
+  return `# Written by Faultline. Do not edit: the controller reads this as its record.\n${dump(clean, { lineWidth: -1, noRefs: true, schema: CORE_SCHEMA })}`;
 }
+

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -37,7 +37,7 @@ describe('loadConfig defaults', () => {
   it('fills every documented default and protects the controller namespace', () => {
     const c = loadConfig({ env: URL_ENV });
     expect(c).toEqual({
-      repo: { url: URL_ENV.FAULTLINE_REPO_URL, branch: 'main', paths: ['experiments/**/*.y?(a)ml'], pollIntervalMs: 30_000, workdir: '.faultline/repo' },
+      repo: { url: URL_ENV.FAULTLINE_REPO_URL, branch: 'main', paths: ['experiments/**/*.y?(a)ml'], pollIntervalMs: 30_000, workdir: join(homedir(), '.local', 'state', 'faultline') },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'faultline' },
       server: {
         host: '0.0.0.0', port: 8080, bodyLimitBytes: 1024 * 1024, webhookSecrets: [], readRequiresToken: false,

@@ -10,7 +10,7 @@ import { startController, type Controller } from '../../src/controller/index.js'
 import { createLogger, silentLogger } from '../../src/log.js';
 import { PLAN_MARKER } from '../../src/report/hosts/types.js';
 import { runMarker } from '../../src/report/run-result.js';
-import type { ExperimentStatusFile } from '../../src/report/git-status.js';
+import { statusPath, type ExperimentStatusFile } from '../../src/report/git-status.js';
 import { githubExample } from '../server/helpers.js';
 import { startFakeGitHub, type FakeGitHub } from '../report/fake-github.js';
 import { startHostServer, type HostServer, type Recorded, type Reply } from '../report/host-server.js';
@@ -103,12 +103,12 @@ const postsTo = (gh: FakeGitHub, path: string) => gh.requests.filter((r) => r.me
 const planStatus = (gh: FakeGitHub, sha: string) => gh.statuses.filter((s) => s.sha === sha && s.context === 'faultline/plan');
 const finalPlanStatus = (gh: FakeGitHub, sha: string) => planStatus(gh, sha).find((s) => s.state !== 'pending');
 
-/** experiments/<name>.yaml on the status branch, read with the git CLI. */
+/** experiments/<shard>/<name>.yaml on the status branch, read with the git CLI. */
 async function statusFile(world: World, name: string): Promise<ExperimentStatusFile | undefined> {
   await world.work.git('fetch', '-q', 'origin', '+refs/heads/faultline/status:refs/remotes/origin/faultline/status');
   const listing = await world.work.git('ls-tree', '-r', '--name-only', 'refs/remotes/origin/faultline/status');
-  if (!listing.split('\n').includes(`experiments/${name}.yaml`)) return undefined;
-  return parse(await world.work.git('show', `refs/remotes/origin/faultline/status:experiments/${name}.yaml`)) as ExperimentStatusFile;
+  if (!listing.split('\n').includes(statusPath(name))) return undefined;
+  return parse(await world.work.git('show', `refs/remotes/origin/faultline/status:${statusPath(name)}`)) as ExperimentStatusFile;
 }
 
 // ---- the pull request, then the merge ----
