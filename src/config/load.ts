@@ -33,6 +33,7 @@ export const DEFAULTS = {
   maxTargets: 10,
   maxConcurrentRuns: 2,
   injectorImage: 'ghcr.io/faultline-dev/faultline-injector:0.1.0',
+  injectorStartTimeout: '2m',
   statusBranch: 'faultline/status',
   author: { name: 'Faultline', email: 'faultline@localhost' },
   historyLimit: 20,
@@ -307,7 +308,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       allowedWindows: windows(safety.allowedWindows),
       freezeWindows: windows(safety.freezeWindows),
     },
-    injector: { image: ((data.injector as Json | undefined)?.image as string | undefined) ?? DEFAULTS.injectorImage },
+    injector: {
+      image: ((data.injector as Json | undefined)?.image as string | undefined) ?? DEFAULTS.injectorImage,
+      startTimeoutMs: parseDuration(((data.injector as Json | undefined)?.startTimeout as string | undefined) ?? DEFAULTS.injectorStartTimeout),
+      allowHostNetwork: ((data.injector as Json | undefined)?.allowHostNetwork as boolean | undefined) ?? false,
+    },
     status: {
       branch: (status.branch as string | undefined) ?? DEFAULTS.statusBranch,
       author: author ? { ...author } : { ...DEFAULTS.author },

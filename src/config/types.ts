@@ -50,7 +50,11 @@ export interface ControllerConfig {
     allowedWindows: TimeWindow[]; // empty = any time
     freezeWindows: TimeWindow[]; // no run starts inside one
   };
-  injector: { image: string }; // ephemeral-container image with iproute2 + stress-ng
+  injector: {
+    image: string; // ephemeral-container image (deploy/agent): iproute2, iptables, stress-ng, busybox
+    startTimeoutMs: number; // injectors must confirm within this; default 2m
+    allowHostNetwork: boolean; // network/stress faults on hostNetwork pods; default false
+  };
   status: {
     branch: string; // default faultline/status
     author: { name: string; email: string }; // default Faultline <faultline@localhost>

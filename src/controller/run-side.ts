@@ -89,6 +89,8 @@ export async function createRunSide(deps: {
       prefix,
       safety: { ...config.safety, ownNamespace: config.kubernetes.namespace },
       injectorImage: config.injector.image,
+      injectorStartTimeoutMs: config.injector.startTimeoutMs,
+      allowHostNetwork: config.injector.allowHostNetwork,
       lockWaitMs: config.runs.lockWaitMs,
       runStore: deps.runStore,
       listeners: deps.listeners,

@@ -7,11 +7,33 @@ export const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 export const DNS1123_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const MEMORY_SIZE_PATTERN = '^[1-9][0-9]{0,5}(Mi|Gi)$';
 
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+export const POD_SECURITY_LABEL = 'pod-security.kubernetes.io/enforce';
+
+/** What an in-pod fault's injector (ephemeral container) gets, and so which namespaces admit it. */
+export interface InjectorNeeds {
+  /** Linux capabilities added after `drop: [ALL]`. */
+  capabilities: string[];
+  /** 0 where the kernel only honours the capabilities for root (no_new_privs ignores file caps). */
+  runAsUser: number;
+  /** The strictest Pod Security level (namespace label pod-security.kubernetes.io/enforce) that admits it. */
+  podSecurity: PodSecurityLevel;
+}
+
 export interface FaultInfo {
   paramsSchema: object;
   scope: 'pods' | 'workload' | 'node' | 'service';
   description: string;
+  /** In-pod faults only. */
+  injector?: InjectorNeeds;
+  /** Rules the schema cannot say, with the reason (pointer relative to the params). */
+  checkParams?(params: Record<string, unknown>): { pointer: string; message: string }[];
 }
+
+/** Injector user when no capability needs root (the image's non-root user). */
+export const INJECTOR_NONROOT_UID = 65532;
+const NET_TC: InjectorNeeds = { capabilities: ['NET_ADMIN'], runAsUser: 0, podSecurity: 'privileged' };
+const STRESS: InjectorNeeds = { capabilities: [], runAsUser: INJECTOR_NONROOT_UID, podSecurity: 'restricted' };
 
 // `durationRange` is a Faultline keyword (registered with ajv): [min, max] as durations.
 const duration = (min: string, max: string, extra: object = {}) => ({
@@ -37,18 +59,24 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
   },
   'container-kill': {
     scope: 'pods',
-    description: 'Kills one container in each selected pod; the kubelet restarts it.',
+    description: 'Sends SIGTERM to one container\'s main process in each selected pod; the run checks that the kubelet restarted it.',
+    // KILL: the app usually runs as another user. Root: non-root gets no added capability.
+    injector: { capabilities: ['KILL'], runAsUser: 0, podSecurity: 'baseline' },
     paramsSchema: obj(
       {
         container: { type: 'string', maxLength: 63, pattern: DNS1123_LABEL_PATTERN },
-        signal: { enum: ['SIGKILL', 'SIGTERM'], default: 'SIGKILL' },
+        signal: { enum: ['SIGTERM', 'SIGKILL'], default: 'SIGTERM' },
       },
       ['container'],
     ),
+    checkParams: (params) => params.signal === 'SIGKILL'
+      ? [{ pointer: '/signal', message: 'SIGKILL cannot be delivered from inside the pod: the kernel drops SIGKILL sent to a PID namespace\'s init (the container\'s main process) by a process in that namespace; use SIGTERM, or pod-kill' }]
+      : [],
   },
   'network-delay': {
     scope: 'pods',
     description: 'Adds latency to the selected pods\' outgoing traffic (tc netem).',
+    injector: NET_TC,
     paramsSchema: obj(
       {
         latency: duration('1ms', '10s'),
@@ -62,6 +90,7 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
   'network-loss': {
     scope: 'pods',
     description: 'Drops a share of the selected pods\' packets (tc netem).',
+    injector: NET_TC,
     paramsSchema: obj(
       { percent: { type: 'number', minimum: 0.1, maximum: 100 }, correlation, interface: iface },
       ['percent'],
@@ -70,6 +99,8 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
   'network-partition': {
     scope: 'pods',
     description: 'Cuts the selected pods off from the given CIDRs (and ports).',
+    // iptables opens raw netlink/packet sockets (NET_RAW) besides changing rules (NET_ADMIN).
+    injector: { capabilities: ['NET_ADMIN', 'NET_RAW'], runAsUser: 0, podSecurity: 'privileged' },
     paramsSchema: obj(
       {
         direction: { enum: ['egress', 'ingress', 'both'], default: 'both' },
@@ -83,6 +114,7 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
   'cpu-stress': {
     scope: 'pods',
     description: 'Burns CPU inside the selected pods\' cgroup.',
+    injector: STRESS,
     paramsSchema: obj({
       workers: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
       load: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
@@ -90,7 +122,8 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
   },
   'memory-stress': {
     scope: 'pods',
-    description: 'Allocates memory inside the selected pods\' cgroup.',
+    description: 'Allocates memory inside the selected pods\' cgroup (size in total, across the workers).',
+    injector: STRESS,
     paramsSchema: obj(
       {
         size: { type: 'string', pattern: MEMORY_SIZE_PATTERN, memoryMaxMi: 65536 },

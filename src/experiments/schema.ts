@@ -1,7 +1,7 @@
 // The experiment JSON Schema (draft 2020-12), built from the model and the fault catalog, and its
 // ajv validator compiled once. schemas/chaos-experiment.schema.json is this object written out
 // (`npx tsx src/experiments/schema-file.ts` rewrites it; a test checks they agree).
-import { isIP } from 'node:net';
+import { isCidr } from './cidr.js';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { tryParseDuration } from './duration.js';
 import { DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, FAULT_CATALOG, memorySizeMi } from './faults.js';
@@ -148,15 +148,6 @@ export function buildExperimentSchema(): Record<string, unknown> {
   };
 }
 
-export function isCidr(text: string): boolean {
-  const slash = text.indexOf('/');
-  if (slash < 0) return false;
-  const addr = text.slice(0, slash);
-  const bits = text.slice(slash + 1);
-  const family = isIP(addr);
-  if (!family || !/^[0-9]{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (family === 4 ? 32 : 128);
-}
 
 function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, strictRequired: false });

@@ -29,12 +29,13 @@ export const FAULT_DRIVERS: Record<FaultType, FaultDriver> = {
 /** Faults whose effect is over once injected (recovery is measured from injection, not revert). */
 export const INSTANT_FAULTS: ReadonlySet<FaultType> = new Set(['pod-kill', 'container-kill']);
 
-export type { FaultContext, FaultDriver, Injection } from './types.js';
+export type { ConfirmOptions, FaultContext, FaultDriver, Injection, TargetOutcome } from './types.js';
 export { RUN_ANNOTATION, shortRunId } from './k8s.js';
 export { FaultParamError } from './params.js';
 export {
-  ABORT_COMMAND, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT,
-  NETWORK_PARTITION_SCRIPT, ephemeralContainer, ephemeralContainerName, scriptCommand,
+  ABORT_COMMAND, CONTAINER_KILL_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT,
+  NETWORK_PARTITION_SCRIPT, READ_RESULT_COMMAND, RESULT_FILE, PID_FILE, TC_HANDLE, DEFAULT_START_TIMEOUT_MS,
+  ephemeralContainer, ephemeralContainerName, injectorNeeds, scriptCommand,
 } from './inpod.js';
-export { CONTAINER_KILL_SCRIPT } from './container-kill.js';
+export { errorText, execIn } from './exec.js';
 export { istioFault } from './http-fault.js';

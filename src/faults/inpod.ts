@@ -1,125 +1,31 @@
-// In-pod faults run in an ephemeral container added to each target pod: it shares the pod's
-// network namespace and cgroup, brings its own tools (the injector image), and arms its own
-// expiry, so a dead controller cannot leave tc rules, iptables rules or stress behind.
+// In-pod faults run in an ephemeral container (the injector) added to each target pod: it shares
+// the pod's network namespace and cgroup, brings its own tools (deploy/agent) and arms its own
+// expiry. The scripts and their result protocol are in inpod-scripts.ts.
 //
-// The command is an argv array: ['/bin/sh', '-c', SCRIPT, 'faultline', ...args]. SCRIPT is a
-// constant of this file (nothing is ever interpolated into it); the parameters arrive as $1, $2…
-// after strict validation in TypeScript, and every argument must also match SAFE_ARG_RE.
+// Privileges: the kernel honours added capabilities only for root when no_new_privs is set
+// (allowPrivilegeEscalation: false makes file capabilities useless), so faults that need a
+// capability run as uid 0 with drop ALL + exactly that capability; the others run as the image's
+// non-root user. What each fault needs is declared in the fault catalog (FAULT_CATALOG[type].injector).
 //
-// Abort: the script writes its PID to /tmp/faultline.pid in its own filesystem; an exec into the
-// ephemeral container sends it TERM, the trap cleans up. (Not `kill 1`: with targetContainerName
-// the container joins the app's PID namespace, where PID 1 is the application.)
-import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+// Handshake: `confirm` waits until every target's injector says "applied" (read by exec) or has
+// failed (terminated, with the tool's own error as termination message), within the start timeout.
+// Revert ends running injectors through exec, waits out ones that have not started (they refuse to
+// apply after NOT_AFTER), and starts a cleanup container where an injector died without cleaning up.
+import type { V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { FAULT_CATALOG, type InjectorNeeds } from '../experiments/faults.js';
 import type { FaultType } from '../experiments/model.js';
 import type { TargetRef } from '../runs/types.js';
-import { apis, execIn, isNotFound, RUN_ANNOTATION, shortRunId, strategicPatch } from './k8s.js';
+import { ABORT_COMMAND, READ_RESULT_COMMAND, RESULT_FILE } from './inpod-scripts.js';
+import { errorText, execIn } from './exec.js';
+import { apis, isNotFound, RUN_ANNOTATION, shortRunId, strategicPatch } from './k8s.js';
 import { SAFE_ARG_RE } from './params.js';
-import type { FaultContext, FaultDriver } from './types.js';
+import type { ConfirmOptions, FaultContext, FaultDriver, Injection, TargetOutcome } from './types.js';
 
+export * from './inpod-scripts.js';
 export const SCRIPT_ARGV0 = 'faultline';
-export const PID_FILE = '/tmp/faultline.pid';
-export const ABORT_COMMAND: readonly string[] = ['/bin/sh', '-c', 'kill -TERM "$(cat /tmp/faultline.pid)"'];
-
-// Shared prologue: PID file, traps, and a sleeper that ends the fault when the duration is over.
-const PROLOGUE = `set -u
-echo $$ > /tmp/faultline.pid
-SLEEPER=""
-trap cleanup EXIT
-trap 'exit 143' INT TERM HUP
-`;
-const EPILOGUE = `sleep "$DURATION" &
-SLEEPER=$!
-wait "$SLEEPER"
-`;
-const stopSleeper = `[ -n "$SLEEPER" ] && kill "$SLEEPER" 2>/dev/null`;
-
-/** $1 IFACE, $2 DELAY_MS, $3 JITTER_MS, $4 CORRELATION_PCT, $5 DURATION_S */
-export const NETWORK_DELAY_SCRIPT = `IFACE="$1"; DELAY="$2"; JITTER="$3"; CORR="$4"; DURATION="$5"
-APPLIED=""
-cleanup() {
-  trap - EXIT INT TERM HUP
-  ${stopSleeper}
-  [ -n "$APPLIED" ] && tc qdisc del dev "$IFACE" root netem
-  true
-}
-${PROLOGUE}tc qdisc add dev "$IFACE" root netem delay "\${DELAY}ms" "\${JITTER}ms" "\${CORR}%" || exit 1
-APPLIED=1
-${EPILOGUE}`;
-
-/** $1 IFACE, $2 LOSS_PCT, $3 CORRELATION_PCT, $4 DURATION_S */
-export const NETWORK_LOSS_SCRIPT = `IFACE="$1"; LOSS="$2"; CORR="$3"; DURATION="$4"
-APPLIED=""
-cleanup() {
-  trap - EXIT INT TERM HUP
-  ${stopSleeper}
-  [ -n "$APPLIED" ] && tc qdisc del dev "$IFACE" root netem
-  true
-}
-${PROLOGUE}tc qdisc add dev "$IFACE" root netem loss "\${LOSS}%" "\${CORR}%" || exit 1
-APPLIED=1
-${EPILOGUE}`;
-
-/** $1 IFACE, $2 DIRECTION, $3 DURATION_S, $4 PORTS ("80,443" or "-"), $5 CHAIN SUFFIX, $6… CIDRs */
-export const NETWORK_PARTITION_SCRIPT = `IFACE="$1"; DIRECTION="$2"; DURATION="$3"; PORTS="$4"; SUFFIX="$5"
-shift 5
-IN="FL-IN-$SUFFIX"; OUT="FL-OUT-$SUFFIX"; TABLES=""
-cleanup() {
-  trap - EXIT INT TERM HUP
-  ${stopSleeper}
-  for t in $TABLES; do
-    "$t" -D INPUT -i "$IFACE" -j "$IN" 2>/dev/null
-    "$t" -D OUTPUT -o "$IFACE" -j "$OUT" 2>/dev/null
-    "$t" -F "$IN" 2>/dev/null; "$t" -X "$IN" 2>/dev/null
-    "$t" -F "$OUT" 2>/dev/null; "$t" -X "$OUT" 2>/dev/null
-  done
-  true
-}
-chains() {
-  case " $TABLES " in *" $1 "*) return 0;; esac
-  TABLES="$TABLES $1"
-  "$1" -N "$IN" || exit 1
-  "$1" -N "$OUT" || exit 1
-  "$1" -I INPUT -i "$IFACE" -j "$IN" || exit 1
-  "$1" -I OUTPUT -o "$IFACE" -j "$OUT" || exit 1
-}
-drop() {
-  if [ "$PORTS" = "-" ]; then
-    "$1" -A "$2" "$3" "$4" -j DROP || exit 1
-  else
-    for p in $(echo "$PORTS" | tr ',' ' '); do
-      for proto in tcp udp; do "$1" -A "$2" "$3" "$4" -p "$proto" --dport "$p" -j DROP || exit 1; done
-    done
-  fi
-}
-${PROLOGUE}for c in "$@"; do
-  case "$c" in *:*) t=ip6tables;; *) t=iptables;; esac
-  chains "$t"
-  case "$DIRECTION" in egress|both) drop "$t" "$OUT" -d "$c";; esac
-  case "$DIRECTION" in ingress|both) drop "$t" "$IN" -s "$c";; esac
-done
-${EPILOGUE}`;
-
-const stressCleanup = `STRESS=""
-cleanup() {
-  trap - EXIT INT TERM HUP
-  ${stopSleeper}
-  [ -n "$STRESS" ] && kill "$STRESS" 2>/dev/null
-  true
-}`;
-
-/** $1 WORKERS, $2 LOAD_PCT, $3 DURATION_S */
-export const CPU_STRESS_SCRIPT = `WORKERS="$1"; LOAD="$2"; DURATION="$3"
-${stressCleanup}
-${PROLOGUE}stress-ng --cpu "$WORKERS" --cpu-load "$LOAD" --timeout "\${DURATION}s" &
-STRESS=$!
-${EPILOGUE}`;
-
-/** $1 WORKERS, $2 MiB PER WORKER, $3 DURATION_S */
-export const MEMORY_STRESS_SCRIPT = `WORKERS="$1"; SIZE="$2"; DURATION="$3"
-${stressCleanup}
-${PROLOGUE}stress-ng --vm "$WORKERS" --vm-bytes "\${SIZE}m" --vm-keep --timeout "\${DURATION}s" &
-STRESS=$!
-${EPILOGUE}`;
+export const DEFAULT_START_TIMEOUT_MS = 120_000;
+const POLL_MS = 500;
+const CLEANUP_WAIT_MS = 60_000;
 
 /** The argv of an injected container: a constant script and validated positional arguments. */
 export function scriptCommand(script: string, args: string[]): string[] {
@@ -131,102 +37,273 @@ export function scriptCommand(script: string, args: string[]): string[] {
 
 export interface InPodSpec {
   script: string;
-  /** Validated positional arguments (throws on bad params). */
+  /** The fault's own validated arguments (after MODE, NOT_AFTER, DURATION); throws on bad params. */
   args(ctx: Pick<FaultContext, 'params' | 'durationMs' | 'runId'>): string[];
-  netAdmin: boolean;
+  /** Where (main) container the injector joins; default the pod's first container. */
+  targetContainer?(ctx: Pick<FaultContext, 'params'>, containers: string[]): string;
+  /** Over once applied (the injector exits 0 with "applied") rather than held for the duration. */
+  instant?: boolean;
+  /** Leftovers a killed injector can leave behind that a cleanup container removes (tc, iptables). */
+  cleanable: boolean;
+  /** Refuse hostNetwork pods (network and stress faults) unless the controller allows them. */
+  refuseHostNetwork: boolean;
+  /** After the injector confirmed: is the effect visible on the pod? 'ok', 'pending: why', or an error. */
+  verify?(pod: V1Pod, data: InPodRevertData): string;
 }
 
-interface InPodRevertData extends Record<string, unknown> {
+export interface InPodRevertData extends Record<string, unknown> {
   container: string;
-  pods: { namespace: string; name: string; uid: string }[];
+  /** Arguments after MODE: NOT_AFTER, DURATION and the fault's own. */
+  args: string[];
+  pods: { namespace: string; name: string; uid: string; target: string; restarts?: number }[];
 }
 
 export function ephemeralContainerName(runId: string): string {
   return `faultline-${shortRunId(runId)}`;
 }
+const cleanupName = (container: string) => `${container}-clean`;
 
-/** The ephemeral container spec for a fault (exported for tests and `faultline plan`). */
-export function ephemeralContainer(opts: { runId: string; image: string; targetContainer: string; command: string[]; netAdmin: boolean }): V1EphemeralContainer {
+export function injectorNeeds(type: FaultType): InjectorNeeds {
+  const needs = FAULT_CATALOG[type].injector;
+  if (!needs) throw new Error(`${type} is not an in-pod fault`);
+  return needs;
+}
+
+/** The ephemeral container spec for a fault (exported for tests and the Linux harness). */
+export function ephemeralContainer(opts: { name: string; image: string; targetContainer: string; command: string[]; needs: InjectorNeeds }): V1EphemeralContainer {
+  const uid = opts.needs.runAsUser;
   return {
-    name: ephemeralContainerName(opts.runId),
+    name: opts.name,
     image: opts.image,
     command: opts.command,
     targetContainerName: opts.targetContainer,
     imagePullPolicy: 'IfNotPresent',
+    workingDir: '/tmp', // stress-ng needs a writable working directory
+    env: [{ name: 'XTABLES_LOCKFILE', value: '/tmp/xtables.lock' }], // legacy iptables' lock, writable
+    terminationMessagePath: RESULT_FILE,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
     securityContext: {
+      runAsUser: uid,
+      runAsGroup: uid,
+      runAsNonRoot: uid !== 0,
       allowPrivilegeEscalation: false,
-      capabilities: { add: opts.netAdmin ? ['NET_ADMIN'] : [], drop: ['ALL'] },
+      capabilities: { drop: ['ALL'], add: [...opts.needs.capabilities] },
+      seccompProfile: { type: 'RuntimeDefault' },
     },
   };
 }
 
+const podKey = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
+const firstLine = (s: string | undefined) => (s ?? '').split('\n').find((l) => l.trim())?.trim() ?? '';
+
+/** What an injector's status says, as one phrase. */
+function describeStatus(st: V1ContainerStatus | undefined): string {
+  if (!st) return 'not created yet';
+  const s = st.state;
+  if (s?.waiting) return `waiting (${[s.waiting.reason, s.waiting.message].filter(Boolean).join(': ') || 'no reason'})`;
+  if (s?.running) return 'running';
+  if (s?.terminated) return `exited ${s.terminated.exitCode}${s.terminated.reason ? ` (${s.terminated.reason})` : ''}: ${firstLine(s.terminated.message) || 'no message'}`;
+  return 'unknown state';
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+});
+
 export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
+  const needs = injectorNeeds(type);
+  const command = (mode: 'apply' | 'clean', data: InPodRevertData) => scriptCommand(spec.script, [mode, ...data.args]);
+
   return {
     type,
     async prepare(ctx) {
-      const args = spec.args(ctx); // validate before anything is recorded
-      scriptCommand(spec.script, args);
-      const pods = ctx.targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid }));
+      const own = spec.args(ctx); // validate before anything is recorded
+      const startTimeoutMs = ctx.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+      const notAfter = String(Math.floor((Date.now() + startTimeoutMs) / 1000));
+      const args = [notAfter, durationSecondsOf(ctx.durationMs), ...own];
+      scriptCommand(spec.script, ['apply', ...args]);
+      // Read every pod first: one refused pod refuses the run before any pod is touched.
+      const pods: InPodRevertData['pods'] = [];
+      const chosen = ctx.targets.pods.map((t) => {
+        const target = spec.targetContainer ? spec.targetContainer(ctx, t.containers) : t.containers[0];
+        if (!target) throw new Error(`pod ${podKey(t)} has no containers`);
+        return { t, target };
+      });
+      const { core } = apis(ctx.kc);
+      for (const { t, target } of chosen) {
+        const pod = await core.readNamespacedPod({ namespace: t.namespace, name: t.name });
+        if (pod.metadata?.uid !== t.uid) throw new Error(`pod ${podKey(t)} was replaced before injection`);
+        if (spec.refuseHostNetwork && pod.spec?.hostNetwork && !ctx.allowHostNetwork) {
+          throw new Error(`pod ${podKey(t)} uses hostNetwork: ${type} would act on the node itself; refused (controller config injector.allowHostNetwork)`);
+        }
+        const restarts = pod.status?.containerStatuses?.find((c) => c.name === target)?.restartCount;
+        pods.push({ namespace: t.namespace, name: t.name, uid: t.uid, target, ...(restarts !== undefined ? { restarts } : {}) });
+      }
       const touched: TargetRef[] = ctx.targets.pods.map((p) => ({
         kind: 'Pod', namespace: p.namespace, name: p.name, ...(p.owner ? { owner: `${p.owner.kind}/${p.owner.name}` } : {}),
       }));
-      const revertData: InPodRevertData = { container: ephemeralContainerName(ctx.runId), pods };
+      const revertData: InPodRevertData = { container: ephemeralContainerName(ctx.runId), args, pods };
       return {
         runId: ctx.runId, experiment: ctx.experiment, fault: type, touched, revertData,
-        expiresAt: new Date(Date.now() + ctx.durationMs + 60_000).toISOString(),
+        expiresAt: new Date(spec.instant ? Date.now() : Number(notAfter) * 1000 + ctx.durationMs + 60_000).toISOString(),
       };
     },
-    async inject(ctx, _injection) {
+
+    async inject(ctx, injection) {
       const { core } = apis(ctx.kc);
-      const command = scriptCommand(spec.script, spec.args(ctx));
-      for (const target of ctx.targets.pods) {
-        const app = target.containers[0];
-        if (!app) throw new Error(`pod ${target.namespace}/${target.name} has no containers`);
-        const container = ephemeralContainer({ runId: ctx.runId, image: ctx.injectorImage, targetContainer: app, command, netAdmin: spec.netAdmin });
-        const pod = await core.readNamespacedPod({ namespace: target.namespace, name: target.name });
-        if (pod.metadata?.uid !== target.uid) throw new Error(`pod ${target.namespace}/${target.name} was replaced before injection`);
+      const data = injection.revertData as InPodRevertData;
+      for (const p of data.pods) {
+        const container = ephemeralContainer({ name: data.container, image: ctx.injectorImage, targetContainer: p.target, command: command('apply', data), needs });
         await core.patchNamespacedPodEphemeralcontainers(
-          { namespace: target.namespace, name: target.name, body: { spec: { ephemeralContainers: [container] } } },
+          { namespace: p.namespace, name: p.name, body: { spec: { ephemeralContainers: [container] } } },
           strategicPatch(),
-        );
+        ).catch((err: unknown) => { throw new Error(`adding the injector to pod ${podKey(p)}: ${errorText(err)}`); });
         await core.patchNamespacedPod(
-          { namespace: target.namespace, name: target.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: ctx.runId } } } },
+          { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: ctx.runId } } } },
           strategicPatch(),
-        ).catch((err: unknown) => ctx.log.warn({ err, pod: target.name }, 'could not annotate pod'));
-        ctx.log.info({ pod: `${target.namespace}/${target.name}`, container: container.name, fault: type }, 'ephemeral fault container added');
+        ).catch((err: unknown) => ctx.log.warn({ err: errorText(err), pod: p.name }, 'could not annotate pod'));
+        ctx.log.info({ pod: podKey(p), container: container.name, fault: type }, 'injector added');
       }
     },
+
+    async confirm(ctx, injection, opts: ConfirmOptions): Promise<TargetOutcome[]> {
+      const { core } = apis(ctx.kc);
+      const data = injection.revertData as InPodRevertData;
+      const deadline = Date.now() + opts.timeoutMs;
+      const done = new Map<string, TargetOutcome>();
+      const last = new Map<string, string>();
+      for (;;) {
+        for (const p of data.pods) {
+          const key = podKey(p);
+          if (done.has(key)) continue;
+          const settle = (ok: boolean, message: string) => done.set(key, { target: key, ok, message });
+          let pod: V1Pod;
+          try {
+            pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+          } catch (err) {
+            if (isNotFound(err)) settle(false, 'the pod is gone');
+            else last.set(key, `reading the pod: ${errorText(err)}`);
+            continue;
+          }
+          if (pod.metadata?.uid !== p.uid) { settle(false, 'the pod was replaced'); continue; }
+          const st = pod.status?.ephemeralContainerStatuses?.find((c) => c.name === data.container);
+          const term = st?.state?.terminated;
+          let result: string | undefined;
+          if (term) {
+            result = firstLine(term.message);
+            if (!(spec.instant && term.exitCode === 0 && result === 'applied')) {
+              settle(false, result.startsWith('failed') ? `injector ${result}` : `injector ${describeStatus(st)}`);
+              continue;
+            }
+          } else if (st?.state?.running) {
+            const r = await execIn(ctx.kc, p.namespace, p.name, data.container, [...READ_RESULT_COMMAND]).catch((err: unknown) => ({ ok: false, stdout: '', stderr: errorText(err), status: {} }));
+            result = r.ok ? firstLine(r.stdout) : undefined;
+            if (!r.ok) last.set(key, `running; reading its result: ${r.stderr || 'exec failed'}`);
+            if (result?.startsWith('failed')) { settle(false, `injector ${result}`); continue; }
+          } else {
+            last.set(key, `injector ${describeStatus(st)}`);
+          }
+          if (result === 'applied') {
+            const v = spec.verify ? spec.verify(pod, data) : 'ok';
+            if (v === 'ok') settle(true, 'applied');
+            else if (!v.startsWith('pending')) settle(false, v);
+            else last.set(key, v.replace(/^pending:?\s*/, '') || 'applied; waiting for its effect on the pod');
+          } else if (result) {
+            last.set(key, `injector says ${result}`);
+          }
+        }
+        if (done.size === data.pods.length || opts.signal?.aborted) break;
+        if (Date.now() >= deadline) break;
+        await sleep(POLL_MS, opts.signal);
+      }
+      const secs = Math.round(opts.timeoutMs / 1000);
+      return data.pods.map((p) => done.get(podKey(p)) ?? {
+        target: podKey(p), ok: false,
+        message: opts.signal?.aborted ? `not confirmed before the run stopped (${last.get(podKey(p)) ?? 'no status yet'})` : `not confirmed within ${secs}s: ${last.get(podKey(p)) ?? 'no status yet'}`,
+      });
+    },
+
     async revert(kc, injection, log) {
       const data = injection.revertData as InPodRevertData;
       const { core } = apis(kc);
+      const notAfterMs = Number(data.args[0]) * 1000;
+      const problems: string[] = [];
       for (const p of data.pods) {
-        let pod: V1Pod;
         try {
-          pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
-        } catch (err) {
-          if (isNotFound(err)) continue; // the pod is gone, and its fault with it
-          throw err;
-        }
-        if (pod.metadata?.uid !== p.uid) continue;
-        const st = pod.status?.ephemeralContainerStatuses?.find((c) => c.name === data.container);
-        const added = pod.spec?.ephemeralContainers?.some((c) => c.name === data.container);
-        if (added && (!st || st.state?.running || st.state?.waiting)) {
-          if (st?.state?.running) {
-            const r = await execIn(kc, p.namespace, p.name, data.container, [...ABORT_COMMAND]);
-            if (!r.ok) throw new Error(`abort in ${p.namespace}/${p.name}/${data.container} failed: ${r.status.message ?? r.stderr}`);
-            log.info({ pod: `${p.namespace}/${p.name}`, container: data.container }, 'ephemeral fault container ended early');
-          } else {
-            // not started yet: it will expire on its own; say so rather than pretend
-            log.warn({ pod: `${p.namespace}/${p.name}`, container: data.container }, 'fault container not running yet; it expires on its own');
+          const read = async (): Promise<V1Pod | undefined> => {
+            try {
+              const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+              return pod.metadata?.uid === p.uid ? pod : undefined;
+            } catch (err) {
+              if (isNotFound(err)) return undefined; // the pod is gone, and its fault with it
+              throw err;
+            }
+          };
+          const statusOf = (pod: V1Pod, name: string) => pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name);
+          let pod = await read();
+          if (!pod) continue;
+          const added = pod.spec?.ephemeralContainers?.some((c) => c.name === data.container);
+          if (added && !spec.instant) {
+            // Not started yet: wait until it runs (then end it) or its start deadline has passed.
+            while (pod && !statusOf(pod, data.container)?.state?.running && !statusOf(pod, data.container)?.state?.terminated && Date.now() < notAfterMs + 5_000) {
+              await sleep(POLL_MS);
+              pod = await read();
+            }
+            if (!pod) continue;
+            const st = statusOf(pod, data.container);
+            if (st?.state?.running) {
+              const r = await execIn(kc, p.namespace, p.name, data.container, [...ABORT_COMMAND]);
+              if (!r.ok) throw new Error(`ending the injector: ${r.stderr || r.status.message || 'exec failed'}`);
+              log.info({ pod: podKey(p), container: data.container }, 'injector ended early');
+            } else if (st?.state?.terminated) {
+              const msg = firstLine(st.state.terminated.message);
+              const clean = msg === 'reverted' || msg.startsWith('failed');
+              if (!clean && spec.cleanable) await cleanUp(p, pod);
+            } else {
+              log.warn({ pod: podKey(p), container: data.container, status: describeStatus(st) }, 'injector never started; past its start deadline it refuses to apply');
+            }
           }
+          if (pod.metadata?.annotations?.[RUN_ANNOTATION] === injection.runId) {
+            await core.patchNamespacedPod(
+              { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: null } } } },
+              strategicPatch(),
+            ).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+          }
+        } catch (err) {
+          problems.push(`${podKey(p)}: ${errorText(err)}`);
         }
-        if (pod.metadata?.annotations?.[RUN_ANNOTATION] === injection.runId) {
-          await core.patchNamespacedPod(
-            { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: null } } } },
-            strategicPatch(),
-          ).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+      }
+      if (problems.length) throw new Error(problems.join('; '));
+
+      // A killed injector may have left its rules: a short cleanup container removes them by name.
+      async function cleanUp(p: InPodRevertData['pods'][number], pod: V1Pod): Promise<void> {
+        const name = cleanupName(data.container);
+        if (!pod.spec?.ephemeralContainers?.some((c) => c.name === name)) {
+          const c = ephemeralContainer({ name, image: pod.spec!.ephemeralContainers!.find((e) => e.name === data.container)!.image!, targetContainer: p.target, command: command('clean', data), needs });
+          await core.patchNamespacedPodEphemeralcontainers({ namespace: p.namespace, name: p.name, body: { spec: { ephemeralContainers: [c] } } }, strategicPatch());
+          log.info({ pod: podKey(p), container: name }, 'cleanup container added: the injector exited without cleaning up');
+        }
+        const until = Date.now() + CLEANUP_WAIT_MS;
+        for (;;) {
+          const now = await core.readNamespacedPod({ namespace: p.namespace, name: p.name }).catch(() => undefined);
+          const st = now?.status?.ephemeralContainerStatuses?.find((c) => c.name === name);
+          const t = st?.state?.terminated;
+          if (t) {
+            if (firstLine(t.message) === 'reverted') return;
+            throw new Error(`cleanup container ${describeStatus(st)}`);
+          }
+          if (!now || Date.now() > until) throw new Error(`cleanup container did not finish within ${CLEANUP_WAIT_MS / 1000}s: ${describeStatus(st)}`);
+          await sleep(POLL_MS);
         }
       }
     },
   };
 }
+
+function durationSecondsOf(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 1 || ms > 86_400_000) throw new Error(`fault duration must be 1ms..24h, got ${ms}`);
+  return String(Math.ceil(ms / 1000));
+}
+
+export type { Injection };

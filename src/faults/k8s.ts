@@ -1,9 +1,7 @@
 // Small helpers over @kubernetes/client-node 2.x shared by the drivers.
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, Exec, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type V1Status,
+  AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig,
 } from '@kubernetes/client-node';
 
 /** Annotation put on every object a run touches, so a human can see who changed it. */
@@ -39,25 +37,4 @@ export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 5): Pr
 /** A short, DNS-label-safe id for a run (ephemeral container and iptables chain names). */
 export function shortRunId(runId: string): string {
   return createHash('sha256').update(runId).digest('hex').slice(0, 10);
-}
-
-/** Runs a command in a container through pods/exec; resolves with the exit status. */
-export async function execIn(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[]): Promise<{ ok: boolean; status: V1Status; stderr: string }> {
-  const stderr = new PassThrough();
-  let errText = '';
-  stderr.on('data', (d: Buffer) => (errText += d.toString()));
-  const status = await new Promise<V1Status>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`exec in ${namespace}/${pod}/${container} timed out`)), 15_000);
-    new Exec(kc)
-      .exec(namespace, pod, container, command, null, stderr, null, false, (s) => {
-        clearTimeout(timer);
-        resolve(s);
-      })
-      .then((ws) => ws.on('close', () => setTimeout(() => { clearTimeout(timer); reject(new Error('exec closed without a status')); }, 1000).unref()))
-      .catch((err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      });
-  });
-  return { ok: status.status === 'Success', status, stderr: errText };
 }

@@ -2,7 +2,7 @@
 // stage already validated them against the schema; these checks run again here because the
 // ledger, a manual run or a future caller may hand us anything. Every check returns a string
 // of a known, tiny character set, or throws.
-import { isIPv4, isIPv6 } from 'node:net';
+import { cidrError } from '../experiments/cidr.js';
 import { parseDuration } from '../experiments/duration.js';
 
 export class FaultParamError extends Error {
@@ -67,14 +67,11 @@ export function interfaceParam(params: Record<string, unknown>, name = 'interfac
   return v;
 }
 
-const V4_CIDR_RE = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(3[0-2]|[12]?[0-9])$/;
-const V6_CIDR_RE = /^[0-9a-fA-F:]{2,39}\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
-
-/** An IPv4 or IPv6 CIDR (address/prefix), strictly. */
+/** An IPv4 or IPv6 CIDR (address/prefix): the same check as the experiment schema's. */
 export function cidr(value: unknown, name: string): string {
-  if (typeof value === 'string' && V4_CIDR_RE.test(value) && isIPv4(value.split('/')[0]!)) return value;
-  if (typeof value === 'string' && V6_CIDR_RE.test(value) && isIPv6(value.split('/')[0]!)) return value;
-  throw new FaultParamError(name, `expected an IPv4/IPv6 CIDR like 10.0.0.0/8, got ${show(value)}`);
+  const why = typeof value === 'string' ? cidrError(value) : 'expected a string';
+  if (why === undefined) return value as string;
+  throw new FaultParamError(name, `expected an IPv4/IPv6 CIDR like 10.0.0.0/8, got ${show(value)}: ${why}`);
 }
 
 export function cidrsParam(params: Record<string, unknown>, name = 'cidrs'): string[] {

@@ -15,6 +15,22 @@ export interface FaultContext {
   log: Logger;
   /** The experiment's target namespace (http-fault finds its VirtualService there). */
   namespace?: string;
+  /** How long injectors may take to start and confirm (controller config injector.startTimeout). */
+  startTimeoutMs?: number;
+  /** In-pod faults on hostNetwork pods (controller config injector.allowHostNetwork; default false). */
+  allowHostNetwork?: boolean;
+}
+
+/** One target's answer to the handshake. */
+export interface TargetOutcome {
+  target: string; // namespace/name
+  ok: boolean;
+  message: string; // "applied", or the injector's own error
+}
+
+export interface ConfirmOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 /**
@@ -36,6 +52,11 @@ export interface FaultDriver {
   prepare(ctx: FaultContext): Promise<Injection>;
   /** Apply the fault described by `injection`. */
   inject(ctx: FaultContext, injection: Injection): Promise<void>;
+  /**
+   * Wait until the fault is verifiably in place on every target, or has failed there; at most
+   * timeoutMs. Drivers whose inject() already proves the effect (API faults) leave it out.
+   */
+  confirm?(ctx: FaultContext, injection: Injection, opts: ConfirmOptions): Promise<TargetOutcome[]>;
   /** Undo it. Must be idempotent and work from the ledger alone (after a crash). */
   revert(kc: KubeConfig, injection: Injection, log: Logger): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { emitEvent, randomSeed } from '../cluster/index.js';
 import type { ResolvedTargets, TargetResolver } from '../cluster/types.js';
 import { parseDuration } from '../experiments/duration.js';
 import type { LoadedExperiment } from '../experiments/model.js';
-import { FAULT_DRIVERS, INSTANT_FAULTS } from '../faults/index.js';
+import { DEFAULT_START_TIMEOUT_MS, FAULT_DRIVERS, INSTANT_FAULTS } from '../faults/index.js';
 import type { FaultContext, Injection } from '../faults/types.js';
 import type { Logger } from '../log.js';
 import { createProbe, measureRecovery, ProbeRunner, sleep, type RecoveryResult } from '../probes/index.js';
@@ -31,6 +31,10 @@ export interface RunExecutorDeps {
   /** Default: new SafetyState(redis, { prefix, maxConcurrentRuns: safety.maxConcurrentRuns }). */
   safetyState?: SafetyState;
   injectorImage: string;
+  /** How long in-pod injectors may take to confirm the fault (default 2 min). */
+  injectorStartTimeoutMs?: number;
+  /** In-pod faults may target hostNetwork pods (default false). */
+  allowHostNetwork?: boolean;
   runStore?: RunStore;
   listeners?: RunListener[];
   log: Logger;
@@ -204,12 +208,22 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         const ctx: FaultContext = {
           kc: deps.kc, runId: job.runId, experiment: job.experiment, params: spec.fault.params, durationMs, targets,
           injectorImage: deps.injectorImage, log, namespace: spec.target.namespace,
+          startTimeoutMs: deps.injectorStartTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, allowHostNetwork: deps.allowHostNetwork ?? false,
         };
         const prepared = await driver.prepare(ctx);
         await ledger.write(prepared); // before anything changes in the cluster
         injection = prepared;
         const injectedAt = Date.now();
         await driver.inject(ctx, prepared);
+        if (driver.confirm) {
+          // Running only once every target confirms; otherwise revert (below) and fail with each target's error.
+          const outcomes = await driver.confirm(ctx, prepared, { timeoutMs: ctx.startTimeoutMs!, signal: stop.signal });
+          if (stop.signal.aborted) return stopCause!;
+          const failed = outcomes.filter((o) => !o.ok);
+          if (failed.length) {
+            return { outcome: 'failed', reason: `fault not in place on ${failed.length} of ${outcomes.length} target(s): ${failed.map((o) => `${o.target}: ${o.message}`).join('; ')}` };
+          }
+        }
         await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
         if (INSTANT_FAULTS.has(spec.fault.type)) {
           // The fault is over once injected: the recovery clock starts now, polled in the background.

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log.js';
 import { ApiError } from './errors.js';
+import { injectorCommand, InjectorSim, type InjectorBehaviour } from './injector.js';
 import { RESOURCES } from './resources.js';
 import { fromLabelSelectorObject, matchLabels } from './selectors.js';
 import { randomSuffix, type SimStore } from './store.js';
@@ -16,10 +17,12 @@ export interface ControllerOptions {
   /** Delay between a pod being bound to a node and it running Ready (default 300 ms). */
   readyDelayMs?: number;
   log?: Logger;
+  /** Faultline injector behaviour (results, test hooks). */
+  injectors?: InjectorSim;
 }
 
-interface PodSpec { nodeName?: string; nodeSelector?: Record<string, string>; containers?: { name: string; image?: string }[];
-  ephemeralContainers?: { name: string; image?: string; command?: string[]; args?: string[] }[] }
+interface EphemeralSpec { name: string; image?: string; command?: string[]; args?: string[]; targetContainerName?: string }
+interface PodSpec { nodeName?: string; nodeSelector?: Record<string, string>; containers?: { name: string; image?: string }[]; ephemeralContainers?: EphemeralSpec[] }
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null }
 interface ContainerStatus { name: string; ready?: boolean; state?: Record<string, Record<string, unknown>>; [k: string]: unknown }
 interface PodStatus { phase?: string; conditions?: Condition[]; containerStatuses?: ContainerStatus[]; ephemeralContainerStatuses?: ContainerStatus[]; [k: string]: unknown }
@@ -80,12 +83,14 @@ export class Controllers {
   private readonly recreateDelayMs: number;
   private readonly readyDelayMs: number;
   private readonly log: Logger;
+  readonly injectors: InjectorSim;
   private unsubscribe?: () => void;
 
   constructor(private readonly store: SimStore, opts: ControllerOptions = {}) {
     this.recreateDelayMs = opts.recreateDelayMs ?? 1000;
     this.readyDelayMs = opts.readyDelayMs ?? 300;
     this.log = opts.log ?? silentLogger;
+    this.injectors = opts.injectors ?? new InjectorSim();
   }
 
   start(): void {
@@ -405,32 +410,79 @@ export class Controllers {
     });
   }
 
-  /** Ephemeral containers added through the subresource start running; a `sleep N` in their command ends them after N s. */
+  /**
+   * Ephemeral containers added through the subresource: waiting (ContainerCreating), then running
+   * after the start delay. A Faultline injector then follows its result protocol (see injector.ts);
+   * any other container with a `sleep N` in its command ends after N s.
+   */
   private ephemeral(pod: KObject): void {
     const spec = pod.spec as PodSpec;
     const st = (pod.status ?? {}) as PodStatus;
     const known = new Set((st.ephemeralContainerStatuses ?? []).map((c) => c.name));
     const fresh = (spec.ephemeralContainers ?? []).filter((c) => !known.has(c.name));
     if (!fresh.length) return;
-    const started = now();
     const ns = pod.metadata.namespace!;
-    this.store.mutate('pods', ns, pod.metadata.name, (p) => {
+    const name = pod.metadata.name;
+    const uid = pod.metadata.uid!;
+    const behaviours = new Map(fresh.map((c) => [c.name, injectorCommand(c.command) ? this.injectors.behaviour({ namespace: ns, name }, c.name) : {}]));
+    this.store.mutate('pods', ns, name, (p) => {
       const s = (p.status ??= {}) as PodStatus;
-      s.ephemeralContainerStatuses = [...(s.ephemeralContainerStatuses ?? []), ...fresh.map((c) => ({
-        name: c.name, image: c.image ?? '', imageID: `${c.image ?? ''}@sha256:sim`, containerID: `containerd://${randomSuffix(12)}`,
-        ready: false, restartCount: 0, state: { running: { startedAt: started } },
-      }))];
+      s.ephemeralContainerStatuses = [...(s.ephemeralContainerStatuses ?? []), ...fresh.map((c) => {
+        const b = behaviours.get(c.name)!;
+        return {
+          name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0,
+          state: { waiting: b.neverStart ? { reason: b.neverStart.reason, message: b.neverStart.message } : { reason: 'ContainerCreating' } },
+        };
+      })];
     });
     for (const c of fresh) {
-      const m = /\bsleep\s+"?(\d+(?:\.\d+)?)\b/.exec(expandShell([...(c.command ?? []), ...(c.args ?? [])]));
-      const timerKey = `${pod.metadata.uid}/${c.name}`;
-      if (!m || this.ephemeralTimers.has(timerKey)) continue;
+      const b = behaviours.get(c.name)!;
+      const timerKey = `${uid}/${c.name}`;
+      if (b.neverStart || this.ephemeralTimers.has(timerKey)) continue;
       this.ephemeralTimers.add(timerKey);
-      this.store.later(Number(m[1]) * 1000, () => {
+      this.store.later(b.startDelayMs ?? this.readyDelayMs, () => {
         this.ephemeralTimers.delete(timerKey);
-        terminateContainer(this.store, ns, pod.metadata.name, c.name, 0, 'Completed', pod.metadata.uid);
+        this.startEphemeral(ns, name, uid, c, b);
       });
     }
+  }
+
+  private startEphemeral(ns: string, name: string, uid: string, c: EphemeralSpec, b: InjectorBehaviour): void {
+    const pod = this.store.get('pods', ns, name);
+    if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return;
+    const started = now();
+    this.store.mutate('pods', ns, name, (p) => {
+      const eph = ((p.status ?? {}) as PodStatus).ephemeralContainerStatuses?.find((x) => x.name === c.name);
+      if (!eph) return;
+      eph.state = { running: { startedAt: started } };
+      eph.containerID = `containerd://${randomSuffix(12)}`;
+      eph.imageID = `${c.image ?? ''}@sha256:sim`;
+    });
+    const inj = injectorCommand(c.command);
+    const end = (ms: number, exitCode: number, message: string) => this.store.later(ms, () => {
+      const cur = this.store.get('pods', ns, name);
+      const eph = ((cur?.status ?? {}) as PodStatus).ephemeralContainerStatuses?.find((x) => x.name === c.name);
+      if (!eph?.state?.running) return;
+      this.injectors.results.set(`${uid}/${c.name}`, message);
+      terminateContainer(this.store, ns, name, c.name, exitCode, exitCode === 0 ? 'Completed' : 'Error', uid, message);
+    });
+    if (!inj) {
+      const m = /\bsleep\s+"?(\d+(?:\.\d+)?)\b/.exec(expandShell([...(c.command ?? []), ...(c.args ?? [])]));
+      if (m) this.store.later(Number(m[1]) * 1000, () => terminateContainer(this.store, ns, name, c.name, 0, 'Completed', uid));
+      return;
+    }
+    const key = `${uid}/${c.name}`;
+    this.injectors.results.set(key, 'starting');
+    const notAfter = Number(c.command?.[5] ?? 0);
+    if (inj.mode === 'clean') return end(10, 0, 'reverted');
+    if (Date.now() / 1000 > notAfter) return end(10, 3, `failed: start: started after the run's start deadline ${notAfter}`);
+    if (b.fail) return end(10, 3, `failed: ${b.fail}`);
+    this.injectors.results.set(key, 'applied');
+    if (inj.kill) {
+      if (!b.ignoreTerm && c.targetContainerName) terminateContainer(this.store, ns, name, c.targetContainerName, 143, 'Error', uid);
+      return end(10, 0, 'applied');
+    }
+    end(inj.durationS * 1000, 0, 'reverted');
   }
 
   private pdb(ns: string, name: string): void {
@@ -492,7 +544,7 @@ export class Controllers {
 }
 
 /** Marks a container (regular or ephemeral) terminated; a regular one restarts at once, as the kubelet would. */
-export function terminateContainer(store: SimStore, ns: string, podName: string, container: string, exitCode: number, reason: string, uid?: string): boolean {
+export function terminateContainer(store: SimStore, ns: string, podName: string, container: string, exitCode: number, reason: string, uid?: string, message?: string): boolean {
   const pod = store.get('pods', ns, podName);
   if (!pod || (uid && pod.metadata.uid !== uid)) return false;
   let found = false;
@@ -502,7 +554,7 @@ export function terminateContainer(store: SimStore, ns: string, podName: string,
     const eph = (st.ephemeralContainerStatuses ?? []).find((c) => c.name === container);
     if (eph) {
       const startedAt = eph.state?.running?.startedAt ?? t;
-      eph.state = { terminated: { exitCode, reason, startedAt, finishedAt: t, containerID: eph.containerID } };
+      eph.state = { terminated: { exitCode, reason, ...(message ? { message } : {}), startedAt, finishedAt: t, containerID: eph.containerID } };
       eph.ready = false;
       found = true;
       return;

@@ -5,7 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { terminateContainer } from './controllers.js';
+import { RESULT_FILE } from '../faults/inpod-scripts.js';
 import { ApiError, badRequest, notFound } from './errors.js';
+import { injectorCommand, type InjectorSim } from './injector.js';
 import type { SimStore } from './store.js';
 
 export interface ExecCall {
@@ -42,7 +44,7 @@ export class ExecServer {
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? [...offered][0] ?? false,
   });
 
-  constructor(private readonly store: SimStore, private readonly handler?: ExecHandler) {}
+  constructor(private readonly store: SimStore, private readonly handler?: ExecHandler, private readonly injectors?: InjectorSim) {}
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     let call: ExecCall;
@@ -94,7 +96,20 @@ export class ExecServer {
     const [cmd = '', ...args] = call.command;
     const base = cmd.split('/').pop()!;
     const script = (base === 'sh' || base === 'bash') && args[0] === '-c' ? (args[1] ?? '') : undefined;
+    const pod = this.store.get('pods', call.namespace, call.pod);
+    const spec = (pod?.spec ?? {}) as { ephemeralContainers?: { name: string; command?: string[] }[] };
+    const injector = call.ephemeral && injectorCommand(spec.ephemeralContainers?.find((c) => c.name === call.container)?.command);
+    const resultKey = `${pod?.metadata.uid}/${call.container}`;
+    if (injector && base === 'cat' && args[0] === RESULT_FILE) {
+      return { stdout: `${this.injectors?.results.get(resultKey) ?? 'starting'}\n`, exitCode: 0 };
+    }
     const killsInit = ['kill', 'pkill', 'killall'].includes(base) || (script !== undefined && /\b(kill|pkill|killall)\b/.test(script));
+    if (killsInit && injector) {
+      // the injector's trap cleans up and reports (ABORT_COMMAND)
+      this.injectors?.results.set(resultKey, 'reverted');
+      terminateContainer(this.store, call.namespace, call.pod, call.container, 0, 'Completed', undefined, 'reverted');
+      return { exitCode: 0 };
+    }
     if (killsInit) {
       const words = script !== undefined ? script.split(/\s+/) : args;
       terminateContainer(this.store, call.namespace, call.pod, call.container, signalExit(words), 'Error');

@@ -8,7 +8,8 @@ import { formatLabelSelector, fromLabelSelectorObject, parseFieldSelector, parse
 import type { SimStore } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import type { KObject } from './types.js';
-import { checkDecodable, validate } from './validate.js';
+import { admitPod } from './podsecurity.js';
+import { checkDecodable, validate, type WriteTarget } from './validate.js';
 import { present, type WatchHub } from './watch.js';
 
 export interface HttpContext {
@@ -193,11 +194,11 @@ function create(ctx: HttpContext, p: ResourcePath, raw: unknown, dryRun: boolean
   checkDecodable(p.def, body);
   checkIdentity(p, body, true);
   validate(p.def, body);
+  if (p.def.kind === 'Pod') admitPod(body, ctx.store.get('namespaces', undefined, p.namespace!));
   if (dryRun) return present(p.def, p.version, body);
   return present(p.def, p.version, ctx.store.create(p.def, body));
 }
 
-type WriteTarget = 'main' | 'status' | 'ephemeralcontainers';
 
 /** Which parts of the incoming object a write may change, by endpoint. */
 function merge(def: ResourceDef, old: KObject, incoming: KObject, target: WriteTarget): KObject {
@@ -210,8 +211,9 @@ function merge(def: ResourceDef, old: KObject, incoming: KObject, target: WriteT
   return incoming;
 }
 
-function commit(ctx: HttpContext, p: ResourcePath, old: KObject, next: KObject, dryRun: boolean): KObject {
-  validate(p.def, next, old);
+function commit(ctx: HttpContext, p: ResourcePath, old: KObject, next: KObject, dryRun: boolean, target: WriteTarget): KObject {
+  validate(p.def, next, old, target);
+  if (target === 'ephemeralcontainers') admitPod(next, ctx.store.get('namespaces', undefined, p.namespace!));
   if (dryRun) return present(p.def, p.version, next);
   return present(p.def, p.version, ctx.store.update(p.def, next, { checkVersion: true }));
 }
@@ -221,7 +223,7 @@ function replace(ctx: HttpContext, p: ResourcePath, raw: unknown, target: WriteT
   checkDecodable(p.def, body);
   checkIdentity(p, body, false);
   const old = ctx.store.mustGet(p.def, p.namespace, p.name!);
-  return commit(ctx, p, old, merge(p.def, old, body, target), dryRun);
+  return commit(ctx, p, old, merge(p.def, old, body, target), dryRun, target);
 }
 
 function patch(ctx: HttpContext, p: ResourcePath, contentType: string, body: unknown, target: WriteTarget, dryRun: boolean): KObject {
@@ -234,7 +236,7 @@ function patch(ctx: HttpContext, p: ResourcePath, contentType: string, body: unk
   checkDecodable(p.def, patched);
   patched.metadata.name = old.metadata.name;
   if (p.def.namespaced) patched.metadata.namespace = old.metadata.namespace;
-  return commit(ctx, p, old, merge(p.def, old, patched, target), dryRun);
+  return commit(ctx, p, old, merge(p.def, old, patched, target), dryRun, target);
 }
 
 function del(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, raw: unknown, dryRun: boolean): object {

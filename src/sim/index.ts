@@ -10,6 +10,7 @@ import { silentLogger } from '../log.js';
 import { Controllers } from './controllers.js';
 import { ExecServer, type ExecCall, type ExecHandler } from './exec.js';
 import { handle } from './http.js';
+import { InjectorSim } from './injector.js';
 import { SimStore } from './store.js';
 import { loadTopologyFile, seedTopology, SHOP_TOPOLOGY_PATH, type TopologyFile } from './topology.js';
 import type { SimTopology } from './types.js';
@@ -42,13 +43,16 @@ export interface Simulator {
   store: SimStore;
   /** Commands run through pods/exec, oldest first. */
   execLog: ExecCall[];
+  /** Test hook: how Faultline injectors behave (fail, start late, never start, app ignores SIGTERM). */
+  injectors: Pick<InjectorSim, 'behave'>;
   close(): Promise<void>;
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const log = opts.log ?? silentLogger;
   const store = new SimStore({ eventWindow: opts.eventWindow });
-  const controllers = new Controllers(store, { recreateDelayMs: opts.recreateDelayMs, readyDelayMs: opts.readyDelayMs, log });
+  const injectors = new InjectorSim();
+  const controllers = new Controllers(store, { recreateDelayMs: opts.recreateDelayMs, readyDelayMs: opts.readyDelayMs, log, injectors });
   controllers.start();
   const topo = typeof opts.topology === 'string' ? loadTopologyFile(opts.topology) : (opts.topology ?? loadTopologyFile(SHOP_TOPOLOGY_PATH));
   seedTopology(store, controllers, topo);
@@ -59,7 +63,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     void handle(ctx, req, res);
   };
   const server: Server = opts.tls ? createHttpsServer(opts.tls, onRequest) : createHttpServer(onRequest);
-  const exec = new ExecServer(store, opts.execHandler);
+  const exec = new ExecServer(store, opts.execHandler, injectors);
   server.on('upgrade', (req, socket, head) => exec.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,6 +86,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     url,
     store,
     execLog: exec.calls,
+    injectors,
     kubeConfig() {
       const kc = new KubeConfig();
       kc.loadFromString(JSON.stringify(kubeconfigObject));
@@ -107,4 +112,5 @@ export { SHOP_TOPOLOGY_PATH, loadTopologyFile, workloadManifest } from './topolo
 export type { TopologyFile, WorkloadSpec } from './topology.js';
 export type { SimTopology, KObject } from './types.js';
 export type { ExecCall, ExecHandler } from './exec.js';
+export type { InjectorBehaviour, InjectorHook } from './injector.js';
 export { isPodReady } from './controllers.js';

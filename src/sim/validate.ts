@@ -47,18 +47,61 @@ function podSpecCauses(spec: Record<string, unknown> | undefined, prefix: string
     if (c.name) names.add(c.name);
     if (!c.image) causes.push({ reason: 'FieldValueRequired', field: `${prefix}.containers[${i}].image`, message: 'Required value' });
   });
-  ((spec?.ephemeralContainers ?? []) as { name?: string; image?: string }[]).forEach((c, i) => {
+  const regular = new Set(names);
+  ((spec?.ephemeralContainers ?? []) as (Record<string, unknown> & { name?: string; image?: string; targetContainerName?: string })[]).forEach((c, i) => {
     const field = `${prefix}.ephemeralContainers[${i}]`;
     if (!c.name) causes.push({ reason: 'FieldValueRequired', field: `${field}.name`, message: 'Required value' });
     else if (names.has(c.name)) causes.push({ reason: 'FieldValueDuplicate', field: `${field}.name`, message: `Duplicate value: "${c.name}"` });
     if (c.name) names.add(c.name);
     if (!c.image) causes.push({ reason: 'FieldValueRequired', field: `${field}.image`, message: 'Required value' });
+    // as the real server: these make no sense for a container added to a running pod
+    for (const k of ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources', 'resizePolicy']) {
+      const v = c[k];
+      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) {
+        causes.push({ reason: 'FieldValueForbidden', field: `${field}.${k}`, message: 'Forbidden: cannot be set for an Ephemeral Container' });
+      }
+    }
+    if (c.targetContainerName !== undefined && !regular.has(c.targetContainerName)) {
+      causes.push({ reason: 'FieldValueNotFound', field: `${field}.targetContainerName`, message: `Not found: "${c.targetContainerName}"` });
+    }
   });
   return causes;
 }
 
 /** Object validation (422 Invalid with field causes). */
-export function validate(def: ResourceDef, obj: KObject, old?: KObject): void {
+/** Which endpoint a write came through: a pod's spec changes only through its subresources. */
+export type WriteTarget = 'main' | 'status' | 'ephemeralcontainers';
+
+const POD_UPDATE_FORBIDDEN = 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/** JSON with sorted keys and no null/undefined members: equal for equal objects however serialised. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined && (v as Record<string, unknown>)[k] !== null)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** A pod spec change the main endpoint refuses (everything but images, activeDeadlineSeconds, added tolerations). */
+function podSpecChanged(before: unknown, after: unknown): boolean {
+  type C = { image?: string };
+  type S = { containers?: C[]; initContainers?: C[]; activeDeadlineSeconds?: number; tolerations?: unknown[]; terminationGracePeriodSeconds?: number };
+  const norm = (s: S | undefined, tolerations: number) => {
+    const { activeDeadlineSeconds: _a, tolerations: t, ...rest } = s ?? {};
+    return canonical({
+      ...rest,
+      containers: (rest.containers ?? []).map((c) => ({ ...c, image: undefined })),
+      initContainers: (rest.initContainers ?? []).map((c) => ({ ...c, image: undefined })),
+      tolerations: (t ?? []).slice(0, tolerations),
+    });
+  };
+  const n = ((before as S | undefined)?.tolerations ?? []).length;
+  return norm(before as S, n) !== norm(after as S, n);
+}
+
+export function validate(def: ResourceDef, obj: KObject, old?: KObject, target: WriteTarget = 'main'): void {
   const causes: StatusCause[] = [];
   const meta = obj.metadata;
   const nameRe = def.plural === 'namespaces' ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
@@ -74,6 +117,17 @@ export function validate(def: ResourceDef, obj: KObject, old?: KObject): void {
   switch (def.kind) {
     case 'Pod': {
       causes.push(...podSpecCauses(spec, 'spec'));
+      if (old && target === 'main' && podSpecChanged(old.spec, spec)) {
+        causes.push({ reason: 'FieldValueForbidden', field: 'spec', message: POD_UPDATE_FORBIDDEN });
+      }
+      if (old && target === 'ephemeralcontainers') {
+        const was = new Map(((old.spec?.ephemeralContainers ?? []) as { name: string }[]).map((c) => [c.name, JSON.stringify(c)]));
+        ((spec?.ephemeralContainers ?? []) as { name: string }[]).forEach((c, i) => {
+          if (was.has(c.name) && was.get(c.name) !== JSON.stringify(c)) {
+            causes.push({ reason: 'FieldValueForbidden', field: `spec.ephemeralContainers[${i}]`, message: 'Forbidden: existing ephemeral containers may not be changed' });
+          }
+        });
+      }
       if (old) {
         const before = ((old.spec?.ephemeralContainers ?? []) as { name: string }[]).map((c) => c.name);
         const after = ((spec?.ephemeralContainers ?? []) as { name: string }[]).map((c) => c.name);

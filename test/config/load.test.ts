@@ -54,7 +54,7 @@ describe('loadConfig defaults', () => {
         allowedWindows: [],
         freezeWindows: [],
       },
-      injector: { image: DEFAULTS.injectorImage },
+      injector: { image: DEFAULTS.injectorImage, startTimeoutMs: 120_000, allowHostNetwork: false },
       status: { branch: 'faultline/status', author: { name: 'Faultline', email: 'faultline@localhost' }, historyLimit: 20 },
       runs: { concurrency: 2, lockWaitMs: 120_000 },
     });

@@ -107,7 +107,7 @@ describe('Chaos Mesh importer', () => {
 
   it('maps modes, the default namespace, container-kill and network actions', () => {
     expect(e['container-kill-example']!.experiment.spec).toMatchObject({
-      fault: { type: 'container-kill', params: { container: 'cart', signal: 'SIGKILL' } },
+      fault: { type: 'container-kill', params: { container: 'cart', signal: 'SIGTERM' } },
       target: { namespace: 'shop', mode: { type: 'fixed', value: 2 } },
     });
     expect(e['delay']!.experiment.spec).toMatchObject({

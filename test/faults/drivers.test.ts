@@ -5,7 +5,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubern
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createTargetResolver } from '../../src/cluster/index.js';
 import type { ClusterTargetResolver } from '../../src/cluster/types.js';
-import { ABORT_COMMAND, FAULT_DRIVERS, NETWORK_DELAY_SCRIPT, NETWORK_PARTITION_SCRIPT, RUN_ANNOTATION, shortRunId } from '../../src/faults/index.js';
+import { ABORT_COMMAND, FAULT_DRIVERS, NETWORK_DELAY_SCRIPT, READ_RESULT_COMMAND, RESULT_FILE, RUN_ANNOTATION, shortRunId } from '../../src/faults/index.js';
 import type { FaultContext } from '../../src/faults/types.js';
 import type { FaultType, Target } from '../../src/experiments/model.js';
 import { silentLogger } from '../../src/log.js';
@@ -123,61 +123,123 @@ describe('http-fault', () => {
 });
 
 describe('in-pod faults', () => {
-  it('network-delay adds an ephemeral container with the exact argv; revert ends it through exec', async () => {
+  const ecName = (runId: string) => `faultline-${shortRunId(runId)}`;
+  const status = async (pod: string, name: string) =>
+    (await core.readNamespacedPod({ namespace: 'shop', name: pod })).status?.ephemeralContainerStatuses?.find((s) => s.name === name);
+  const opts = { timeoutMs: 10_000 };
+
+  it('network-delay: the exact argv and privileges, a confirmed handshake, revert ends it through exec', async () => {
     const c = ctx('network-delay', { latency: '150ms', jitter: '10ms', correlation: 25, interface: 'eth0' }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } });
     const target = c.targets.pods[0]!;
-    const inj = await FAULT_DRIVERS['network-delay'].prepare(c);
-    await FAULT_DRIVERS['network-delay'].inject(c, inj);
-    const name = `faultline-${shortRunId(c.runId)}`;
+    const driver = FAULT_DRIVERS['network-delay'];
+    const inj = await driver.prepare(c);
+    const notAfter = (inj.revertData as { args: string[] }).args[0]!;
+    expect(Number(notAfter)).toBeGreaterThan(Date.now() / 1000);
+    await driver.inject(c, inj);
+    const name = ecName(c.runId);
     const pod = await core.readNamespacedPod({ namespace: 'shop', name: target.name });
     const ec = pod.spec?.ephemeralContainers?.find((e) => e.name === name);
     expect(ec).toMatchObject({
       image: 'ghcr.io/faultline/agent:test',
       targetContainerName: target.containers[0],
-      command: ['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'eth0', '150', '10', '25', '2'],
-      securityContext: { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] }, allowPrivilegeEscalation: false },
+      command: ['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'apply', notAfter, '2', 'eth0', '150', '10', '25'],
+      workingDir: '/tmp',
+      terminationMessagePath: RESULT_FILE,
+      securityContext: { runAsUser: 0, runAsNonRoot: false, capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] }, allowPrivilegeEscalation: false },
     });
     expect(ec?.args).toBeUndefined();
     expect(pod.metadata?.annotations?.[RUN_ANNOTATION]).toBe(c.runId);
-    await waitFor('fault container running', async () =>
-      (await core.readNamespacedPod({ namespace: 'shop', name: target.name })).status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state?.running);
-    await FAULT_DRIVERS['network-delay'].revert(kc, inj, silentLogger);
-    expect(sim.execLog.filter((e) => e.container === name).map((e) => e.command)).toEqual([[...ABORT_COMMAND]]);
+    expect(await driver.confirm!(c, inj, opts)).toEqual([{ target: `shop/${target.name}`, ok: true, message: 'applied' }]);
+    expect(sim.execLog.filter((e) => e.container === name).map((e) => e.command)).toContainEqual([...READ_RESULT_COMMAND]);
+    await driver.revert(kc, inj, silentLogger);
+    expect(sim.execLog.filter((e) => e.container === name).map((e) => e.command).at(-1)).toEqual([...ABORT_COMMAND]);
+    expect((await status(target.name, name))?.state?.terminated).toMatchObject({ exitCode: 0, message: 'reverted' });
     const after = await core.readNamespacedPod({ namespace: 'shop', name: target.name });
-    expect(after.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state?.terminated).toBeDefined();
     expect(after.metadata?.annotations?.[RUN_ANNOTATION]).toBeUndefined();
-    await FAULT_DRIVERS['network-delay'].revert(kc, inj, silentLogger); // already ended: no second exec
-    expect(sim.execLog.filter((e) => e.container === name)).toHaveLength(1);
+    const execs = sim.execLog.filter((e) => e.container === name).length;
+    await driver.revert(kc, inj, silentLogger); // already ended: no second exec
+    expect(sim.execLog.filter((e) => e.container === name)).toHaveLength(execs);
   });
 
-  it('network-partition, cpu-stress and memory-stress build their argv from validated params', async () => {
+  it('network-partition, cpu-stress and memory-stress: argv from validated params, per-fault privileges', async () => {
     const t = { namespace: 'shop', selector: { matchLabels: { app: 'catalog' } }, mode: { type: 'all' } } as Target;
-    const cases: [FaultType, Record<string, unknown>, (runId: string) => string[], boolean][] = [
+    const cases: [FaultType, Record<string, unknown>, (runId: string) => string[], string[], number][] = [
       ['network-partition', { direction: 'egress', cidrs: ['10.1.0.0/16', 'fd00::/8'], ports: [5432, 6379] },
-        (id) => ['/bin/sh', '-c', NETWORK_PARTITION_SCRIPT, 'faultline', 'eth0', 'egress', '2', '5432,6379', shortRunId(id), '10.1.0.0/16', 'fd00::/8'], true],
-      ['cpu-stress', { workers: 2, load: 75 }, () => ['2', '75', '2'], false],
-      ['memory-stress', { size: '1Gi', workers: 4 }, () => ['4', '256', '2'], false],
+        (id) => ['eth0', 'egress', '5432,6379', shortRunId(id), '10.1.0.0/16', 'fd00::/8'], ['NET_ADMIN', 'NET_RAW'], 0],
+      ['cpu-stress', { workers: 2, load: 75 }, () => ['2', '75'], [], 65532],
+      // size is the total: stress-ng splits --vm-bytes across its workers itself
+      ['memory-stress', { size: '1Gi', workers: 4 }, () => ['4', '1024'], [], 65532],
     ];
-    for (const [type, params, expected, netAdmin] of cases) {
+    for (const [type, params, expected, caps, uid] of cases) {
       const c = ctx(type, params, t);
       const inj = await FAULT_DRIVERS[type].prepare(c);
       await FAULT_DRIVERS[type].inject(c, inj);
       for (const p of c.targets.pods) {
         const pod = await core.readNamespacedPod({ namespace: 'shop', name: p.name });
-        const ec = pod.spec?.ephemeralContainers?.find((e) => e.name === `faultline-${shortRunId(c.runId)}`);
-        const argv = expected(c.runId);
-        if (argv[0] === '/bin/sh') expect(ec?.command).toEqual(argv);
-        else expect(ec?.command?.slice(4)).toEqual(argv);
-        expect(ec?.securityContext?.capabilities?.add).toEqual(netAdmin ? ['NET_ADMIN'] : []);
+        const ec = pod.spec?.ephemeralContainers?.find((e) => e.name === ecName(c.runId));
+        expect(ec?.command?.slice(0, 5)).toEqual(['/bin/sh', '-c', ec?.command?.[2], 'faultline', 'apply']);
+        expect(ec?.command?.slice(6)).toEqual(['2', ...expected(c.runId)]);
+        expect(ec?.securityContext).toMatchObject({ runAsUser: uid, runAsNonRoot: uid !== 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: caps } });
       }
-      await waitFor(`${type} containers running`, async () => {
-        for (const p of c.targets.pods) {
-          const pod = await core.readNamespacedPod({ namespace: 'shop', name: p.name });
-          if (!pod.status?.ephemeralContainerStatuses?.find((s) => s.name === `faultline-${shortRunId(c.runId)}`)?.state?.running) return false;
-        }
-        return true;
-      });
+      const outcomes = await FAULT_DRIVERS[type].confirm!(c, inj, opts);
+      expect(outcomes.every((o) => o.ok), JSON.stringify(outcomes)).toBe(true);
       await FAULT_DRIVERS[type].revert(kc, inj, silentLogger);
+    }
+  });
+
+  it('handshake: an injector that fails reports the tool\'s own error; one that never starts times out', async () => {
+    const c = ctx('network-loss', { percent: 5 }, { namespace: 'shop', selector: { matchLabels: { app: 'catalog' } }, mode: { type: 'all' } });
+    const [bad, stuck, ...rest] = c.targets.pods;
+    sim.injectors.behave((pod) => pod.name === bad!.name ? { fail: 'tc qdisc add: Error: Specified qdisc kind is unknown.' }
+      : pod.name === stuck!.name ? { neverStart: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/faultline/agent:test"' } } : undefined);
+    try {
+      const driver = FAULT_DRIVERS['network-loss'];
+      const inj = await driver.prepare(c);
+      await driver.inject(c, inj);
+      const outcomes = await driver.confirm!(c, inj, { timeoutMs: 1500 });
+      expect(outcomes.find((o) => o.target === `shop/${bad!.name}`)).toEqual({ target: `shop/${bad!.name}`, ok: false, message: 'injector failed: tc qdisc add: Error: Specified qdisc kind is unknown.' });
+      expect(outcomes.find((o) => o.target === `shop/${stuck!.name}`)?.message).toMatch(/^not confirmed within 2s: injector waiting \(ImagePullBackOff: Back-off pulling image/);
+      for (const p of rest) expect(outcomes.find((o) => o.target === `shop/${p.name}`)?.ok).toBe(true);
+      // revert: ends the applied ones, leaves the failed one alone, waits out the stuck one's start deadline
+      const short = { ...inj, revertData: { ...inj.revertData, args: [String(Math.floor(Date.now() / 1000)), ...(inj.revertData as { args: string[] }).args.slice(1)] } };
+      await driver.revert(kc, short, silentLogger);
+      for (const p of rest) expect((await status(p.name, ecName(c.runId)))?.state?.terminated?.message).toBe('reverted');
+      expect((await status(bad!.name, ecName(c.runId)))?.state?.terminated).toMatchObject({ exitCode: 3 });
+    } finally {
+      sim.injectors.behave(undefined);
+    }
+  });
+
+  it('container-kill: SIGTERM restarts the container (checked in the pod status); an app that ignores it fails the handshake', async () => {
+    const c = ctx('container-kill', { container: 'checkout' }, checkout({ type: 'fixed', value: 2 }));
+    const [ignores] = c.targets.pods;
+    sim.injectors.behave((pod) => (pod.name === ignores!.name ? { ignoreTerm: true } : undefined));
+    try {
+      const driver = FAULT_DRIVERS['container-kill'];
+      const inj = await driver.prepare(c);
+      await driver.inject(c, inj);
+      const pod = await core.readNamespacedPod({ namespace: 'shop', name: c.targets.pods[1]!.name });
+      expect(pod.spec?.ephemeralContainers?.[0]).toMatchObject({ targetContainerName: 'checkout', securityContext: { runAsUser: 0, capabilities: { add: ['KILL'], drop: ['ALL'] } } });
+      expect(pod.spec?.ephemeralContainers?.[0]?.command?.slice(4)).toEqual(['apply', expect.any(String), '2', 'TERM']);
+      const outcomes = await driver.confirm!(c, inj, { timeoutMs: 1500 });
+      expect(outcomes[1]).toEqual({ target: `shop/${c.targets.pods[1]!.name}`, ok: true, message: 'applied' });
+      expect(outcomes[0]!.ok).toBe(false);
+      expect(outcomes[0]!.message).toMatch(/has not restarted \(restartCount still 0\); its main process may ignore SIGTERM/);
+      await driver.revert(kc, inj, silentLogger);
+    } finally {
+      sim.injectors.behave(undefined);
+    }
+  });
+
+  it('refuses hostNetwork pods before touching any pod, unless allowed', async () => {
+    const c = ctx('cpu-stress', {}, checkout());
+    const victim = c.targets.pods[1]!;
+    sim.store.mutate('pods', 'shop', victim.name, (p) => { p.spec = { ...p.spec, hostNetwork: true }; });
+    try {
+      await expect(FAULT_DRIVERS['cpu-stress'].prepare(c)).rejects.toThrow(`pod shop/${victim.name} uses hostNetwork: cpu-stress would act on the node itself`);
+      await expect(FAULT_DRIVERS['cpu-stress'].prepare({ ...c, allowHostNetwork: true })).resolves.toBeDefined();
+    } finally {
+      sim.store.mutate('pods', 'shop', victim.name, (p) => { p.spec = { ...p.spec, hostNetwork: undefined }; });
     }
   });
 });

@@ -1,7 +1,7 @@
 // Parameters never reach a shell as text: every hostile value is rejected before a command is
 // built, and valid params give exactly the expected argv (constant script + positional args).
 import { describe, expect, it } from 'vitest';
-import { FAULT_DRIVERS, scriptCommand, CONTAINER_KILL_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT, NETWORK_PARTITION_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, istioFault, shortRunId } from '../../src/faults/index.js';
+import { FAULT_DRIVERS, scriptCommand, CONTAINER_KILL_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT, NETWORK_PARTITION_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, istioFault } from '../../src/faults/index.js';
 import { networkDelay } from '../../src/faults/network-delay.js';
 import { FAULT_TYPES } from '../../src/experiments/model.js';
 import { silentLogger } from '../../src/log.js';
@@ -57,7 +57,7 @@ describe('fault parameters cannot inject shell text', () => {
   }
 
   it('the scripts are constants: no parameter text ever appears in argv[2]', async () => {
-    await networkDelay.prepare(ctx('network-delay', { latency: '123ms', jitter: '7ms', correlation: 42, interface: 'eth9' }));
+    expect(networkDelay.type).toBe('network-delay');
     for (const script of [NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT, NETWORK_PARTITION_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, CONTAINER_KILL_SCRIPT]) {
       expect(script).not.toMatch(/123|eth9/);
     }
@@ -74,6 +74,8 @@ describe('fault parameters cannot inject shell text', () => {
       await expect(FAULT_DRIVERS['container-kill'].prepare(ctx('container-kill', params))).rejects.toThrow(/fault parameter/);
     }
     await expect(FAULT_DRIVERS['container-kill'].prepare(ctx('container-kill', { container: 'sidecar' }))).rejects.toThrow(/no container sidecar/);
+    // SIGKILL is refused: the kernel drops it when sent to PID 1 from inside the PID namespace
+    await expect(FAULT_DRIVERS['container-kill'].prepare(ctx('container-kill', { container: 'checkout', signal: 'SIGKILL' }))).rejects.toThrow(/fault parameter signal/);
   });
 
   it('every fault type has a driver', () => {
@@ -83,32 +85,25 @@ describe('fault parameters cannot inject shell text', () => {
 });
 
 describe('built commands for valid params', () => {
-  const args = (type: keyof typeof IN_POD, params: Record<string, unknown>, durationMs = 3000) => {
-    const c = { ...ctx(type, params), durationMs };
-    const spec = { 'network-delay': NETWORK_DELAY_SCRIPT, 'network-loss': NETWORK_LOSS_SCRIPT, 'network-partition': NETWORK_PARTITION_SCRIPT, 'cpu-stress': CPU_STRESS_SCRIPT, 'memory-stress': MEMORY_STRESS_SCRIPT }[type];
-    return { c, spec };
-  };
-
-  it('network-delay: iface, delay ms, jitter ms, correlation, seconds', async () => {
-    const { c } = args('network-delay', { latency: '1s500ms', jitter: '20ms', correlation: 10 }, 2500);
-    const inj = await FAULT_DRIVERS['network-delay'].prepare(c);
-    expect(inj.revertData).toEqual({ container: `faultline-${shortRunId(c.runId)}`, pods: [{ namespace: 'shop', name: 'checkout-a', uid: 'u1' }] });
-    expect(scriptCommand(NETWORK_DELAY_SCRIPT, ['eth0', '1500', '20', '10', '3'])).toEqual(['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'eth0', '1500', '20', '10', '3']);
+  it('network-delay: mode, start deadline, seconds, then iface, delay ms, jitter ms, correlation', () => {
+    expect(scriptCommand(NETWORK_DELAY_SCRIPT, ['apply', '1700000000', '3', 'eth0', '1500', '20', '10'])).toEqual(['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'apply', '1700000000', '3', 'eth0', '1500', '20', '10']);
   });
 
-  it('the scripts arm their own expiry and clean up on exit', () => {
+  it('the scripts report, arm a watchdog, clean leftovers by name and refuse to start late', () => {
     for (const s of [NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT, NETWORK_PARTITION_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT]) {
-      expect(s).toContain('trap cleanup EXIT');
-      expect(s).toContain("trap 'exit 143' INT TERM HUP");
-      expect(s).toMatch(/sleep "\$DURATION" &\nSLEEPER=\$!\nwait "\$SLEEPER"/);
+      expect(s).toContain('trap finish EXIT INT TERM HUP');
       expect(s).toContain('echo $$ > /tmp/faultline.pid');
+      expect(s).toContain('report applied');
+      expect(s).toMatch(/sleep "\$\(\(DURATION \+ 3\)\)" & W=\$!/);
+      expect(s).toMatch(/report starting\nundo\n/); // leftovers of an earlier injector go first
+      expect(s).toContain('-le "$NOT_AFTER" ]');
     }
-    expect(NETWORK_DELAY_SCRIPT).toContain('tc qdisc add dev "$IFACE" root netem delay "${DELAY}ms" "${JITTER}ms" "${CORR}%"');
-    expect(NETWORK_DELAY_SCRIPT).toContain('tc qdisc del dev "$IFACE" root netem');
+    expect(NETWORK_DELAY_SCRIPT).toContain('tc qdisc add dev "$IFACE" root handle fa17: netem delay "${DELAY}ms" "${JITTER}ms" "${CORR}%"');
+    expect(NETWORK_DELAY_SCRIPT).toContain('grep -q "^qdisc [a-z_]* fa17: root" && tc qdisc del dev "$IFACE" root');
     expect(NETWORK_LOSS_SCRIPT).toContain('netem loss "${LOSS}%" "${CORR}%"');
     expect(NETWORK_PARTITION_SCRIPT).toContain('-j DROP');
-    expect(CPU_STRESS_SCRIPT).toContain('stress-ng --cpu "$WORKERS" --cpu-load "$LOAD" --timeout "${DURATION}s"');
-    expect(MEMORY_STRESS_SCRIPT).toContain('stress-ng --vm "$WORKERS" --vm-bytes "${SIZE}m"');
+    expect(CPU_STRESS_SCRIPT).toContain('stress-ng --temp-path /tmp --cpu "$WORKERS" --cpu-load "$LOAD" --timeout "${DURATION}s"');
+    expect(MEMORY_STRESS_SCRIPT).toContain('stress-ng --temp-path /tmp --vm "$WORKERS" --vm-bytes "${SIZE}m"');
   });
 
   it('http-fault builds the Istio fault block from numbers only', () => {

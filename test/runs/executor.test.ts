@@ -1,7 +1,7 @@
 // The run executor end to end against the simulator (client-node over HTTP) and real Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { ABORT_COMMAND, NETWORK_DELAY_SCRIPT, RUN_ANNOTATION, shortRunId } from '../../src/faults/index.js';
+import { ABORT_COMMAND, NETWORK_DELAY_SCRIPT, READ_RESULT_COMMAND, RUN_ANNOTATION, shortRunId } from '../../src/faults/index.js';
 import { FaultLedger } from '../../src/runs/index.js';
 import type { RunRecord } from '../../src/runs/types.js';
 import { healthServer, job, onState, startWorld, type World } from './helpers.js';
@@ -216,11 +216,12 @@ describe('scale-down, node-cordon and http-fault revert on success, probe failur
     expect(rec.state).toBe('Succeeded');
     const name = `faultline-${shortRunId(j.runId)}`;
     const pod = await kc().makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'shop', name: rec.targets[0]!.name });
-    expect(pod.spec?.ephemeralContainers?.find((c) => c.name === name)?.command).toEqual(['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'eth0', '200', '0', '0', '2']);
-    // The injected command's own expiry (sleep "$DURATION") ends it; the revert only execs an
-    // abort into a container that is still running, so either way it is over.
+    expect(pod.spec?.ephemeralContainers?.find((c) => c.name === name)?.command).toEqual(['/bin/sh', '-c', NETWORK_DELAY_SCRIPT, 'faultline', 'apply', expect.stringMatching(/^\d{10}$/), '2', 'eth0', '200', '0', '0']);
+    // Running only after the injector said "applied" (read by exec); its own expiry ends it, the
+    // revert only execs an abort into a container that is still running, so either way it is over.
     const execs = w.sim.execLog.filter((e) => e.container === name).map((e) => e.command);
-    expect(execs.every((c) => JSON.stringify(c) === JSON.stringify([...ABORT_COMMAND]))).toBe(true);
+    expect(execs[0]).toEqual([...READ_RESULT_COMMAND]);
+    expect(execs.every((c) => [JSON.stringify([...ABORT_COMMAND]), JSON.stringify([...READ_RESULT_COMMAND])].includes(JSON.stringify(c)))).toBe(true);
     expect(pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name)?.state?.terminated).toBeDefined();
   });
 
@@ -230,7 +231,7 @@ describe('scale-down, node-cordon and http-fault revert on success, probe failur
     const rec = await w.executor({ listeners: [onState('Running', () => ac.abort(new Error('stop now')))] }).execute(j, ac.signal);
     expect(rec).toMatchObject({ state: 'Aborted', outcome: 'aborted' });
     const name = `faultline-${shortRunId(j.runId)}`;
-    expect(w.sim.execLog.filter((e) => e.container === name).map((e) => e.command)).toEqual([[...ABORT_COMMAND]]);
+    expect(w.sim.execLog.filter((e) => e.container === name).map((e) => e.command).at(-1)).toEqual([...ABORT_COMMAND]);
     const pod = await kc().makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'shop', name: rec.targets[0]!.name });
     expect(pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name)?.state?.terminated).toBeDefined();
   });

@@ -6,11 +6,11 @@ import { NETWORK_DELAY_SCRIPT, CPU_STRESS_SCRIPT, scriptCommand } from '../../sr
 
 describe('expandShell', () => {
   it('sees the sleep of the network-delay script with its duration argument', () => {
-    const cmd = scriptCommand(NETWORK_DELAY_SCRIPT, ['eth0', '100', '0', '0', '7']);
+    const cmd = scriptCommand(NETWORK_DELAY_SCRIPT, ['apply', '1700000000', '7', 'eth0', '100', '0', '0']);
     expect(expandShell(cmd)).toMatch(/sleep "7"/);
   });
   it('sees the sleep of the cpu-stress script', () => {
-    const text = expandShell(scriptCommand(CPU_STRESS_SCRIPT, ['2', '80', '12']));
+    const text = expandShell(scriptCommand(CPU_STRESS_SCRIPT, ['apply', '1700000000', '12', '2', '80']));
     expect(text).toMatch(/sleep "12"/);
   });
   it('leaves other commands as they are', () => {
