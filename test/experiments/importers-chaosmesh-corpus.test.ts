@@ -24,7 +24,7 @@ const podKill = { type: 'pod-kill', params: { gracePeriodSeconds: 0 } };
 const EXPECTED: Record<string, [object, string, object, object, string, string | undefined]> = {
   'chaos-mesh/examples/pod-kill-example.yaml': [podKill, 'default', tikv, { type: 'one' }, '30s', undefined],
   'chaos-mesh/examples/container-kill-example.yaml': [
-    { type: 'container-kill', params: { container: 'prometheus', signal: 'SIGKILL' } },
+    { type: 'container-kill', params: { container: 'prometheus', signal: 'SIGTERM' } },
     'default', { matchLabels: { 'app.kubernetes.io/component': 'monitor' } }, { type: 'one' }, '30s', undefined,
   ],
   'chaos-mesh/examples/network-delay-example.yaml': [delay('90ms', '90ms', 25), 'default', tikv, { type: 'one' }, '10s', undefined],
@@ -47,7 +47,7 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
   'chaos-mesh-docs/simulate-pod-chaos-on-kubernetes--2.yaml': [podKill, 'tidb-cluster-demo', tikv, { type: 'one' }, '30s', undefined],
   // No selector namespace: the object's own namespace.
   'chaos-mesh-docs/simulate-pod-chaos-on-kubernetes--3.yaml': [
-    { type: 'container-kill', params: { container: 'prometheus', signal: 'SIGKILL' } },
+    { type: 'container-kill', params: { container: 'prometheus', signal: 'SIGTERM' } },
     'chaos-mesh', { matchLabels: { 'app.kubernetes.io/component': 'monitor' } }, { type: 'one' }, '30s', undefined,
   ],
   // 4 workers × 256 MB (decimal) each = 1 024 000 000 bytes ≈ 977 MiB in total; no duration:

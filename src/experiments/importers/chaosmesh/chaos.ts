@@ -125,7 +125,9 @@ function podChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
       }
       if (spec.gracePeriod !== undefined) b.fail(`${at}/gracePeriod`, 'gracePeriod only applies to pod-kill', true);
       b.map('/spec/fault/params/container', `${at}/containerNames/0`);
-      return { type: 'container-kill', params: { container: names[0], signal: 'SIGKILL' } };
+      // Chaos Mesh has the runtime SIGKILL the container; from inside the pod only SIGTERM arrives.
+      b.note('signal SIGTERM: Chaos Mesh kills the container through the runtime (SIGKILL); Faultline\'s injector can only deliver SIGTERM to the container\'s main process, and the run fails if the container does not restart');
+      return { type: 'container-kill', params: { container: names[0], signal: 'SIGTERM' } };
     }
     case 'pod-failure':
       b.fail(`${at}/action`, 'action pod-failure has no Faultline equivalent yet (Faultline has no pod-failure fault); use pod-kill or container-kill');
