@@ -4,7 +4,7 @@ import type { Document, LineCounter } from 'yaml';
 import { parseDuration } from './duration.js';
 import { specHash } from './hash.js';
 import { findImporter, SUPPORTED_FORMATS } from './importers/index.js';
-import type { ImportResult } from './importers/types.js';
+import type { ImportContext, ImportResult } from './importers/types.js';
 import { API_VERSION, KIND, type Experiment, type LoadedExperiment, type LoadResult, type Problem } from './model.js';
 import { normaliseExperiment } from './normalise.js';
 import { decodeYamlFile, fastParse, parseYamlFile } from './parse.js';
@@ -42,7 +42,8 @@ const PATTERN_HINTS: Record<string, string> = {
 };
 
 /** Loads every document of every file; names must be unique across the whole set. */
-export function loadExperimentFiles(files: InputFile[], opts: LoadOptions = {}): LoadResult {
+export function loadExperimentFiles(files: InputFile[], options: LoadOptions = {}): LoadResult {
+  const opts: Loading = { ...options, ctx: relatedDocuments(files) };
   const experiments: WithPos[] = [];
   const problems: Problem[] = [];
   for (const f of files) {
@@ -82,7 +83,28 @@ function stripPos(e: WithPos): LoadedExperiment {
   return rest;
 }
 
-function loadFile(f: InputFile, opts: LoadOptions): { experiments: WithPos[]; problems: Problem[] } {
+type Loading = LoadOptions & { ctx: ImportContext };
+
+// Documents importers may look up across files: Litmus ChaosExperiments (a ChaosEngine's
+// defaults). Only files that mention Litmus are parsed for it.
+const LITMUS = Buffer.from('litmuschaos.io/');
+function relatedDocuments(files: InputFile[]): ImportContext {
+  const found = new Map<string, Record<string, unknown>>();
+  for (const f of files) {
+    if (!Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength).includes(LITMUS)) continue;
+    for (const d of parseYamlFile(f.content).documents) {
+      const v = d.value as Record<string, unknown> | null;
+      const name = typeof v === 'object' && v !== null && typeof v.metadata === 'object' && v.metadata !== null ? (v.metadata as Record<string, unknown>).name : undefined;
+      if (typeof v?.apiVersion === 'string' && v.kind === 'ChaosExperiment' && typeof name === 'string') {
+        const key = `${v.apiVersion}\u0000${name}`;
+        if (!found.has(key)) found.set(key, v);
+      }
+    }
+  }
+  return { related: (apiVersion, kind, name) => (kind === 'ChaosExperiment' ? found.get(`${apiVersion}\u0000${name}`) : undefined) };
+}
+
+function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; problems: Problem[] } {
   const decoded = decodeYamlFile(f.content);
   if ('problem' in decoded) return { experiments: [], problems: [{ file: f.path, ...decoded.problem }] };
   // Fast path: most files are valid, and a valid file needs no positions. Any problem sends the
@@ -90,8 +112,13 @@ function loadFile(f: InputFile, opts: LoadOptions): { experiments: WithPos[]; pr
   const fast = fastParse(decoded.text);
   if (fast) {
     const experiments: WithPos[] = [];
+    let definitions = 0;
     for (const d of fast) {
       const ev = evaluate(d.value, opts);
+      if (ev.imported?.definition && !ev.imported.problems.length) {
+        definitions++;
+        continue;
+      }
       if (ev.found.length || ev.unsupported || ev.native === undefined || ev.imported?.problems.length) break;
       const namePos = () => {
         const slow = parseYamlFile(f.content);
@@ -100,7 +127,7 @@ function loadFile(f: InputFile, opts: LoadOptions): { experiments: WithPos[]; pr
       };
       experiments.push(toExperiment(f.path, ev, d.index, d.line, namePos));
     }
-    if (experiments.length === fast.length) return { experiments, problems: [] };
+    if (experiments.length + definitions === fast.length) return { experiments, problems: [] };
   }
 
   const parsed = parseYamlFile(f.content);
@@ -108,6 +135,7 @@ function loadFile(f: InputFile, opts: LoadOptions): { experiments: WithPos[]; pr
   const experiments: WithPos[] = [];
   for (const d of parsed.documents) {
     const ev = evaluate(d.value, opts);
+    if (ev.imported?.definition && !ev.imported.problems.length) continue;
     const found = documentProblems(f.path, d.doc, parsed.lineCounter, ev);
     if (found.length) problems.push(...found);
     else {
@@ -129,7 +157,7 @@ interface Evaluation {
 }
 
 /** Import (if foreign), schema and semantic checks; positions come later, only if needed. */
-function evaluate(value: unknown, opts: LoadOptions): Evaluation {
+function evaluate(value: unknown, opts: Loading): Evaluation {
   const ev: Evaluation = { value, native: value, found: [] };
   const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   const foreign = obj && !(obj.apiVersion === API_VERSION && obj.kind === KIND);
@@ -137,7 +165,7 @@ function evaluate(value: unknown, opts: LoadOptions): Evaluation {
   if (obj && foreign && (importer || obj.apiVersion !== undefined || obj.kind !== undefined)) {
     if (importer) {
       ev.importedFrom = importer.describe(obj);
-      ev.imported = importer.import(obj);
+      ev.imported = importer.import(obj, opts.ctx);
       ev.native = ev.imported.experiment;
     } else if (!(typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('faultline.dev/'))) {
       const pointer = obj.apiVersion !== undefined ? '/apiVersion' : '/kind';

@@ -247,3 +247,58 @@ ${extra}  parameters: ${parameters}
     for (const p of bad.problems) expect(p.message).not.toMatch(/undefined/);
   });
 });
+
+describe('Litmus importer', () => {
+  const definition = `apiVersion: litmuschaos.io/v1alpha1
+kind: ChaosExperiment
+metadata: { name: pod-network-latency }
+spec:
+  definition:
+    env:
+      - { name: TOTAL_CHAOS_DURATION, value: '60' }
+      - { name: NETWORK_LATENCY, value: '300' }
+      - { name: JITTER, value: '10' }
+`;
+  const engine = (env: string, extra = '') => `apiVersion: litmuschaos.io/v1alpha1
+kind: ChaosEngine
+metadata: { name: cart-latency, namespace: shop }
+spec:
+  engineState: stop
+  appinfo: { appns: '', applabel: 'app=cart', appkind: deployment }
+  chaosServiceAccount: litmus-admin
+  experiments:
+    - name: pod-network-latency
+      spec:
+        components:
+          env:
+${env}${extra}`;
+
+  it('takes the ChaosExperiment\'s env as defaults and the engine\'s as overrides', () => {
+    const r = loadExperimentFiles([
+      { path: 'engine.yaml', content: new TextEncoder().encode(engine("            - { name: NETWORK_LATENCY, value: '150' }\n            - { name: PODS_AFFECTED_PERC, value: '50' }\n")) },
+      { path: 'fault.yaml', content: new TextEncoder().encode(definition) },
+    ]);
+    expect(r.problems).toEqual([]);
+    expect(r.experiments).toHaveLength(1); // the ChaosExperiment is a definition, not an experiment
+    expect(r.experiments[0]!.experiment.spec).toMatchObject({
+      fault: { type: 'network-delay', params: { latency: '150ms', jitter: '10ms', interface: 'eth0' } },
+      target: { namespace: 'shop', selector: { matchLabels: { app: 'cart' } }, mode: { type: 'percent', value: 50 } },
+      duration: '60s',
+      suspend: true,
+    });
+    expect(r.experiments[0]!.importNotes).toEqual([expect.stringMatching(/chaosServiceAccount is not used/), expect.stringMatching(/appkind deployment/)]);
+  });
+
+  it('uses litmus-go\'s defaults without the ChaosExperiment, and refuses what it cannot do at the env entry', () => {
+    const alone = loadText(engine("            - { name: TOTAL_CHAOS_DURATION, value: '45' }\n"));
+    expect(alone.problems).toEqual([]);
+    expect(alone.experiments[0]!.experiment.spec).toMatchObject({ fault: { params: { latency: '2000ms', jitter: '0ms' } }, duration: '45s', target: { mode: { type: 'one' } } });
+    const bad = loadText(engine("            - { name: TARGET_PODS, value: 'cart-0,cart-1' }\n            - { name: DESTINATION_IPS, value: '10.0.0.1' }\n            - { name: RAMP_TIME, value: '10' }\n"));
+    expect(bad.experiments).toEqual([]);
+    expect(bad.problems.map((p) => [p.line, p.message.replace(/^litmuschaos\.io\/v1alpha1 ChaosEngine: /, '').slice(0, 40)])).toEqual([
+      [13, 'TARGET_PODS (cart-0,cart-1) has no Fault'],
+      [14, 'DESTINATION_IPS has no Faultline equival'],
+      [15, 'RAMP_TIME 10s (a wait before and after t'],
+    ]);
+  });
+});

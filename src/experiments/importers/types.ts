@@ -13,6 +13,8 @@ export interface ImportResult {
   /** [native pointer prefix, source pointer]; the longest matching prefix wins. */
   pointerMap: [string, string][];
   problems: ImportProblem[];
+  /** A definition other documents refer to (a Litmus ChaosExperiment): no experiment, no problem. */
+  definition?: true;
   /** What the importer assumed (a default it applied, a bound it chose), for the imported file's comment. */
   notes?: string[];
 }
@@ -22,5 +24,10 @@ export interface Importer {
   describe(doc: Record<string, unknown>): string;
   /** Formats without apiVersion/kind (Chaos Toolkit) are recognised by their shape. */
   matches(apiVersion: unknown, kind: unknown, doc: Record<string, unknown>): boolean;
-  import(doc: Record<string, unknown>): ImportResult;
+  import(doc: Record<string, unknown>, ctx: ImportContext): ImportResult;
+}
+
+/** Documents of the same load that an importer may refer to (a ChaosEngine's ChaosExperiment). */
+export interface ImportContext {
+  related(apiVersion: string, kind: string, name: string): Record<string, unknown> | undefined;
 }
