@@ -1,5 +1,14 @@
 // Mutation testing of the safety-critical modules: `npm run mutate` (see README, Development).
 // One file at a time: `npm run mutate -- --mutate src/safety/guards.ts`.
+//
+// Equivalent mutants left in the count (a `Stryker disable next-line` would also hide killable
+// mutants on the same line), each with why no test can kill it:
+// - faults/params.ts intParam/numberParam `typeof v !== 'number'` → false: Number.isSafeInteger /
+//   Number.isFinite refuse every non-number anyway.
+// - faults/params.ts enumParam `typeof v !== 'string'` → false: a non-string is never in a list of strings.
+// - faults/params.ts durationMsParam `typeof v !== 'string'` → false and 'not a duration' → "":
+//   parseDuration refuses non-strings, and that message is replaced by the catch below it.
+// - faults/params.ts V4_CIDR_RE without `^`: isIPv4 checks the address part again.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
