@@ -69,6 +69,19 @@ describe('faultline import', () => {
     expect(faultline('import', join(fixtures, 'chaosio-canonical.yaml'), '--out', join(out, 'native'), '--force').code).toBe(0);
   });
 
+  it.skipIf(NO_CORPUS)('resolves a Chaos Toolkit configuration from --set values, and names the variable without them', () => {
+    const file = join(CORPUS, 'ctk/pg/kubernetes-pack/kill-pods-experiment.json');
+    const without = faultline('import', file);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/kill-pods-experiment\.json:\d+:\d+: Chaos Toolkit experiment: \$\{service_url\} comes from the environment variable APPLICATION_ENTRYPOINT_URL/);
+    const given = faultline('import', file, '--format', 'json', '--set', 'APPLICATION_ENTRYPOINT_URL=http://app.shop.svc/', '--set', 'POD_LABEL=app=web', '--set', 'POD_NAMESPACE=shop');
+    expect(given.code).toBe(0);
+    const { rows } = rowsOf(given.stdout);
+    expect(rows.map((r) => [r.source, (r.experiment as unknown as { spec: { target: object } }).spec.target])).toEqual([
+      [{ apiVersion: null, kind: null }, { namespace: 'shop', selector: { matchLabels: { app: 'web' } }, mode: { type: 'fixed', value: 2 } }],
+    ]);
+  });
+
   it('validate walks .json files too', () => {
     const dir = join(out, 'json');
     const native = readFileSync(join(out, 'native', 'checkout-pod-killer.yaml'), 'utf8');
@@ -90,6 +103,8 @@ describe('faultline import', () => {
     const notDir = faultline('import', fixtures, '--out', join(out, 'a-file'));
     expect(notDir.code).toBe(2);
     expect(notDir.stderr).toMatch(/^faultline import: --out .* is not a directory\n$/);
+    const set = faultline('import', fixtures, '--set', 'NOEQUALS');
+    expect(set).toMatchObject({ code: 2, stdout: '', stderr: 'faultline import: --set needs KEY=VALUE, not "NOEQUALS"\n' });
     const missing = faultline('import', join(out, 'nope.yaml'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.yaml:1:1: cannot read: ENOENT/);

@@ -13,6 +13,7 @@ interface Options {
   out?: string;
   format: string;
   force?: boolean;
+  set: string[];
 }
 
 export function register(program: Command): void {
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'write one <name>.yaml per experiment into this directory (default: print them)')
     .option('--format <format>', 'text or json', 'text')
     .option('--force', 'overwrite files that already exist in --out')
+    .option('--set <KEY=VALUE>', 'a value for an environment variable a Chaos Toolkit configuration names (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (paths: string[], opts: Options) => {
       if (opts.format !== 'text' && opts.format !== 'json') {
         console.error(`faultline import: --format must be text or json, not ${JSON.stringify(opts.format)}`);
@@ -34,7 +36,17 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const result = await validatePaths(paths);
+      const importEnv: Record<string, string> = {};
+      for (const kv of opts.set) {
+        const i = kv.indexOf('=');
+        if (i < 1) {
+          console.error(`faultline import: --set needs KEY=VALUE, not ${JSON.stringify(kv)}`);
+          process.exitCode = 2;
+          return;
+        }
+        importEnv[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      const result = await validatePaths(paths, { importEnv });
       const problems = result.problems.map(({ file, line, column, pointer, message }) => ({ file, line, column, pointer, message }));
       const written: string[] = [];
       if (opts.out !== undefined) {

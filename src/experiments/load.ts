@@ -19,6 +19,8 @@ import type { EgressPolicy } from '../egress/policy.js';
 export interface LoadOptions {
   /** URLs the files name are checked against it (validate/plan time); refused ones are problems. */
   egress?: EgressPolicy;
+  /** Values for foreign files' environment references (Chaos Toolkit `type: env` configuration), given explicitly. */
+  importEnv?: Record<string, string>;
 }
 
 export interface InputFile {
@@ -43,7 +45,7 @@ const PATTERN_HINTS: Record<string, string> = {
 
 /** Loads every document of every file; names must be unique across the whole set. */
 export function loadExperimentFiles(files: InputFile[], options: LoadOptions = {}): LoadResult {
-  const opts: Loading = { ...options, ctx: relatedDocuments(files) };
+  const opts: Loading = { ...options, ctx: { ...relatedDocuments(files), env: options.importEnv ?? {} } };
   const experiments: WithPos[] = [];
   const problems: Problem[] = [];
   for (const f of files) {
@@ -88,7 +90,7 @@ type Loading = LoadOptions & { ctx: ImportContext };
 // Documents importers may look up across files: Litmus ChaosExperiments (a ChaosEngine's
 // defaults). Only files that mention Litmus are parsed for it.
 const LITMUS = Buffer.from('litmuschaos.io/');
-function relatedDocuments(files: InputFile[]): ImportContext {
+function relatedDocuments(files: InputFile[]): Omit<ImportContext, 'env'> {
   const found = new Map<string, Record<string, unknown>>();
   for (const f of files) {
     if (!Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength).includes(LITMUS)) continue;

@@ -30,4 +30,6 @@ export interface Importer {
 /** Documents of the same load that an importer may refer to (a ChaosEngine's ChaosExperiment). */
 export interface ImportContext {
   related(apiVersion: string, kind: string, name: string): Record<string, unknown> | undefined;
+  /** Environment values the user gave explicitly (never the controller's own environment). */
+  env: Record<string, string>;
 }
