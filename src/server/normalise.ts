@@ -33,7 +33,17 @@ function commitsFrom(v: unknown): PushCommit[] | undefined {
   }));
 }
 
-function push(host: GitHostKind, deliveryId: string, p: Obj, repository: string | undefined): Normalised {
+/** The repository's URLs and id as a payload gives them (GitHub/Gitea `repository`, GitLab `project`). */
+function repositoryRefs(repo: Obj | undefined): { repositoryUrls?: string[]; repositoryId?: string } {
+  if (!repo) return {};
+  const urls = ['clone_url', 'html_url', 'ssh_url', 'git_url', 'url', 'git_http_url', 'git_ssh_url', 'web_url', 'http_url', 'ssh_url']
+    .map((k) => str(repo[k]))
+    .filter((u): u is string => !!u);
+  const id = typeof repo.id === 'number' || typeof repo.id === 'string' ? String(repo.id) : undefined;
+  return { ...(urls.length ? { repositoryUrls: [...new Set(urls)] } : {}), ...(id ? { repositoryId: id } : {}) };
+}
+
+function push(host: GitHostKind, deliveryId: string, p: Obj, repository: string | undefined, repo?: Obj): Normalised {
   const ref = str(p.ref);
   const after = str(p.after);
   if (!ref || !after || !repository) return { kind: 'invalid', reason: 'push payload without ref, after or repository' };
@@ -48,6 +58,7 @@ function push(host: GitHostKind, deliveryId: string, p: Obj, repository: string 
     after,
     deleted: p.deleted === true || ZERO_SHA.test(after),
     repository,
+    ...repositoryRefs(repo),
     ...(before ? { before } : {}),
     ...(commits ? { commits } : {}),
   };
@@ -83,6 +94,7 @@ function githubLikePullRequest(host: 'github' | 'gitea', deliveryId: string, p: 
       baseRef,
       merged,
       repository,
+      ...repositoryRefs(obj(p.repository)),
       url: str(pr.html_url) ?? str(pr.url) ?? '',
       ...(baseSha ? { baseSha } : {}),
       ...(merged && mergeCommitSha ? { mergeCommitSha } : {}),
@@ -97,7 +109,7 @@ export function normaliseGithub(eventName: string | undefined, deliveryId: strin
     case 'ping':
       return { kind: 'ping' };
     case 'push':
-      return push('github', deliveryId, p, str(obj(p.repository)?.full_name));
+      return push('github', deliveryId, p, str(obj(p.repository)?.full_name), obj(p.repository));
     case 'pull_request':
       return githubLikePullRequest('github', deliveryId, p);
     default:
@@ -111,7 +123,7 @@ export function normaliseGitea(eventName: string | undefined, deliveryId: string
   if (!p) return { kind: 'invalid', reason: 'payload is not a JSON object' };
   switch (eventName) {
     case 'push':
-      return push('gitea', deliveryId, p, str(obj(p.repository)?.full_name));
+      return push('gitea', deliveryId, p, str(obj(p.repository)?.full_name), obj(p.repository));
     case 'pull_request':
     case 'pull_request_sync':
       return githubLikePullRequest('gitea', deliveryId, p);
@@ -128,7 +140,7 @@ export function normaliseGitlab(eventName: string | undefined, deliveryId: strin
   const repository = str(obj(p.project)?.path_with_namespace);
   if (eventName === 'Push Hook') {
     if (p.object_kind !== 'push') return { kind: 'invalid', reason: 'Push Hook without object_kind push' };
-    return push('gitlab', deliveryId, p, repository);
+    return push('gitlab', deliveryId, p, repository, obj(p.project));
   }
   if (eventName === 'Merge Request Hook') {
     const a = obj(p.object_attributes);
@@ -156,6 +168,7 @@ export function normaliseGitlab(eventName: string | undefined, deliveryId: strin
         baseRef,
         merged,
         repository,
+        ...repositoryRefs(obj(p.project)),
         url: str(a.url) ?? '',
         ...(merged && mergeCommitSha ? { mergeCommitSha } : {}),
       },

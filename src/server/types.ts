@@ -24,6 +24,8 @@ export interface PushEvent {
   after: string; // new head sha (all zeros when the branch was deleted)
   deleted: boolean;
   repository: string; // owner/name (GitHub, Gitea) or the project path (GitLab)
+  repositoryUrls?: string[]; // clone and web URLs the payload gives for it
+  repositoryId?: string; // the host's numeric id (GitLab projects may be configured by id)
   commits?: PushCommit[];
 }
 
@@ -43,6 +45,8 @@ export interface PullRequestEvent {
   merged: boolean;
   mergeCommitSha?: string;
   repository: string;
+  repositoryUrls?: string[];
+  repositoryId?: string;
   url: string; // the pull request's web page
 }
 

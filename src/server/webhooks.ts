@@ -6,6 +6,10 @@ import { webhookDeliveries } from '../metrics.js';
 import { normaliseGitea, normaliseGithub, normaliseGitlab, type Normalised } from './normalise.js';
 import { githubSignatureValid, gitlabTokenValid, hmacHexMatches } from './signatures.js';
 import type { GitHostKind, ServerDeps } from './types.js';
+import { repositoryMatcher } from './repository.js';
+
+// Pull-request actions that can change a plan; the rest are answered and logged as ignored.
+const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
 
 export const DELIVERY_TTL_SECONDS = 24 * 60 * 60;
 // Hosts give up after ~10 s (GitHub); answer before that so the retry is theirs to make.
@@ -81,6 +85,7 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const { config, redis, onPush, onPullRequest } = deps;
   const secrets = config.server.webhookSecrets;
+  const ours = repositoryMatcher(config);
 
   // Raw bytes for every content type: the signature is over the body exactly as sent.
   app.removeAllContentTypeParsers();
@@ -135,9 +140,24 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
       line('ignored', { reason: n.reason });
       return reply.code(202).send({ ignored: n.reason });
     }
+    // Only the tracked repository's events do anything (an org-level hook sends every repository's).
+    if (!ours(n.event)) {
+      line('ignored', { reason: 'repository', repository: n.event.repository });
+      return reply.code(202).send({ ignored: 'repository' });
+    }
     if (n.kind === 'push' && n.event.branch !== config.repo.branch) {
       line('ignored', { reason: 'branch', branch: n.event.branch });
       return reply.code(202).send({ ignored: 'branch' });
+    }
+    if (n.kind === 'push' && n.event.deleted) {
+      // The tracked branch is gone: reconciling would read it as "every experiment deleted".
+      req.log.warn({ host: spec.host, deliveryId: given, branch: n.event.branch, repository: n.event.repository }, 'the tracked branch was deleted; not reconciling');
+      line('ignored', { reason: 'branch deleted', branch: n.event.branch });
+      return reply.code(202).send({ ignored: 'branch deleted' });
+    }
+    if (n.kind === 'pull_request' && !PLAN_ACTIONS.has(n.event.action)) {
+      line('ignored', { reason: 'action', action: n.event.action, pr: n.event.number });
+      return reply.code(202).send({ ignored: 'action' });
     }
 
     const key = `${config.redis.prefix}:webhook:delivery:${spec.host}:${deliveryId}`;

@@ -182,9 +182,11 @@ export async function reconciled(world: World, revision: string, timeoutMs = 30_
 }
 
 /** A GitHub push delivery as GitHub sends it: the published example payload, retargeted. */
-export function pushPayload(o: { after: string; before?: string; ref?: string }): string {
+export function pushPayload(o: { after: string; before?: string; ref?: string; repository?: string }): string {
   const example = githubExample('push', (e) => typeof e.ref === 'string' && Array.isArray(e.commits));
   const payload = structuredClone(example);
+  // The world's repository (startWorld serves it at /chaos.git): only its deliveries count.
+  (payload.repository as Record<string, unknown>).full_name = o.repository ?? 'chaos';
   payload.ref = o.ref ?? 'refs/heads/main';
   payload.before = o.before ?? '0000000000000000000000000000000000000000';
   payload.after = o.after;

@@ -9,6 +9,7 @@ import type { ControllerConfig } from '../../src/config/index.js';
 import { deleteKeys, fixture, githubExample, newRedis, testConfig } from './helpers.js';
 
 const OLD = 'old-secret-9f3a';
+const HELLO_WORLD = 'https://github.com/Codertocat/Hello-World.git'; // the repository of the GitHub examples
 const NEW = 'new-secret-71c2';
 const redis = newRedis();
 const prefixes: string[] = [];
@@ -19,6 +20,12 @@ interface Harness {
   pushes: PushEvent[];
   prs: PullRequestEvent[];
   fail: { next: boolean };
+}
+
+// The repository's URLs and id are checked in repository.test.ts; these tests compare the rest.
+function withoutRefs<T extends { repositoryUrls?: string[]; repositoryId?: string }>(e: T): T {
+  const { repositoryUrls: _u, repositoryId: _i, ...rest } = e;
+  return rest as T;
 }
 
 function harness(env: Record<string, string>, extra: Partial<ServerDeps> = {}): Harness {
@@ -36,10 +43,10 @@ function harness(env: Record<string, string>, extra: Partial<ServerDeps> = {}): 
         fail.next = false;
         throw new Error('queue unavailable');
       }
-      pushes.push(e);
+      pushes.push(withoutRefs(e));
     },
     onPullRequest: async (e) => {
-      prs.push(e);
+      prs.push(withoutRefs(e));
     },
     readiness: async () => ({ ok: true, checks: { redis: 'ok' } }),
     ...extra,
@@ -66,7 +73,7 @@ const prOpened = githubExample('pull_request', (e) => e.action === 'opened');
 describe('GitHub webhooks (real @octokit/webhooks-examples payloads)', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = harness({ FAULTLINE_BRANCH: 'master' });
+    h = harness({ FAULTLINE_BRANCH: 'master', FAULTLINE_REPO_URL: HELLO_WORLD });
     await h.app.ready();
   });
   beforeEach(() => {
@@ -194,7 +201,7 @@ describe('GitHub webhooks (real @octokit/webhooks-examples payloads)', () => {
   });
 
   it('answers 503 and forgets the delivery when the hand-over hangs', async () => {
-    const stuck = harness({ FAULTLINE_BRANCH: 'master' }, { handoffTimeoutMs: 200, onPush: () => new Promise<void>(() => undefined) });
+    const stuck = harness({ FAULTLINE_BRANCH: 'master', FAULTLINE_REPO_URL: HELLO_WORLD }, { handoffTimeoutMs: 200, onPush: () => new Promise<void>(() => undefined) });
     const delivery = randomUUID();
     const res = await github(stuck.app, 'push', pushExample, { delivery });
     expect(res.statusCode).toBe(503);
@@ -228,16 +235,14 @@ describe('GitHub webhooks (real @octokit/webhooks-examples payloads)', () => {
 
 describe('GitLab and Gitea/Forgejo webhooks', () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = harness({ FAULTLINE_BRANCH: 'main' });
+  // Each fixture comes from a different repository: each test tracks the one its fixture names.
+  const use = async (repository: string) => {
+    await h?.app.close();
+    h = harness({ FAULTLINE_BRANCH: 'main', FAULTLINE_REPO_URL: `https://git.example.com/${repository}.git` });
     await h.app.ready();
-  });
-  beforeEach(() => {
-    h.pushes.length = 0;
-    h.prs.length = 0;
-  });
+  };
   afterAll(async () => {
-    await h.app.close();
+    await h?.app.close();
   });
 
   const gitlab = (event: string, body: Buffer, token: string | undefined, uuid = randomUUID()) =>
@@ -249,6 +254,7 @@ describe('GitLab and Gitea/Forgejo webhooks', () => {
     });
 
   it('GitLab: accepts X-Gitlab-Token (either secret), de-duplicates by X-Gitlab-Event-UUID, refuses a wrong token', async () => {
+    await use('mike/diaspora');
     const body = fixture('gitlab-push.json');
     const uuid = randomUUID();
     expect((await gitlab('Push Hook', body, NEW, uuid)).statusCode).toBe(202);
@@ -268,6 +274,7 @@ describe('GitLab and Gitea/Forgejo webhooks', () => {
   });
 
   it('GitLab: a Merge Request Hook update with new commits becomes synchronize', async () => {
+    await use('gitlabhq/gitlab-test');
     const res = await gitlab('Merge Request Hook', fixture('gitlab-merge-request.json'), OLD);
     expect(res.statusCode).toBe(202);
     expect(h.prs).toHaveLength(1);
@@ -285,6 +292,7 @@ describe('GitLab and Gitea/Forgejo webhooks', () => {
   });
 
   it('GitLab: a delivery without an event UUID is de-duplicated by its content', async () => {
+    await use('mike/diaspora');
     const body = fixture('gitlab-push.json');
     const send = () =>
       h.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': OLD }, payload: body });
@@ -294,6 +302,7 @@ describe('GitLab and Gitea/Forgejo webhooks', () => {
   });
 
   it('Gitea: verifies X-Gitea-Signature over the raw body', async () => {
+    await use('gitea/webhooks');
     const body = fixture('gitea-push.json');
     const delivery = randomUUID();
     const send = (sig: string | undefined) =>
@@ -322,6 +331,7 @@ describe('GitLab and Gitea/Forgejo webhooks', () => {
   });
 
   it('Forgejo: X-Forgejo-* headers alone are accepted; synchronized becomes synchronize', async () => {
+    await use('gitea/webhooks');
     const body = fixture('gitea-pull-request.json');
     const delivery = randomUUID();
     const send = () =>
@@ -355,7 +365,7 @@ describe('logging', () => {
   it('writes one line per delivery with host, event, delivery id and result', async () => {
     const lines: Record<string, unknown>[] = [];
     const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
-    const h = harness({ FAULTLINE_BRANCH: 'master' }, { log });
+    const h = harness({ FAULTLINE_BRANCH: 'master', FAULTLINE_REPO_URL: HELLO_WORLD }, { log });
     const delivery = randomUUID();
     await github(h.app, 'push', pushExample, { delivery });
     await github(h.app, 'push', pushExample, { delivery });
@@ -418,7 +428,7 @@ describe('health and readiness', () => {
 describe('plugins and a real socket', () => {
   it('serves webhooks and plugin routes over a listening socket', async () => {
     const h = harness(
-      { FAULTLINE_BRANCH: 'master' },
+      { FAULTLINE_BRANCH: 'master', FAULTLINE_REPO_URL: HELLO_WORLD },
       {
         plugins: [
           async (app) => {
