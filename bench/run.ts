@@ -8,7 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
 const files = (await readdir(here))
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
+  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
 
 const rows: BenchResult[] = [];

@@ -160,6 +160,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await catalog.publish(snapshot.revision, snapshot.freeze, load);
       lastReconcileTimestamp.set(Date.now() / 1000);
       if (summary.failed === 0) lastGood = { revision: snapshot.revision, freeze: snapshot.freeze };
+      // The pull-request reader warms up after the first pass, so it does not slow the start.
+      if (config.gitHost) void runSide.warmPrReader();
     }
     end();
     return summary;

@@ -30,6 +30,8 @@ export interface RunSide {
   leader?: LeaderLock;
   onRedelivered?: (job: RunJobData, marker: RunMarker) => Promise<RunRecord | void>;
   planPullRequest(e: PullRequestEvent, source: GitSource): Promise<PullRequestResult | { skipped: string }>;
+  /** Fetch the base branch into the PR reader and index its names (once; plans wait for it). */
+  warmPrReader(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -133,14 +135,27 @@ export async function createRunSide(deps: {
     username: config.repo.username,
     paths: config.repo.paths,
   });
+  // Warmed once in the background (the controller starts it after its first reconcile); a plan
+  // that comes first waits for the same warm-up instead of fetching the whole tree itself.
+  let warmed: Promise<void> | undefined;
+  const warmPrReader = () =>
+    (warmed ??= reader.warm(config.repo.branch).then(
+      () => log.info({ branch: config.repo.branch }, 'pull-request reader ready'),
+      (err: unknown) => {
+        warmed = undefined;
+        log.warn({ err }, 'pull-request reader warm-up failed; the next plan tries again');
+      },
+    ));
   return {
     executor,
     resolver,
+    warmPrReader,
     safety: killSwitch,
     leader,
     onRedelivered,
     async planPullRequest(e, source) {
       if (!host) return { skipped: 'no git host configured' };
+      await warmPrReader();
       const freeze = await isFrozen(redis, prefix);
       return handlePullRequest(toPlanEvent(e), {
           source,

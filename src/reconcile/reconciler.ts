@@ -38,6 +38,8 @@ export interface ReconcilerOptions {
 
 type SummaryItem = ReconcileSummary['items'][number];
 
+const BULK_LOG = 200;
+
 export const FREEZE_REASON = 'freeze: .faultline/freeze is present in the repository';
 
 export class Reconciler {
@@ -150,6 +152,8 @@ export class Reconciler {
     });
 
     const debug = this.log.isLevelEnabled('debug');
+    // A bulk pass (a first start, a mass edit) logs its items at debug: 'reconcile done' has the counts.
+    const bulk = work.length > BULK_LOG;
     for (const item of plan.items) {
       const r = results.get(item.name) ?? { ...base(item), result: 'noop' as const };
       summary.items.push(r);
@@ -161,6 +165,7 @@ export class Reconciler {
       if (r.result === 'failed') this.log.error({ ...line, error: r.error }, `reconcile ${item.action} failed; retried next pass`);
       else if (item.action === 'invalid') this.log.warn({ ...line, problems: item.problems?.map((p) => `${p.file}:${p.line}:${p.column} ${p.message}`) }, 'reconcile invalid: file blocked');
       else if (item.action === 'unchanged') this.log.debug(line, 'reconcile unchanged');
+      else if (bulk) this.log.debug(line, `reconcile ${item.action}`);
       else this.log.info(line, `reconcile ${item.action}`);
     }
   }

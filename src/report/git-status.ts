@@ -760,7 +760,12 @@ export class GitStatusStore implements AppliedStore, RunListener {
   /** Fetch the branch; the remote head commit, or undefined when the branch does not exist yet. */
   private async fetchHead(): Promise<string | undefined> {
     await this.start();
-    const refs = await git.listServerRefs({ http, url: this.opts.url, prefix: `refs/heads/${this.branch}`, onAuth: this.onAuth(), headers: this.authHeaders() });
+    const list = () => git.listServerRefs({ http, url: this.opts.url, prefix: `refs/heads/${this.branch}`, onAuth: this.onAuth(), headers: this.authHeaders() });
+    // Read-only, so one immediate retry is safe: it covers a keep-alive socket the server closed.
+    const refs = await list().catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || /socket hang up/.test(String(err))) return list();
+      throw err;
+    });
     const ref = refs.find((r) => r.ref === `refs/heads/${this.branch}`);
     if (!ref || ref.oid === ZERO) return undefined;
     if (ref.oid !== this.state.head && !(await this.hasObject(ref.oid))) await this.fetchBranch();
