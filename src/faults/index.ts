@@ -34,7 +34,7 @@ export { RUN_ANNOTATION, shortRunId } from './k8s.js';
 export { FaultParamError } from './params.js';
 export {
   ABORT_COMMAND, CONTAINER_KILL_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT,
-  NETWORK_PARTITION_SCRIPT, READ_RESULT_COMMAND, RESULT_FILE, PID_FILE, TC_HANDLE, DEFAULT_START_TIMEOUT_MS,
+  NETWORK_PARTITION_SCRIPT, READ_RESULT_COMMAND, RESULT_FILE, PID_FILE, TC_HANDLE, WATCHDOG_GRACE_S, DEFAULT_START_TIMEOUT_MS,
   ephemeralContainer, ephemeralContainerName, injectorNeeds, scriptCommand,
 } from './inpod.js';
 export { errorText, execIn } from './exec.js';
