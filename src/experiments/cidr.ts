@@ -13,6 +13,7 @@ export function cidrError(text: string): string | undefined {
     return Number(bits) <= 32 ? undefined : 'an IPv4 prefix is at most 32';
   }
   if (!addr.includes(':') || !ipaddr.IPv6.isValid(addr)) return `${addr} is not an IP address`;
+  if (addr.includes('.')) return 'write an IPv6 address in hex only (no embedded IPv4)';
   return Number(bits) <= 128 ? undefined : 'an IPv6 prefix is at most 128';
 }
 

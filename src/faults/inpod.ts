@@ -18,7 +18,7 @@ import type { TargetRef } from '../runs/types.js';
 import { ABORT_COMMAND, READ_RESULT_COMMAND, RESULT_FILE } from './inpod-scripts.js';
 import { errorText, execIn } from './exec.js';
 import { apis, isNotFound, RUN_ANNOTATION, shortRunId, strategicPatch } from './k8s.js';
-import { SAFE_ARG_RE } from './params.js';
+import { durationSeconds, SAFE_ARG_RE } from './params.js';
 import type { ConfirmOptions, FaultContext, FaultDriver, Injection, TargetOutcome } from './types.js';
 
 export * from './inpod-scripts.js';
@@ -121,25 +121,13 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       const own = spec.args(ctx); // validate before anything is recorded
       const startTimeoutMs = ctx.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
       const notAfter = String(Math.floor((Date.now() + startTimeoutMs) / 1000));
-      const args = [notAfter, durationSecondsOf(ctx.durationMs), ...own];
+      const args = [notAfter, durationSeconds(ctx.durationMs), ...own];
       scriptCommand(spec.script, ['apply', ...args]);
-      // Read every pod first: one refused pod refuses the run before any pod is touched.
-      const pods: InPodRevertData['pods'] = [];
-      const chosen = ctx.targets.pods.map((t) => {
+      const pods: InPodRevertData['pods'] = ctx.targets.pods.map((t) => {
         const target = spec.targetContainer ? spec.targetContainer(ctx, t.containers) : t.containers[0];
         if (!target) throw new Error(`pod ${podKey(t)} has no containers`);
-        return { t, target };
+        return { namespace: t.namespace, name: t.name, uid: t.uid, target };
       });
-      const { core } = apis(ctx.kc);
-      for (const { t, target } of chosen) {
-        const pod = await core.readNamespacedPod({ namespace: t.namespace, name: t.name });
-        if (pod.metadata?.uid !== t.uid) throw new Error(`pod ${podKey(t)} was replaced before injection`);
-        if (spec.refuseHostNetwork && pod.spec?.hostNetwork && !ctx.allowHostNetwork) {
-          throw new Error(`pod ${podKey(t)} uses hostNetwork: ${type} would act on the node itself; refused (controller config injector.allowHostNetwork)`);
-        }
-        const restarts = pod.status?.containerStatuses?.find((c) => c.name === target)?.restartCount;
-        pods.push({ namespace: t.namespace, name: t.name, uid: t.uid, target, ...(restarts !== undefined ? { restarts } : {}) });
-      }
       const touched: TargetRef[] = ctx.targets.pods.map((p) => ({
         kind: 'Pod', namespace: p.namespace, name: p.name, ...(p.owner ? { owner: `${p.owner.kind}/${p.owner.name}` } : {}),
       }));
@@ -153,6 +141,16 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
     async inject(ctx, injection) {
       const { core } = apis(ctx.kc);
       const data = injection.revertData as InPodRevertData;
+      // Read every pod first: one refused pod refuses the run before any pod is touched.
+      for (const p of data.pods) {
+        const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+        if (pod.metadata?.uid !== p.uid) throw new Error(`pod ${podKey(p)} was replaced before injection`);
+        if (spec.refuseHostNetwork && pod.spec?.hostNetwork && !ctx.allowHostNetwork) {
+          throw new Error(`pod ${podKey(p)} uses hostNetwork: ${type} would act on the node itself; refused (controller config injector.allowHostNetwork)`);
+        }
+        const restarts = pod.status?.containerStatuses?.find((c) => c.name === p.target)?.restartCount;
+        if (restarts !== undefined) p.restarts = restarts; // container-kill compares against it
+      }
       for (const p of data.pods) {
         const container = ephemeralContainer({ name: data.container, image: ctx.injectorImage, targetContainer: p.target, command: command('apply', data), needs });
         await core.patchNamespacedPodEphemeralcontainers(
@@ -299,11 +297,6 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       }
     },
   };
-}
-
-function durationSecondsOf(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 1 || ms > 86_400_000) throw new Error(`fault duration must be 1ms..24h, got ${ms}`);
-  return String(Math.ceil(ms / 1000));
 }
 
 export type { Injection };

@@ -69,9 +69,9 @@ export function interfaceParam(params: Record<string, unknown>, name = 'interfac
 
 /** An IPv4 or IPv6 CIDR (address/prefix): the same check as the experiment schema's. */
 export function cidr(value: unknown, name: string): string {
-  const why = typeof value === 'string' ? cidrError(value) : 'expected a string';
-  if (why === undefined) return value as string;
-  throw new FaultParamError(name, `expected an IPv4/IPv6 CIDR like 10.0.0.0/8, got ${show(value)}: ${why}`);
+  // the schema reports the reason (cidrError) at validate time; here the value is enough
+  if (typeof value === 'string' && cidrError(value) === undefined) return value;
+  throw new FaultParamError(name, `expected an IPv4/IPv6 CIDR like 10.0.0.0/8, got ${show(value)}`);
 }
 
 export function cidrsParam(params: Record<string, unknown>, name = 'cidrs'): string[] {

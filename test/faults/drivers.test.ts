@@ -236,8 +236,14 @@ describe('in-pod faults', () => {
     const victim = c.targets.pods[1]!;
     sim.store.mutate('pods', 'shop', victim.name, (p) => { p.spec = { ...p.spec, hostNetwork: true }; });
     try {
-      await expect(FAULT_DRIVERS['cpu-stress'].prepare(c)).rejects.toThrow(`pod shop/${victim.name} uses hostNetwork: cpu-stress would act on the node itself`);
-      await expect(FAULT_DRIVERS['cpu-stress'].prepare({ ...c, allowHostNetwork: true })).resolves.toBeDefined();
+      const inj = await FAULT_DRIVERS['cpu-stress'].prepare(c);
+      await expect(FAULT_DRIVERS['cpu-stress'].inject(c, inj)).rejects.toThrow(`pod shop/${victim.name} uses hostNetwork: cpu-stress would act on the node itself`);
+      for (const p of c.targets.pods) {
+        const pod = await core.readNamespacedPod({ namespace: 'shop', name: p.name });
+        expect(pod.spec?.ephemeralContainers?.some((e) => e.name === ecName(c.runId)), 'no pod touched').toBeFalsy();
+      }
+      await FAULT_DRIVERS['cpu-stress'].inject({ ...c, allowHostNetwork: true }, inj);
+      await FAULT_DRIVERS['cpu-stress'].revert(kc, inj, silentLogger);
     } finally {
       sim.store.mutate('pods', 'shop', victim.name, (p) => { p.spec = { ...p.spec, hostNetwork: undefined }; });
     }
