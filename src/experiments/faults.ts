@@ -73,6 +73,11 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
       ? [{ pointer: '/signal', message: 'SIGKILL cannot be delivered from inside the pod: the kernel drops SIGKILL sent to a PID namespace\'s init (the container\'s main process) by a process in that namespace; use SIGTERM, or pod-kill' }]
       : [],
   },
+  'pod-failure': {
+    scope: 'pods',
+    description: 'Runs a pause image in every container of the selected pods; revert restores the original images.',
+    paramsSchema: obj({}),
+  },
   'network-delay': {
     scope: 'pods',
     description: 'Adds latency to the selected pods\' outgoing traffic (tc netem).',

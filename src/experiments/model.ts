@@ -7,6 +7,7 @@ export const KIND = 'ChaosExperiment';
 export const FAULT_TYPES = [
   'pod-kill',
   'container-kill',
+  'pod-failure',
   'network-delay',
   'network-loss',
   'network-partition',

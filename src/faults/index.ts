@@ -9,6 +9,7 @@ import { networkDelay } from './network-delay.js';
 import { networkLoss } from './network-loss.js';
 import { networkPartition } from './network-partition.js';
 import { nodeCordon } from './node-cordon.js';
+import { podFailure } from './pod-failure.js';
 import { podKill } from './pod-kill.js';
 import { scaleDown } from './scale-down.js';
 import type { FaultDriver } from './types.js';
@@ -16,6 +17,7 @@ import type { FaultDriver } from './types.js';
 export const FAULT_DRIVERS: Record<FaultType, FaultDriver> = {
   'pod-kill': podKill,
   'container-kill': containerKill,
+  'pod-failure': podFailure,
   'network-delay': networkDelay,
   'network-loss': networkLoss,
   'network-partition': networkPartition,

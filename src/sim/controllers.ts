@@ -345,7 +345,28 @@ export class Controllers {
         this.startPod(ns, name, uid);
       });
     }
+    if (status.phase === 'Running') this.imageChanges(pod);
     this.ephemeral(pod);
+  }
+
+  /** The kubelet restarts a container whose image was changed (the one pod-spec change allowed). */
+  private imageChanges(pod: KObject): void {
+    const spec = pod.spec as PodSpec;
+    const want = new Map((spec.containers ?? []).map((c) => [c.name, c.image ?? '']));
+    const stale = ((pod.status ?? {}) as PodStatus).containerStatuses?.some((c) => want.has(c.name) && want.get(c.name) !== c.image);
+    if (!stale) return;
+    const started = now();
+    this.store.mutate('pods', pod.metadata.namespace!, pod.metadata.name, (p) => {
+      for (const c of ((p.status ?? {}) as PodStatus).containerStatuses ?? []) {
+        const image = want.get(c.name);
+        if (image === undefined || image === c.image) continue;
+        Object.assign(c, {
+          lastState: { terminated: { exitCode: 137, reason: 'Error', startedAt: c.state?.running?.startedAt ?? started, finishedAt: started, containerID: c.containerID } },
+          image, imageID: `${image}@sha256:sim`, containerID: `containerd://${randomSuffix(12)}`, restartCount: Number(c.restartCount ?? 0) + 1,
+          state: { running: { startedAt: started } },
+        });
+      }
+    });
   }
 
   private schedule(pod: KObject): void {

@@ -56,6 +56,10 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
     { type: 'memory-stress', params: { size: '977Mi', workers: 4 } }, 'chaos-mesh', { matchLabels: { app: 'app1' } }, { type: 'one' }, '24h', undefined,
   ],
   'chaos-mesh-docs/simulate-network-chaos-on-kubernetes--1.yaml': [delay('10ms', '0ms', 100), 'default', webShow, { type: 'one' }, '24h', undefined],
+  // pod-failure: every container runs a pause image for the duration (required by Chaos Mesh).
+  'chaos-mesh/examples/pod-failure-example.yaml': [{ type: 'pod-failure', params: {} }, 'default', tikv, { type: 'one' }, '30s', undefined],
+  'chaos-mesh/examples/web-show/pod-failure.yaml': [{ type: 'pod-failure', params: {} }, 'default', webShow, { type: 'one' }, '30s', '*/2 * * * *'],
+  'chaos-mesh-docs/simulate-pod-chaos-on-kubernetes--1.yaml': [{ type: 'pod-failure', params: {} }, 'chaos-mesh', tikv, { type: 'one' }, '30s', undefined],
 };
 
 describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {

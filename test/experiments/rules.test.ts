@@ -170,6 +170,7 @@ const RULES: Rule[] = [
   { name: 'scale-down replicas >= 0', bad: params('scale-down', { replicas: -1 }), pointer: '/spec/fault/params/replicas', good: params('scale-down', { replicas: 0 }) },
   { name: 'scale-down replicas <= 1000', bad: params('scale-down', { replicas: 1001 }), pointer: '/spec/fault/params/replicas', good: params('scale-down', { replicas: 1000 }) },
   { name: 'node-cordon takes no params', bad: params('node-cordon', { drain: true }), pointer: '/spec/fault/params/drain', message: /no fields allowed/, good: params('node-cordon', {}) },
+  { name: 'pod-failure takes no params', bad: params('pod-failure', { image: 'busybox' }), pointer: '/spec/fault/params/image', message: /no fields allowed/, good: params('pod-failure', {}) },
   { name: 'http-fault needs virtualService', bad: params('http-fault', { abort: { httpStatus: 503, percent: 5 } }), pointer: '/spec/fault/params/virtualService' },
   { name: 'http-fault needs abort or delay', bad: params('http-fault', { virtualService: 'checkout' }), pointer: '/spec/fault/params', message: /at least one of abort, delay/, good: params('http-fault', { virtualService: 'checkout', delay: { fixedDelay: '60s', percent: 0 } }) },
   { name: 'http-fault abort status 200..599', bad: params('http-fault', { virtualService: 'checkout', abort: { httpStatus: 199, percent: 5 } }), pointer: '/spec/fault/params/abort/httpStatus', good: params('http-fault', { virtualService: 'checkout', abort: { httpStatus: 599, percent: 100 } }) },

@@ -249,3 +249,47 @@ describe('in-pod faults', () => {
     }
   });
 });
+
+describe('pod-failure', () => {
+  it('runs the pause image in every container, records the originals on the pod and in the ledger, and revert restores them exactly', async () => {
+    const c = ctx('pod-failure', {}, { namespace: 'shop', selector: { matchLabels: { app: 'catalog' } }, mode: { type: 'one' } });
+    const [target] = c.targets.pods;
+    const before = await core.readNamespacedPod({ namespace: 'shop', name: target!.name });
+    const images = Object.fromEntries(before.spec!.containers.map((x) => [x.name, x.image]));
+    const driver = FAULT_DRIVERS['pod-failure'];
+    const inj = await driver.prepare(c);
+    expect(inj.revertData).toMatchObject({ pauseImage: 'registry.k8s.io/pause:3.9', pods: [{ namespace: 'shop', name: target!.name, uid: target!.uid, containers: images, initContainers: {} }] });
+    await driver.inject(c, inj);
+    const outcomes = await driver.confirm!(c, inj, { timeoutMs: 10_000 });
+    expect(outcomes).toEqual([{ target: `shop/${target!.name}`, ok: true, message: 'applied' }]);
+    const failed = await core.readNamespacedPod({ namespace: 'shop', name: target!.name });
+    expect(failed.metadata!.uid).toBe(target!.uid); // the pod stays
+    expect(failed.spec!.containers.map((x) => x.image)).toEqual(failed.spec!.containers.map(() => 'registry.k8s.io/pause:3.9'));
+    expect(failed.status!.containerStatuses!.every((s) => s.image === 'registry.k8s.io/pause:3.9' && (s.restartCount ?? 0) >= 1)).toBe(true);
+    expect(JSON.parse(failed.metadata!.annotations!['faultline.dev/pod-failure-images']!)).toEqual({ containers: images, initContainers: {} });
+    expect(failed.metadata!.annotations![RUN_ANNOTATION]).toBe(c.runId);
+    await driver.revert(kc, inj, silentLogger);
+    await driver.revert(kc, inj, silentLogger); // idempotent
+    const restored = await core.readNamespacedPod({ namespace: 'shop', name: target!.name });
+    expect(Object.fromEntries(restored.spec!.containers.map((x) => [x.name, x.image]))).toEqual(images);
+    expect(restored.metadata!.annotations?.['faultline.dev/pod-failure-images']).toBeUndefined();
+    expect(restored.metadata!.annotations?.[RUN_ANNOTATION]).toBeUndefined();
+    await waitFor('containers run the original images again', async () =>
+      ((await core.readNamespacedPod({ namespace: 'shop', name: target!.name })).status!.containerStatuses ?? []).every((s) => s.image === images[s.name]));
+  });
+
+  it('never touches a pod that replaced the chosen one, and a second run cannot stack on a failed pod', async () => {
+    const c = ctx('pod-failure', {}, { namespace: 'shop', selector: { matchLabels: { app: 'catalog' } }, mode: { type: 'one' } }, 11);
+    const driver = FAULT_DRIVERS['pod-failure'];
+    const inj = await driver.prepare(c);
+    await driver.inject(c, inj);
+    await expect(driver.prepare(ctx('pod-failure', {}, { namespace: 'shop', selector: { matchLabels: { app: 'catalog' } }, mode: { type: 'one' } }, 11))).rejects.toThrow(/already has its images replaced/);
+    const other = { ...inj, runId: 'someone-else.0000000000000000.once' };
+    await driver.revert(kc, other, silentLogger); // not ours: left alone
+    const still = await core.readNamespacedPod({ namespace: 'shop', name: c.targets.pods[0]!.name });
+    expect(still.spec!.containers[0]!.image).toBe('registry.k8s.io/pause:3.9');
+    await driver.revert(kc, inj, silentLogger);
+    const back = await core.readNamespacedPod({ namespace: 'shop', name: c.targets.pods[0]!.name });
+    expect(back.spec!.containers[0]!.image).not.toBe('registry.k8s.io/pause:3.9');
+  });
+});

@@ -130,8 +130,10 @@ function podChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
       return { type: 'container-kill', params: { container: names[0], signal: 'SIGTERM' } };
     }
     case 'pod-failure':
-      b.fail(`${at}/action`, 'action pod-failure has no Faultline equivalent yet (Faultline has no pod-failure fault); use pod-kill or container-kill');
-      return undefined;
+      // Chaos Mesh swaps every container's and init container's image for a pause image.
+      if (spec.containerNames !== undefined) b.fail(`${at}/containerNames`, 'containerNames has no Faultline equivalent for pod-failure: every container of the pod runs the pause image, as in Chaos Mesh\'s own implementation', true);
+      if (spec.gracePeriod !== undefined) b.fail(`${at}/gracePeriod`, 'gracePeriod only applies to pod-kill', true);
+      return { type: 'pod-failure', params: {} };
     default:
       b.fail(`${at}/action`, `action ${shown(action)} is not one of pod-kill, container-kill, pod-failure`);
       return undefined;
