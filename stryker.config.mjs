@@ -8,7 +8,6 @@
 // - faults/params.ts enumParam `typeof v !== 'string'` → false: a non-string is never in a list of strings.
 // - faults/params.ts durationMsParam `typeof v !== 'string'` → false and 'not a duration' → "":
 //   parseDuration refuses non-strings, and that message is replaced by the catch below it.
-// - faults/params.ts V4_CIDR_RE without `^`: isIPv4 checks the address part again.
 // - reconcile/plan.ts `problemsByFile.size > 0` → true / >= 0: with no broken file the block loops over nothing.
 // - reconcile/plan.ts `!problemsByFile.has(r.file)` → false: entries for files without problems are never read.
 // - reconcile/plan.ts the sort comparator's `>` branch (→ true/false/>=/<=): V8's sort only tests `< 0`,
