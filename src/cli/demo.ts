@@ -9,6 +9,7 @@ import { startController, type Controller } from '../controller/index.js';
 import { readCatalog, type CatalogEntry } from '../controller/catalog.js';
 import { demoRedis, demoRepo, DemoSetupError } from '../controller/demo-env.js';
 import type { RunRecord } from '../runs/types.js';
+import { EXIT, oneLine } from './fail.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
 
@@ -19,17 +20,15 @@ export function register(program: Command): void {
     .option('--experiments <dir>', 'experiments to seed the demo repository with', 'experiments')
     .option('--timeout <seconds>', 'give up waiting for runs after this long', '100')
     .action(async (opts: { experiments: string; timeout: string }) => {
+      let code: number;
       try {
-        // Exit explicitly: a leftover socket must not keep a finished demo alive.
-        process.exit(await demo(resolve(opts.experiments), Number(opts.timeout) * 1000));
+        code = await demo(resolve(opts.experiments), Number(opts.timeout) * 1000);
       } catch (err) {
-        if (err instanceof DemoSetupError) {
-          console.error(`faultline demo: ${err.message}`);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
+        console.error(`faultline demo: ${oneLine((err as Error).message)}`);
+        code = err instanceof DemoSetupError ? EXIT.usage : EXIT.failed;
       }
+      // Exit explicitly: a leftover socket must not keep a finished (or failed) demo alive.
+      process.exit(code);
     });
 }
 
@@ -41,12 +40,29 @@ async function demo(experimentsDir: string, timeoutMs: number): Promise<number> 
   const logFile = join(logDir, 'controller.log');
   const log = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }));
 
-  const redis = await demoRedis();
-  say(`redis: ${redis.url}${redis.started ? ' (a private redis-server started for the demo)' : ''}`);
-  const repo = await demoRepo(experimentsDir);
-  say(`git: ${repo.url} seeded from ${experimentsDir}`);
-  const sim = await startSimulator({ recreateDelayMs: 1000 });
-  say(`kubernetes simulator: ${sim.url} (shop topology)`);
+  // What the demo started, stopped in reverse order on every path (bounded, so teardown never hangs).
+  const stoppers: { what: string; stop: () => Promise<unknown> }[] = [];
+  const teardown = async () => {
+    for (const s of stoppers.reverse()) {
+      await Promise.race([s.stop().catch(() => undefined), new Promise((resolve) => setTimeout(() => resolve(say(`${s.what} did not stop within 10s; leaving it`)), 10_000).unref())]);
+    }
+    log.flush();
+  };
+  let redis, repo, sim;
+  try {
+    redis = await demoRedis();
+    stoppers.push({ what: 'redis', stop: redis.stop });
+    say(`redis: ${redis.url}${redis.started ? ' (a private redis-server started for the demo)' : ''}`);
+    repo = await demoRepo(experimentsDir);
+    stoppers.push({ what: 'git server', stop: () => repo!.close() });
+    say(`git: ${repo.url} seeded from ${experimentsDir}`);
+    sim = await startSimulator({ recreateDelayMs: 1000 });
+    stoppers.push({ what: 'simulator', stop: () => sim!.close() });
+    say(`kubernetes simulator: ${sim.url} (shop topology)`);
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
 
   const prefix = `faultline-demo-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -77,14 +93,8 @@ async function demo(experimentsDir: string, timeoutMs: number): Promise<number> 
     }
   } finally {
     say('stopping: controller, simulator, git server, redis');
-    // Each step is bounded: a demo that has printed its table must not hang on teardown.
-    const bounded = (what: string, p: Promise<unknown> | undefined) =>
-      Promise.race([p, new Promise((resolve) => setTimeout(() => resolve(say(`${what} did not stop within 10s; leaving it`)), 10_000).unref())]);
-    await bounded('controller', controller?.close());
-    await bounded('simulator', sim.close());
-    await bounded('git server', repo.close());
-    await bounded('redis', redis.stop());
-    log.flush();
+    if (controller) stoppers.push({ what: 'controller', stop: () => controller!.close() });
+    await teardown();
   }
   return exit;
 }

@@ -15,4 +15,10 @@ for (const name of wanted) {
   const mod = (await import(`./${name}.js`)) as { register(p: Command): void };
   mod.register(program);
 }
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commands report their own failures; this is the net under them: one line, never a stack.
+  console.error(`faultline: ${(err as Error).message?.split('\n')[0] ?? String(err)}`);
+  process.exitCode = 1;
+}

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { configOrExit } from './config.js';
+import { commandConfig, NO_REPO_URL } from './config.js';
+import { CliError, EXIT, action, connectRedis, oneLine, safeUrl } from './fail.js';
 import { createLogger } from '../log.js';
-import { loadKubeConfig } from '../cluster/index.js';
+import { KubeConfigError, loadKubeConfig } from '../cluster/index.js';
 import { startController } from '../controller/index.js';
 
 export function register(program: Command): void {
@@ -9,26 +10,47 @@ export function register(program: Command): void {
     .command('run')
     .description('run the controller: Git polling and webhooks, reconcile, queue, runs, reports, API and dashboard')
     .option('-c, --config <file>', 'controller configuration file (YAML); env variables override it')
-    .action(async (opts: { config?: string }) => {
-      const log = createLogger();
-      const config = configOrExit(opts.config);
-      if (!config) return;
-      const kubeConfig = loadKubeConfig({ kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context });
-      const controller = await startController({ config, log, kubeConfig });
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'shutting down: active runs finish and revert first');
-        void controller.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
+    .option('--kubeconfig <file>', 'kubeconfig file (default: kubernetes.kubeconfig, KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .action(
+      action('run', async (opts: { config?: string; kubeconfig?: string; context?: string }) => {
+        const config = commandConfig(opts.config);
+        if (config.repo.url === NO_REPO_URL) throw new CliError('repo.url is required (set repo.url in the config file or FAULTLINE_REPO_URL)', EXIT.usage);
+        let kubeConfig;
+        try {
+          const kubeconfig = opts.kubeconfig ?? config.kubernetes.kubeconfig;
+          const context = opts.context ?? config.kubernetes.context;
+          kubeConfig = loadKubeConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) });
+        } catch (err) {
+          if (err instanceof KubeConfigError) throw new CliError(err.message, EXIT.usage);
+          throw err;
+        }
+        // Redis first, with a bounded wait: otherwise every queue would retry forever, printing errors.
+        (await connectRedis(config.redis.url, 5000)).disconnect();
+        const log = createLogger();
+        let controller;
+        try {
+          controller = await startController({ config, log, kubeConfig });
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          const code = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT' ? EXIT.unreachable : EXIT.failed;
+          throw new CliError(`cannot start: ${oneLine(e.message)}${code === EXIT.unreachable ? ` (cluster ${safeUrl(kubeConfig.getCurrentCluster()?.server ?? '?')})` : ''}`, code);
+        }
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ signal }, 'shutting down: active runs finish and revert first');
+          void controller.close().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              log.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      }),
+    );
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { configOrExit } from './config.js';
+import { commandConfig, NO_REPO_URL } from './config.js';
+import { action, connectRedis, within } from './fail.js';
 import type { ControllerConfig } from '../config/types.js';
 import { RedisRunStore, QUEUE_RUNS } from '../queue/index.js';
 import { GitStatusStore } from '../report/git-status.js';
@@ -22,30 +22,42 @@ export function register(program: Command): void {
     .description('per experiment: file, spec hash, revision, state, last and next run')
     .option('-c, --config <file>', 'controller configuration file (YAML); env variables override it')
     .option('--json', 'print JSON')
-    .action(async (opts: { config?: string; json?: boolean }) => {
-      const config = configOrExit(opts.config);
-      if (!config) return;
-      const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
-      let runsQueue: Queue<RunJobData> | undefined;
-      try {
-        // Connect before the queue is made: a Queue on a lazy connection connects it itself,
-        // and a second connect() then throws "already connecting".
-        await redis.connect();
-        runsQueue = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix: config.redis.prefix });
-        const applied = await readApplied(config);
-        const rows = await experimentStatuses({
-          catalog: await readCatalog(redis, config.redis.prefix),
-          applied,
-          runs: new RedisRunStore(redis, config.redis.prefix),
-          runsQueue,
-        });
-        if (opts.json) console.log(JSON.stringify(rows, null, 2));
-        else console.log(formatStatusTable(rows));
-      } finally {
-        await runsQueue?.close();
-        redis.disconnect();
-      }
-    });
+    .action(
+      action('status', async (opts: { config?: string; json?: boolean }) => {
+        // Needs Redis; the status branch (repo.url) adds what was applied when it can be read.
+        const config = commandConfig(opts.config);
+        const redis = await connectRedis(config.redis.url, 5000);
+        const runsQueue = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix: config.redis.prefix });
+        try {
+          const applied = config.repo.url === NO_REPO_URL ? warnNoRepo() : await within(readApplied(config), 20_000, `the status branch at ${config.repo.url}`).catch(unreadable);
+          const rows = await within(
+            experimentStatuses({
+              catalog: await readCatalog(redis, config.redis.prefix),
+              applied,
+              runs: new RedisRunStore(redis, config.redis.prefix),
+              runsQueue,
+            }),
+            10_000,
+            'Redis',
+          );
+          if (opts.json) console.log(JSON.stringify(rows, null, 2));
+          else console.log(formatStatusTable(rows));
+        } finally {
+          await runsQueue.close().catch(() => undefined);
+          redis.disconnect();
+        }
+      }),
+    );
+}
+
+function warnNoRepo(): Map<string, AppliedRecord> {
+  console.error('warning: no repo.url configured; showing Redis state only (applied revisions come from the status branch)');
+  return new Map();
+}
+
+function unreadable(err: Error): Map<string, AppliedRecord> {
+  console.error(`warning: cannot read the status branch (${err.message}); showing Redis state only`);
+  return new Map();
 }
 
 async function readApplied(config: ControllerConfig): Promise<Map<string, AppliedRecord>> {

@@ -2,7 +2,7 @@
 // from experiments/, and the Kubernetes simulator. Everything is torn down at the end.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,12 +20,14 @@ export interface DemoRedis {
 
 /** REDIS_URL, else 127.0.0.1:6379 if it answers, else a private redis-server on a free port. */
 export async function demoRedis(env: NodeJS.ProcessEnv = process.env): Promise<DemoRedis> {
-  if (env.REDIS_URL) return { url: env.REDIS_URL, started: false, stop: async () => undefined };
-  if (await answers('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', started: false, stop: async () => undefined };
+  // FAULTLINE_DEMO_PRIVATE_REDIS=1: always a private redis-server (the tests check it is stopped).
+  const privateOnly = env.FAULTLINE_DEMO_PRIVATE_REDIS === '1';
+  if (env.REDIS_URL && !privateOnly) return { url: env.REDIS_URL, started: false, stop: async () => undefined };
+  if (!privateOnly && (await answers('127.0.0.1', 6379))) return { url: 'redis://127.0.0.1:6379', started: false, stop: async () => undefined };
   const port = await freePort();
   let child: ChildProcess;
   try {
-    child = await startRedisServer(port);
+    child = await startRedisServer(port, env);
   } catch {
     throw new DemoSetupError(
       'the demo needs Redis: set REDIS_URL, or start one on 127.0.0.1:6379, or install redis-server so the demo can start its own ' +
@@ -36,15 +38,18 @@ export async function demoRedis(env: NodeJS.ProcessEnv = process.env): Promise<D
     url: `redis://127.0.0.1:${port}`,
     started: true,
     stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await exited;
     },
   };
 }
 
-async function startRedisServer(port: number): Promise<ChildProcess> {
+async function startRedisServer(port: number, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
+    env,
   });
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
@@ -92,20 +97,36 @@ export interface DemoRepo {
 }
 
 /** A bare repository served over smart HTTP, with experiments/ committed to main. */
-export async function demoRepo(experimentsDir: string): Promise<DemoRepo> {
+export async function demoRepo(experimentsDir: string, env0: NodeJS.ProcessEnv = process.env): Promise<DemoRepo> {
   try {
-    await run('git', ['--version']);
+    await run('git', ['--version'], { env: env0 });
   } catch {
     throw new DemoSetupError('the demo needs the git command line (it serves the demo repository with git http-backend)');
   }
+  const st = await stat(experimentsDir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new DemoSetupError(`${experimentsDir} is not a directory of experiment files (--experiments DIR)`);
   const dir = await mkdtemp(join(tmpdir(), 'faultline-demo-'));
+  let server: LocalGitServer | undefined;
+  try {
+    return await seed(dir, experimentsDir, env0, (s) => (server = s));
+  } catch (err) {
+    // Nothing the demo started outlives a failed setup.
+    await server?.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    if (err instanceof DemoSetupError) throw err;
+    throw new DemoSetupError(`could not seed the demo repository: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function seed(dir: string, experimentsDir: string, env0: NodeJS.ProcessEnv, started: (s: LocalGitServer) => void): Promise<DemoRepo> {
   const root = join(dir, 'git');
   await mkdir(root, { recursive: true });
   const server = await startLocalGitServer({ root });
+  started(server);
   const url = await server.createRepo('experiments');
   const work = join(dir, 'work');
   const env = {
-    ...process.env,
+    ...env0,
     GIT_AUTHOR_NAME: 'Faultline demo',
     GIT_AUTHOR_EMAIL: 'demo@localhost',
     GIT_COMMITTER_NAME: 'Faultline demo',
