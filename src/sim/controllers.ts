@@ -70,6 +70,8 @@ function setCondition(conds: Condition[], c: Condition): void {
   }
 }
 
+const SLICE = 5_000;
+
 export class Controllers {
   private readonly queue = new Set<string>();
   private drainScheduled = false;
@@ -127,10 +129,20 @@ export class Controllers {
     });
   }
 
+  // Works the queue until it is empty. Outside seeding it yields to the event loop every
+  // SLICE keys (the API keeps answering while 100,000 pods start); seeding runs to the end.
   private drain(): void {
     this.nodeLoad = undefined;
-    let guard = 0;
-    while (this.queue.size && guard++ < 100_000) {
+    let done = 0;
+    while (this.queue.size) {
+      if (!this.seeding && done++ >= SLICE) {
+        this.drainScheduled = true;
+        setImmediate(() => {
+          this.drainScheduled = false;
+          if (!this.store.isClosed()) this.drain();
+        });
+        return;
+      }
       const key = this.queue.values().next().value as string;
       this.queue.delete(key);
       try {
@@ -160,7 +172,7 @@ export class Controllers {
         if (owner?.kind === 'ReplicaSet') this.enqueue(`rs|${ns}|${owner.name}`);
         if (owner?.kind === 'StatefulSet') this.enqueue(`sts|${ns}|${owner.name}`);
         if (e.type !== 'DELETED') this.enqueue(`pod|${ns}|${name}`);
-        for (const pdb of this.store.list('poddisruptionbudgets', { namespace: ns })) this.enqueue(`pdb|${ns}|${pdb.metadata.name}`);
+        for (const pdb of this.store.peek('poddisruptionbudgets', { namespace: ns })) this.enqueue(`pdb|${ns}|${pdb.metadata.name}`);
         break;
       }
       case 'policy/poddisruptionbudgets': if (e.type !== 'DELETED') this.enqueue(`pdb|${ns}|${name}`); break;
@@ -170,7 +182,7 @@ export class Controllers {
     if (e.type === 'DELETED') {
       if (['apps/deployments', 'apps/replicasets', 'apps/statefulsets'].includes(e.resource)) this.enqueue(`gc|${ns}|${o.metadata.uid}`);
       if (ns) {
-        const nsObj = this.store.get('namespaces', undefined, ns);
+        const nsObj = this.store.peekOne('namespaces', undefined, ns);
         if (nsObj?.metadata.deletionTimestamp) this.enqueue(`ns||${ns}`);
       }
     }
@@ -185,7 +197,7 @@ export class Controllers {
       case 'pod': return this.pod(ns, name);
       case 'pdb': return this.pdb(ns, name);
       case 'nodes':
-        for (const p of this.store.list('pods', { fieldSelector: 'spec.nodeName=' })) this.enqueue(`pod|${p.metadata.namespace}|${p.metadata.name}`);
+        for (const p of this.store.peek('pods', { fieldSelector: 'spec.nodeName=' })) this.enqueue(`pod|${p.metadata.namespace}|${p.metadata.name}`);
         return;
       case 'ns': return this.namespace(name);
       case 'gc': return this.collect(ns, name);
@@ -193,13 +205,13 @@ export class Controllers {
   }
 
   private deployment(ns: string, name: string): void {
-    const dep = this.store.get('deployments', ns, name);
+    const dep = this.store.peekOne('deployments', ns, name);
     if (!dep || dep.metadata.deletionTimestamp) return;
     const spec = dep.spec as { replicas?: number; selector?: { matchLabels?: Record<string, string> }; template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown } };
     const replicas = spec.replicas ?? 1;
     const hash = templateHash(spec.template);
     const rsName = `${name}-${hash}`;
-    const owned = this.store.list('replicasets', { namespace: ns }).filter((rs) => ownedBy(rs, dep.metadata.uid));
+    const owned = this.store.peek('replicasets', { namespace: ns }).filter((rs) => ownedBy(rs, dep.metadata.uid));
     let current = owned.find((rs) => rs.metadata.name === rsName);
     if (!current) {
       const labels = { ...(spec.template?.metadata?.labels ?? {}), 'pod-template-hash': hash };
@@ -222,7 +234,7 @@ export class Controllers {
         this.store.mutate('replicasets', ns, rs.metadata.name, (o) => { o.spec = { ...o.spec, replicas: 0 }; });
       }
     }
-    const all = this.store.list('replicasets', { namespace: ns }).filter((rs) => ownedBy(rs, dep.metadata.uid));
+    const all = this.store.peek('replicasets', { namespace: ns }).filter((rs) => ownedBy(rs, dep.metadata.uid));
     const sum = (f: string): number => all.reduce((n, rs) => n + Number((rs.status as Record<string, number> | undefined)?.[f] ?? 0), 0);
     const cur = (current.status ?? {}) as Record<string, number>;
     const ready = sum('readyReplicas');
@@ -253,10 +265,10 @@ export class Controllers {
   }
 
   private replicaSet(ns: string, name: string): void {
-    const rs = this.store.get('replicasets', ns, name);
+    const rs = this.store.peekOne('replicasets', ns, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
     const want = (rs.spec as { replicas?: number }).replicas ?? 1;
-    const pods = this.store.list('pods', { namespace: ns }).filter((p) => ownedBy(p, rs.metadata.uid));
+    const pods = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, rs.metadata.uid));
     const active = pods.filter(isActive);
     const uid = rs.metadata.uid!;
     const inFlight = this.pendingCreates.get(uid) ?? 0;
@@ -265,9 +277,9 @@ export class Controllers {
       this.pendingCreates.set(uid, (this.pendingCreates.get(uid) ?? 0) + 1);
       this.later(this.recreateDelayMs, () => {
         this.pendingCreates.set(uid, (this.pendingCreates.get(uid) ?? 1) - 1);
-        const now = this.store.get('replicasets', ns, name);
+        const now = this.store.peekOne('replicasets', ns, name);
         if (!now || now.metadata.uid !== uid || now.metadata.deletionTimestamp) return;
-        const alive = this.store.list('pods', { namespace: ns }).filter((p) => ownedBy(p, uid) && isActive(p)).length;
+        const alive = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, uid) && isActive(p)).length;
         if (alive >= ((now.spec as { replicas?: number }).replicas ?? 1)) return;
         try {
           this.store.create('pods', this.podFromTemplate(now, `${name}-${randomSuffix()}`));
@@ -291,24 +303,24 @@ export class Controllers {
   }
 
   private statefulSet(ns: string, name: string): void {
-    const sts = this.store.get('statefulsets', ns, name);
+    const sts = this.store.peekOne('statefulsets', ns, name);
     if (!sts || sts.metadata.deletionTimestamp) return;
     const want = (sts.spec as { replicas?: number }).replicas ?? 1;
     const uid = sts.metadata.uid!;
-    const pods = this.store.list('pods', { namespace: ns }).filter((p) => ownedBy(p, uid));
+    const pods = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, uid));
     const revision = `${name}-${templateHash((sts.spec as { template?: unknown }).template)}`;
     for (let i = 0; i < want; i++) {
       const podName = `${name}-${i}`;
       const flightKey = `${uid}/${i}`;
       if (pods.some((p) => p.metadata.name === podName) || this.pendingCreates.get(flightKey)) continue;
       // a pod of another owner with this name blocks creation until it is gone
-      if (this.store.get('pods', ns, podName)) continue;
+      if (this.store.peekOne('pods', ns, podName)) continue;
       this.pendingCreates.set(flightKey, 1);
       this.later(this.recreateDelayMs, () => {
         this.pendingCreates.delete(flightKey);
-        const now = this.store.get('statefulsets', ns, name);
+        const now = this.store.peekOne('statefulsets', ns, name);
         if (!now || now.metadata.uid !== uid || now.metadata.deletionTimestamp) return;
-        if (i >= ((now.spec as { replicas?: number }).replicas ?? 1) || this.store.get('pods', ns, podName)) return;
+        if (i >= ((now.spec as { replicas?: number }).replicas ?? 1) || this.store.peekOne('pods', ns, podName)) return;
         try {
           this.store.create('pods', this.podFromTemplate(now, podName, {
             'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(i), 'controller-revision-hash': revision,
@@ -322,7 +334,7 @@ export class Controllers {
       const ordinal = Number(p.metadata.name.slice(name.length + 1));
       if (isActive(p) && ordinal >= want) this.store.delete('pods', ns, p.metadata.name);
     }
-    const active = this.store.list('pods', { namespace: ns }).filter((p) => ownedBy(p, uid) && isActive(p));
+    const active = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, uid) && isActive(p));
     const ready = active.filter(isPodReady).length;
     this.store.mutate('statefulsets', ns, name, (o) => {
       o.status = { observedGeneration: o.metadata.generation, replicas: active.length, readyReplicas: ready, currentReplicas: active.length,
@@ -332,7 +344,7 @@ export class Controllers {
 
   /** Scheduler + kubelet for one pod. */
   private pod(ns: string, name: string): void {
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peekOne('pods', ns, name);
     if (!pod || pod.metadata.deletionTimestamp) return;
     const spec = pod.spec as PodSpec;
     const status = (pod.status ?? {}) as PodStatus;
@@ -371,11 +383,11 @@ export class Controllers {
 
   private schedule(pod: KObject): void {
     const spec = pod.spec as PodSpec;
-    const nodes = this.store.list('nodes').filter((n) => !(n.spec as { unschedulable?: boolean } | undefined)?.unschedulable)
+    const nodes = this.store.peek('nodes').filter((n) => !(n.spec as { unschedulable?: boolean } | undefined)?.unschedulable)
       .filter((n) => matchLabels(fromLabelSelectorObject({ matchLabels: spec.nodeSelector ?? {} }), n.metadata.labels));
     const ns = pod.metadata.namespace!;
     if (!nodes.length) {
-      const total = this.store.list('nodes').length;
+      const total = this.store.peek('nodes').length;
       this.store.mutate('pods', ns, pod.metadata.name, (p) => {
         const st = (p.status ?? {}) as PodStatus;
         const conds = [...(st.conditions ?? [])];
@@ -408,10 +420,10 @@ export class Controllers {
   }
 
   private startPod(ns: string, name: string, uid: string): void {
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peekOne('pods', ns, name);
     if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return;
     const spec = pod.spec as PodSpec;
-    const node = this.store.get('nodes', undefined, spec.nodeName!);
+    const node = this.store.peekOne('nodes', undefined, spec.nodeName!);
     const started = now();
     const ip = this.ipCounter++;
     this.store.mutate('pods', ns, name, (p) => {
@@ -469,7 +481,7 @@ export class Controllers {
   }
 
   private startEphemeral(ns: string, name: string, uid: string, c: EphemeralSpec, b: InjectorBehaviour): void {
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peekOne('pods', ns, name);
     if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return;
     const started = now();
     this.store.mutate('pods', ns, name, (p) => {
@@ -481,7 +493,7 @@ export class Controllers {
     });
     const inj = injectorCommand(c.command);
     const end = (ms: number, exitCode: number, message: string) => this.store.later(ms, () => {
-      const cur = this.store.get('pods', ns, name);
+      const cur = this.store.peekOne('pods', ns, name);
       const eph = ((cur?.status ?? {}) as PodStatus).ephemeralContainerStatuses?.find((x) => x.name === c.name);
       if (!eph?.state?.running) return;
       this.injectors.results.set(`${uid}/${c.name}`, message);
@@ -507,11 +519,11 @@ export class Controllers {
   }
 
   private pdb(ns: string, name: string): void {
-    const pdb = this.store.get('poddisruptionbudgets', ns, name);
+    const pdb = this.store.peekOne('poddisruptionbudgets', ns, name);
     if (!pdb) return;
     const spec = (pdb.spec ?? {}) as { selector?: unknown; minAvailable?: number | string; maxUnavailable?: number | string };
     const sel = fromLabelSelectorObject(spec.selector);
-    const pods = this.store.list('pods', { namespace: ns, labelSelector: sel }).filter(isActive);
+    const pods = this.store.peek('pods', { namespace: ns, labelSelector: sel }).filter(isActive);
     const healthy = pods.filter(isPodReady).length;
     // expected pods come from the owners' desired scale, as the disruption controller does
     const owners = new Map<string, number>();
@@ -519,7 +531,7 @@ export class Controllers {
     for (const p of pods) {
       const ref = controllerOf(p);
       const res = ref?.kind === 'ReplicaSet' ? 'replicasets' : ref?.kind === 'StatefulSet' ? 'statefulsets' : undefined;
-      const owner = res && ref ? this.store.get(res, ns, ref.name) : undefined;
+      const owner = res && ref ? this.store.peekOne(res, ns, ref.name) : undefined;
       if (owner && ref) owners.set(ref.uid, (owner.spec as { replicas?: number }).replicas ?? 1);
       else unowned++;
     }
@@ -550,7 +562,7 @@ export class Controllers {
 
   /** Namespace controller: empties a Terminating namespace, then removes it. */
   private namespace(name: string): void {
-    const nsObj = this.store.get('namespaces', undefined, name);
+    const nsObj = this.store.peekOne('namespaces', undefined, name);
     if (!nsObj?.metadata.deletionTimestamp) return;
     let left = 0;
     for (const r of RESOURCES) {
