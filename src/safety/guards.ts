@@ -3,7 +3,8 @@
 // the controller's limits, never loosen them; protected namespaces come from controller config only.
 import type { PdbStatus, ResolvedTargets } from '../cluster/types.js';
 import type { ControllerConfig } from '../config/types.js';
-import type { LoadedExperiment } from '../experiments/model.js';
+import { FAULT_CATALOG, POD_SECURITY_LABEL, type PodSecurityLevel } from '../experiments/faults.js';
+import type { FaultType, LoadedExperiment } from '../experiments/model.js';
 import type { BlastRadius, GuardVerdict } from '../runs/types.js';
 import { desiredHealthy, disruptionsAllowed } from './pdb.js';
 import { describeWindow, inWindow } from './windows.js';
@@ -98,6 +99,9 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
     add('opt-in', ok, ok ? `namespace ${ns} has ${key}=${value}` : `namespace ${ns} lacks the opt-in label ${key}=${value}`);
   }
 
+  const podSecurity = podSecurityVerdict(spec.fault.type, ns, input.namespaceLabels);
+  if (podSecurity) add('pod-security', podSecurity.ok, podSecurity.reason);
+
   const chosen = targets.pods.length;
   if (targets.candidates === 0) add('no-targets', false, `no ready pods in ${ns} match the selector`);
   else add('no-targets', chosen > 0, chosen > 0 ? `${chosen} of ${targets.candidates} matching ready pods chosen` : `mode chose 0 of ${targets.candidates} matching pods`);
@@ -146,4 +150,23 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
 
 export function allowed(verdicts: GuardVerdict[]): boolean {
   return verdicts.every((v) => v.ok);
+}
+
+const STRICTNESS: Record<PodSecurityLevel, number> = { privileged: 0, baseline: 1, restricted: 2 };
+
+/**
+ * Would Pod Security admission let the fault's injector into the namespace? Read from the
+ * namespace's enforce label, as the API server does (403 otherwise); undefined for API faults.
+ */
+export function podSecurityVerdict(type: FaultType, ns: string, labels: Record<string, string> | undefined): { ok: boolean; reason: string } | undefined {
+  const needs = FAULT_CATALOG[type]?.injector;
+  if (!needs || !labels) return undefined;
+  const what = `the ${type} injector needs "${needs.podSecurity}" (${needs.runAsUser === 0 ? 'root' : 'non-root'}${needs.capabilities.length ? `, adds ${needs.capabilities.join(', ')}` : ', no capabilities'})`;
+  const level = labels[POD_SECURITY_LABEL];
+  if (level === undefined) return { ok: true, reason: `namespace ${ns} has no ${POD_SECURITY_LABEL} label (the cluster default applies); ${what}` };
+  if (!(level in STRICTNESS)) return { ok: true, reason: `namespace ${ns} has ${POD_SECURITY_LABEL}=${level}, which is not a level; ${what}` };
+  const ok = STRICTNESS[level as PodSecurityLevel] <= STRICTNESS[needs.podSecurity];
+  return ok
+    ? { ok, reason: `namespace ${ns} enforces Pod Security "${level}"; ${what}` }
+    : { ok, reason: `namespace ${ns} enforces Pod Security "${level}": the API server would refuse the injector (403); ${what}` };
 }
