@@ -24,6 +24,8 @@ export default {
     'src/experiments/semantic.ts',
     'src/reconcile/plan.ts',
     'src/server/signatures.ts',
+    'src/egress/policy.ts',
+    'src/experiments/cidr.ts',
   ],
   coverageAnalysis: 'perTest',
   // Two cores shared by many: one test process. Raise it locally with --concurrency N.

@@ -15,6 +15,7 @@ export default defineConfig({
       'test/experiments/semantic-*.test.ts',
       'test/reconcile/plan*.test.ts',
       'test/server/signatures*.test.ts',
+      'test/egress/policy*.test.ts',
     ],
     pool: 'forks',
     maxWorkers: 1,
