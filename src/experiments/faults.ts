@@ -5,6 +5,7 @@ import type { FaultType } from './model.js';
 
 export const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 export const DNS1123_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const BANDWIDTH_RATE_PATTERN = '^[1-9][0-9]{0,9}(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$';
 export const MEMORY_SIZE_PATTERN = '^[1-9][0-9]{0,5}(Mi|Gi)$';
 
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
@@ -99,6 +100,32 @@ export const FAULT_CATALOG: Record<FaultType, FaultInfo> = {
     paramsSchema: obj(
       { percent: { type: 'number', minimum: 0.1, maximum: 100 }, correlation, interface: iface },
       ['percent'],
+    ),
+  },
+  'network-corrupt': {
+    scope: 'pods',
+    description: 'Corrupts a share of the selected pods\' outgoing packets (tc netem).',
+    injector: NET_TC,
+    paramsSchema: obj({ percent: { type: 'number', minimum: 0.1, maximum: 100 }, correlation, interface: iface }, ['percent']),
+  },
+  'network-duplicate': {
+    scope: 'pods',
+    description: 'Duplicates a share of the selected pods\' outgoing packets (tc netem).',
+    injector: NET_TC,
+    paramsSchema: obj({ percent: { type: 'number', minimum: 0.1, maximum: 100 }, correlation, interface: iface }, ['percent']),
+  },
+  'network-bandwidth': {
+    scope: 'pods',
+    description: 'Limits the selected pods\' outgoing bandwidth (tc tbf).',
+    injector: NET_TC,
+    paramsSchema: obj(
+      {
+        rate: { type: 'string', pattern: BANDWIDTH_RATE_PATTERN, description: 'e.g. 1mbit, 500kbit, 1mbps (tc units: bit = bits/s, bps = bytes/s)' },
+        buffer: { type: 'integer', minimum: 1600, maximum: 1_073_741_824, default: 32_768, description: 'bucket size (burst) in bytes' },
+        limit: { type: 'integer', minimum: 1600, maximum: 1_073_741_824, default: 1_048_576, description: 'bytes queued before packets are dropped' },
+        interface: iface,
+      },
+      ['rate'],
     ),
   },
   'network-partition': {

@@ -5,7 +5,10 @@ import { containerKill } from './container-kill.js';
 import { cpuStress } from './cpu-stress.js';
 import { httpFault } from './http-fault.js';
 import { memoryStress } from './memory-stress.js';
+import { networkBandwidth } from './network-bandwidth.js';
+import { networkCorrupt } from './network-corrupt.js';
 import { networkDelay } from './network-delay.js';
+import { networkDuplicate } from './network-duplicate.js';
 import { networkLoss } from './network-loss.js';
 import { networkPartition } from './network-partition.js';
 import { nodeCordon } from './node-cordon.js';
@@ -21,6 +24,9 @@ export const FAULT_DRIVERS: Record<FaultType, FaultDriver> = {
   'network-delay': networkDelay,
   'network-loss': networkLoss,
   'network-partition': networkPartition,
+  'network-corrupt': networkCorrupt,
+  'network-duplicate': networkDuplicate,
+  'network-bandwidth': networkBandwidth,
   'cpu-stress': cpuStress,
   'memory-stress': memoryStress,
   'scale-down': scaleDown,

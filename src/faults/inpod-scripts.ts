@@ -89,6 +89,27 @@ export const NETWORK_LOSS_SCRIPT = script(
   `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem loss "\${LOSS}%" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
 );
 
+/** network-corrupt: $4 IFACE, $5 CORRUPT_PCT, $6 CORRELATION_PCT */
+export const NETWORK_CORRUPT_SCRIPT = script(
+  'IFACE="$1"; PCT="$2"; CORR="$3"',
+  tcUndo,
+  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem corrupt "\${PCT}%" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
+);
+
+/** network-duplicate: $4 IFACE, $5 DUPLICATE_PCT, $6 CORRELATION_PCT */
+export const NETWORK_DUPLICATE_SCRIPT = script(
+  'IFACE="$1"; PCT="$2"; CORR="$3"',
+  tcUndo,
+  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem duplicate "\${PCT}%" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
+);
+
+/** network-bandwidth (tbf): $4 IFACE, $5 RATE_KBIT, $6 BURST_BYTES, $7 LIMIT_BYTES */
+export const NETWORK_BANDWIDTH_SCRIPT = script(
+  'IFACE="$1"; RATE="$2"; BURST="$3"; LIMIT="$4"',
+  tcUndo,
+  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} tbf rate "\${RATE}kbit" burst "$BURST" limit "$LIMIT" 2>>"$ERR" || fail "tc qdisc add"`,
+);
+
 /** network-partition: $4 IFACE, $5 DIRECTION, $6 PORTS ("80,443" or "-"), $7 CHAIN SUFFIX, $8… CIDRs */
 export const NETWORK_PARTITION_SCRIPT = script(
   `IFACE="$1"; DIRECTION="$2"; PORTS="$3"; SUFFIX="$4"

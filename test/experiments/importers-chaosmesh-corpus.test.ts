@@ -60,6 +60,12 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
   'chaos-mesh/examples/pod-failure-example.yaml': [{ type: 'pod-failure', params: {} }, 'default', tikv, { type: 'one' }, '30s', undefined],
   'chaos-mesh/examples/web-show/pod-failure.yaml': [{ type: 'pod-failure', params: {} }, 'default', webShow, { type: 'one' }, '30s', '*/2 * * * *'],
   'chaos-mesh-docs/simulate-pod-chaos-on-kubernetes--1.yaml': [{ type: 'pod-failure', params: {} }, 'chaos-mesh', tikv, { type: 'one' }, '30s', undefined],
+  'chaos-mesh/examples/network-corrupt-example.yaml': [{ type: 'network-corrupt', params: { percent: 40, correlation: 25, interface: 'eth0' } }, 'default', tikv, { type: 'one' }, '10s', undefined],
+  'chaos-mesh/examples/network-duplicate-example.yaml': [{ type: 'network-duplicate', params: { percent: 40, correlation: 25, interface: 'eth0' } }, 'default', tikv, { type: 'one' }, '10s', undefined],
+  // rate in tc's units (1mbps = 1 MB/s), limit and buffer in bytes; no duration: until deleted
+  'chaos-mesh-docs/simulate-network-chaos-on-kubernetes--3.yaml': [
+    { type: 'network-bandwidth', params: { rate: '1mbps', limit: 20971520, buffer: 10000, interface: 'eth0' } }, 'default', { matchLabels: { app: 'app1' } }, { type: 'all' }, '24h', undefined,
+  ],
 };
 
 describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
@@ -103,6 +109,7 @@ describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
     expect(why('chaos-mesh/examples/network-partition-example.yaml')).toMatch(/pod-to-pod targets/);
     expect(why('chaos-mesh/examples/network-partition-with-external-targets-example.yaml')).toMatch(/"www\.google\.com" is a host name/);
     expect(why('chaos-mesh/examples/burn-cpu.yaml')).toMatch(/options \(extra stress-ng arguments\)/);
+    expect(why('chaos-mesh/examples/network-bandwidth-example.yaml')).toMatch(/peakrate has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/etcd/etcd-iochaos.yaml')).toMatch(/a Schedule of "IOChaos" has no Faultline equivalent/);
   });
 });

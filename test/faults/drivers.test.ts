@@ -169,6 +169,10 @@ describe('in-pod faults', () => {
       ['cpu-stress', { workers: 2, load: 75 }, () => ['2', '75'], [], 65532],
       // size is the total: stress-ng splits --vm-bytes across its workers itself
       ['memory-stress', { size: '1Gi', workers: 4 }, () => ['4', '1024'], [], 65532],
+      // tc units: 1mbps is a megabyte per second, 8000 kbit/s
+      ['network-bandwidth', { rate: '1mbps', buffer: 10000, limit: 20000 }, () => ['eth0', '8000', '10000', '20000'], ['NET_ADMIN'], 0],
+      ['network-corrupt', { percent: 40, correlation: 25 }, () => ['eth0', '40', '25'], ['NET_ADMIN'], 0],
+      ['network-duplicate', { percent: 12.5 }, () => ['eth0', '12.5', '0'], ['NET_ADMIN'], 0],
     ];
     for (const [type, params, expected, caps, uid] of cases) {
       const c = ctx(type, params, t);

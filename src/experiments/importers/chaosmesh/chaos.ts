@@ -196,11 +196,34 @@ function networkChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined 
     }
     case 'partition':
       return partition(spec, at, direction, iface, b);
-    case 'bandwidth':
-    case 'rate':
     case 'duplicate':
-    case 'corrupt':
-      b.fail(`${at}/action`, `action ${action} has no Faultline equivalent yet (no native network-${action === 'rate' ? 'bandwidth' : action} fault)`);
+    case 'corrupt': {
+      const blk = spec[action];
+      if (!isObj(blk)) return void b.fail(at, `action ${action} needs a ${action}: { ${action} } block`);
+      b.onlyKnown(blk, `${at}/${action}`, [action, 'correlation']);
+      b.map('/spec/fault/params', `${at}/${action}`);
+      b.map('/spec/fault/params/percent', `${at}/${action}/${action}`);
+      return { type: `network-${action}`, params: { percent: percentField(b, `${at}/${action}/${action}`, blk[action], false), correlation: percentField(b, `${at}/${action}/correlation`, blk.correlation ?? '0', true), ...iface } };
+    }
+    case 'bandwidth': {
+      const bw = spec.bandwidth;
+      if (!isObj(bw)) return void b.fail(at, 'action bandwidth needs a bandwidth: { rate, limit, buffer } block');
+      b.onlyKnown(bw, `${at}/bandwidth`, ['rate', 'limit', 'buffer', 'peakrate', 'minburst']);
+      for (const k of ['peakrate', 'minburst']) {
+        if (bw[k] !== undefined && bw[k] !== 0) b.fail(`${at}/bandwidth/${k}`, `${k} has no Faultline equivalent (network-bandwidth is a token bucket without a peak rate)`, true);
+      }
+      b.map('/spec/fault/params', `${at}/bandwidth`);
+      // Chaos Mesh's rate units are tc's: bps is bytes per second, as are kbps, mbps, gbps.
+      const rate = typeof bw.rate === 'string' ? bw.rate.trim().toLowerCase() : bw.rate;
+      const params: Obj = { rate, ...iface };
+      for (const k of ['limit', 'buffer']) {
+        if (bw[k] === undefined) b.fail(`${at}/bandwidth`, `bandwidth.${k} is required (Chaos Mesh requires it)`);
+        else params[k] = num(bw[k]) ?? bw[k];
+      }
+      return { type: 'network-bandwidth', params };
+    }
+    case 'rate':
+      b.fail(`${at}/action`, 'action rate (netem rate) has no Faultline equivalent: use action bandwidth (a token bucket)');
       return undefined;
     default:
       b.fail(`${at}/action`, `action ${shown(action)} is not one of delay, loss, partition, netem, bandwidth, corrupt, duplicate, rate`);

@@ -1,0 +1,10 @@
+// network-duplicate: tc netem duplicate on the pod's interface, from an ephemeral container.
+import { inPodDriver, NETWORK_DUPLICATE_SCRIPT } from './inpod.js';
+import { interfaceParam, intParam, numberParam } from './params.js';
+
+export const networkDuplicate = inPodDriver('network-duplicate', {
+  script: NETWORK_DUPLICATE_SCRIPT,
+  cleanable: true,
+  refuseHostNetwork: true,
+  args: ({ params }) => [interfaceParam(params), numberParam(params, 'percent', 0.1, 100), intParam(params, 'correlation', 0, 100, 0)],
+});
