@@ -3,6 +3,8 @@
 //
 // Equivalent mutants left in the count (a `Stryker disable next-line` would also hide killable
 // mutants on the same line), each with why no test can kill it:
+// - safety/guards.ts httpPercent `p > 0` → `p >= 0`: a 0% share adds 0 either way; `typeof p === 'number'`
+//   → true: only reachable with a non-number percent, which the schema refuses before any plan.
 // - faults/params.ts intParam/numberParam `typeof v !== 'number'` → false: Number.isSafeInteger /
 //   Number.isFinite refuse every non-number anyway.
 // - faults/params.ts enumParam `typeof v !== 'string'` → false: a non-string is never in a list of strings.

@@ -187,3 +187,51 @@ describe('http-fault', () => {
     expect(semanticProblems({ spec: { fault: { type: 'pod-kill', params: {} } } })).toEqual([]);
   });
 });
+
+describe('fault parameter rules of one fault type', () => {
+  it('container-kill with SIGKILL is refused at the signal, with why', () => {
+    const got = semanticProblems({ spec: { fault: { type: 'container-kill', params: { container: 'c', signal: 'SIGKILL' } } } });
+    expect(got).toHaveLength(1);
+    expect(got[0]!.pointer).toBe('/spec/fault/params/signal');
+    expect(got[0]!.message).toMatch(/^SIGKILL cannot be delivered from inside the pod/);
+    expect(semanticProblems({ spec: { fault: { type: 'container-kill', params: { container: 'c', signal: 'SIGTERM' } } } })).toEqual([]);
+  });
+});
+
+describe('a document the schema has not shaped never crashes the semantic checks', () => {
+  // Another caller (an importer, the API) may hand over anything; a wrong type is the schema's
+  // problem to report, so the semantic checks skip it instead of throwing or double-reporting.
+  it('null and non-object parts are skipped', () => {
+    for (const doc of [null, 'x', [], { spec: null }, { spec: 'x' }, { metadata: null, spec: { target: null, steadyState: null, fault: null, schedule: null, safety: null } }]) {
+      expect(semanticProblems(doc), JSON.stringify(doc)).toEqual([]);
+    }
+    expect(semanticProblems({ spec: { target: { selector: { matchLabels: { app: 'a' }, matchExpressions: [null, 'x'] } }, steadyState: { probes: [null, 'x'] } } })).toEqual([]);
+  });
+
+  it('values of the wrong type are left to the schema', () => {
+    const doc = {
+      metadata: { labels: { team: 5 } },
+      spec: {
+        target: { selector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 5, operator: 'In', values: [5] }] }, mode: { type: 'fixed', value: '3' } },
+        schedule: { cron: '0 3 * * *', timezone: 5 },
+        steadyState: { probes: [{ name: 5, http: { url: 5, bodyMatch: 5, timeout: 5 } }] },
+        safety: { maxTargets: '1' },
+      },
+    };
+    expect(semanticProblems(doc)).toEqual([]);
+    expect(semanticProblems({ spec: { target: { mode: { type: 'percent', value: '500' } }, safety: { maxBlastRadiusPercent: '10' } } })).toEqual([]);
+    expect(semanticProblems({ spec: { target: { mode: { type: 'all' } }, safety: { maxBlastRadiusPercent: '10' } } })).toEqual([]);
+    expect(semanticProblems({ spec: { target: { mode: { type: 'percent', value: 60 } }, safety: { maxTargets: 1 } } })).toEqual([]);
+  });
+
+  it('a bad label key is pointed at as a key, with "~" and "/" escaped in the pointer', () => {
+    expect(semanticProblems({ metadata: { labels: { 'a~b': 'x' } } })).toEqual([
+      { pointer: '/metadata/labels/a~0b', message: expect.stringContaining('label key "a~b": the name must be'), key: true },
+    ]);
+    expect(semanticProblems({ metadata: { labels: { 'Bad.io/x': 'ok' } } })[0]).toMatchObject({ pointer: '/metadata/labels/Bad.io~1x', key: true });
+  });
+
+  it('a cron with several spaces between fields is five fields', () => {
+    ok((d) => (d.spec.schedule = { cron: '0  3 *   * *' }));
+  });
+});
