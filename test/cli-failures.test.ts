@@ -68,7 +68,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('abort', () => {
+describe('abort', { timeout: 240_000 }, () => {
   it('--all with Redis refusing connections: one line, exit 3, within 10 s (timing printed)', async () => {
     const r = await faultline(['abort', '--all'], { REDIS_URL: `redis://127.0.0.1:${freePort}` });
     console.log(`abort --all, Redis refusing: exit ${r.code} after ${r.ms} ms (process start included)`);
@@ -111,7 +111,7 @@ describe('abort', () => {
   });
 });
 
-describe('status', () => {
+describe('status', { timeout: 240_000 }, () => {
   it('Redis down: one line, exit 3; Redis up without repo.url: the table and a warning, exit 0', async () => {
     const down = await faultline(['status'], { REDIS_URL: `redis://127.0.0.1:${freePort}` });
     expect(down.code).toBe(3);
@@ -123,7 +123,7 @@ describe('status', () => {
   });
 });
 
-describe('run', () => {
+describe('run', { timeout: 240_000 }, () => {
   it('without a kubeconfig, with a missing one, with Redis unreachable, without repo.url: one line each, and it exits', async () => {
     const env = { FAULTLINE_REPO_URL: 'http://127.0.0.1:1/chaos.git', REDIS_URL };
     const noKube = await faultline(['run'], env);
@@ -146,7 +146,7 @@ describe('run', () => {
   });
 });
 
-describe('demo error paths clean up what they started', () => {
+describe('demo error paths clean up what they started', { timeout: 240_000 }, () => {
   const answers = (port: number) =>
     new Promise<boolean>((resolve) => {
       const s = new Socket();

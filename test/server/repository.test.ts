@@ -21,11 +21,13 @@ const CORPUS = [process.env.FAULTLINE_CORPUS, new URL('../../../shared/corpus/',
 if (!CORPUS) process.stderr.write('webhook corpus tests skipped: no ../shared/corpus and no FAULTLINE_CORPUS\n');
 
 const redis = newRedis();
-const prefixes: string[] = [];
+// One prefix family for every server of this file, removed with one scan.
+const family = `fltest-repo-${randomUUID().slice(0, 8)}`;
+let servers = 0;
 afterAll(async () => {
-  for (const p of prefixes) await deleteKeys(redis, p);
+  await deleteKeys(redis, `${family}*`);
   redis.disconnect();
-});
+}, 120_000);
 
 type Host = 'github' | 'gitlab' | 'gitea';
 interface Delivery {
@@ -38,8 +40,7 @@ interface Delivery {
 }
 
 function server(env: Record<string, string>) {
-  const config = testConfig({ FAULTLINE_WEBHOOK_SECRET: SECRET, ...env });
-  prefixes.push(config.redis.prefix);
+  const config = testConfig({ FAULTLINE_WEBHOOK_SECRET: SECRET, FAULTLINE_REDIS_PREFIX: `${family}-${servers++}`, ...env });
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), cb()) });
   const handed: (PushEvent | PullRequestEvent)[] = [];
