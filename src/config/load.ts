@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { ControllerConfig, TimeWindow } from './types.js';
+import type { HostKind } from '../report/hosts/kinds.js';
 import { parseDuration } from './duration.js';
 import ipaddr from 'ipaddr.js';
 
@@ -325,7 +326,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
   };
   if (gitHostFile) {
     config.gitHost = compact({
-      type: gitHostFile.type as 'github' | 'gitlab' | 'gitea',
+      type: gitHostFile.type as HostKind,
       apiUrl: (gitHostFile.apiUrl as string).replace(/\/+$/, ''),
       repository: gitHostFile.repository as string,
       token: gitHostToken,

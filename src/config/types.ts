@@ -1,6 +1,8 @@
 // Controller configuration, after defaults are applied. The JSON Schema in
 // schemas/controller-config.schema.json describes the file form (durations as strings).
 
+import type { HostKind } from '../report/hosts/kinds.js';
+
 export interface TimeWindow {
   days?: number[]; // 0 = Sunday … 6 = Saturday; absent = every day
   start: string; // "HH:MM"
@@ -61,7 +63,7 @@ export interface ControllerConfig {
     historyLimit: number; // runs kept per experiment file, default 20
   };
   gitHost?: {
-    type: 'github' | 'gitlab' | 'gitea';
+    type: HostKind;
     apiUrl: string;
     token?: string;
     repository: string; // owner/name (GitHub, Gitea) or project path/id (GitLab)

@@ -3,8 +3,9 @@
 // faultline_report_failures_total; this module does not touch the metric itself, so a failure is
 // counted once.
 import type { Logger } from '../log.js';
+import type { HostKind } from './hosts/kinds.js';
 
-export type ReportTarget = 'github' | 'gitlab' | 'gitea' | 'slack' | 'webhook' | 'git-status';
+export type ReportTarget = HostKind | 'slack' | 'webhook' | 'git-status';
 export type ReportFailureHook = (target: ReportTarget, err: unknown, what: string) => void;
 
 const hooks = new Set<ReportFailureHook>();

@@ -4,51 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { ControllerConfig } from '../config/types.js';
 
-export type GitHostKind = 'github' | 'gitlab' | 'gitea';
-
-export interface PushCommit {
-  id: string;
-  message: string;
-  added: string[];
-  modified: string[];
-  removed: string[];
-}
-
-/** A push to a branch of the experiments repository. */
-export interface PushEvent {
-  host: GitHostKind;
-  deliveryId: string;
-  ref: string; // refs/heads/main
-  branch: string; // main
-  before?: string; // previous head sha (all zeros for a new branch)
-  after: string; // new head sha (all zeros when the branch was deleted)
-  deleted: boolean;
-  repository: string; // owner/name (GitHub, Gitea) or the project path (GitLab)
-  repositoryUrls?: string[]; // clone and web URLs the payload gives for it
-  repositoryId?: string; // the host's numeric id (GitLab projects may be configured by id)
-  commits?: PushCommit[];
-}
-
-/**
- * A pull/merge request event. `action` uses GitHub's words whatever the host: GitLab's
- * open/update/reopen/close/merge and Gitea's synchronized become opened/synchronize/reopened/closed.
- */
-export interface PullRequestEvent {
-  host: GitHostKind;
-  deliveryId: string;
-  action: string; // 'opened' | 'synchronize' | 'reopened' | 'closed' | 'edited' | …
-  number: number; // GitHub/Gitea number, GitLab iid
-  headSha: string;
-  headRef: string; // source branch
-  baseRef: string; // target branch name
-  baseSha?: string; // target branch sha where the host sends it (GitHub, Gitea)
-  merged: boolean;
-  mergeCommitSha?: string;
-  repository: string;
-  repositoryUrls?: string[];
-  repositoryId?: string;
-  url: string; // the pull request's web page
-}
+// Host-neutral events are defined beside the hosts that produce them.
+export type { HostKind as GitHostKind, PushCommit, PushEvent, PullRequestEvent } from '../report/hosts/index.js';
+import type { PullRequestEvent, PushEvent } from '../report/hosts/index.js';
 
 export interface ReadinessResult {
   ok: boolean;

@@ -3,9 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { webhookDeliveries } from '../metrics.js';
-import { normaliseGitea, normaliseGithub, normaliseGitlab, type Normalised } from './normalise.js';
-import { githubSignatureValid, gitlabTokenValid, hmacHexMatches } from './signatures.js';
-import type { GitHostKind, ServerDeps } from './types.js';
+import { HOST_KINDS, WEBHOOKS, type WebhookSpec } from '../report/hosts/index.js';
+import type { ServerDeps } from './types.js';
 import { repositoryMatcher } from './repository.js';
 
 // Pull-request actions that can change a plan; the rest are answered and logged as ignored.
@@ -25,45 +24,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
   }
 }
-
-interface HostSpec {
-  host: GitHostKind;
-  verify(body: Buffer, req: FastifyRequest, secrets: readonly string[]): boolean;
-  event(req: FastifyRequest): string | undefined;
-  delivery(req: FastifyRequest): string | undefined;
-  normalise(event: string | undefined, deliveryId: string, payload: unknown): Normalised;
-}
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-const HOSTS: HostSpec[] = [
-  {
-    host: 'github',
-    verify: (body, req, secrets) => githubSignatureValid(body, header(req, 'x-hub-signature-256'), secrets),
-    event: (req) => header(req, 'x-github-event'),
-    delivery: (req) => header(req, 'x-github-delivery'),
-    normalise: normaliseGithub,
-  },
-  {
-    host: 'gitlab',
-    verify: (_body, req, secrets) => gitlabTokenValid(header(req, 'x-gitlab-token'), secrets),
-    event: (req) => header(req, 'x-gitlab-event'),
-    delivery: (req) => header(req, 'x-gitlab-event-uuid') ?? header(req, 'x-gitlab-webhook-uuid'),
-    normalise: normaliseGitlab,
-  },
-  {
-    // Forgejo sends its own X-Forgejo-* headers and (still) the X-Gitea-* ones; either is accepted.
-    host: 'gitea',
-    verify: (body, req, secrets) =>
-      hmacHexMatches(body, header(req, 'x-gitea-signature'), secrets) || hmacHexMatches(body, header(req, 'x-forgejo-signature'), secrets),
-    event: (req) => header(req, 'x-gitea-event') ?? header(req, 'x-forgejo-event'),
-    delivery: (req) => header(req, 'x-gitea-delivery') ?? header(req, 'x-forgejo-delivery'),
-    normalise: normaliseGitea,
-  },
-];
 
 class UnsupportedMediaType extends Error {}
 
@@ -91,19 +51,19 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  for (const spec of HOSTS) {
-    app.post(`/webhooks/${spec.host}`, async (req, reply) => handle(spec, req, reply));
+  for (const kind of HOST_KINDS) {
+    app.post(`/webhooks/${kind}`, async (req, reply) => handle(WEBHOOKS[kind], req, reply));
   }
 
-  async function handle(spec: HostSpec, req: FastifyRequest, reply: FastifyReply) {
+  async function handle(spec: WebhookSpec, req: FastifyRequest, reply: FastifyReply) {
     const started = process.hrtime.bigint();
-    const event = spec.event(req);
-    const given = spec.delivery(req);
+    const event = spec.event(req.headers);
+    const given = spec.delivery(req.headers);
     const line = (result: string, extra: Record<string, unknown> = {}) => {
-      webhookDeliveries.inc({ host: spec.host, result });
+      webhookDeliveries.inc({ host: spec.kind, result });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = result === 'unauthorized' || result === 'invalid' || result === 'error' ? 'warn' : 'info';
-      req.log[level]({ host: spec.host, event, deliveryId: given, result, ms: Math.round(ms * 100) / 100, ...extra }, 'webhook delivery');
+      req.log[level]({ host: spec.kind, event, deliveryId: given, result, ms: Math.round(ms * 100) / 100, ...extra }, 'webhook delivery');
     };
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 
@@ -111,7 +71,7 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
       line('unauthorized', { reason: 'no webhook secret configured' });
       return reply.code(401).send({ error: { code: 'unauthorized', message: 'webhooks are disabled: no webhook secret is configured' } });
     }
-    if (!spec.verify(body, req, secrets)) {
+    if (!spec.verify(body, req.headers, secrets)) {
       line('unauthorized');
       return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or invalid webhook signature' } });
     }
@@ -151,7 +111,7 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
     }
     if (n.kind === 'push' && n.event.deleted) {
       // The tracked branch is gone: reconciling would read it as "every experiment deleted".
-      req.log.warn({ host: spec.host, deliveryId: given, branch: n.event.branch, repository: n.event.repository }, 'the tracked branch was deleted; not reconciling');
+      req.log.warn({ host: spec.kind, deliveryId: given, branch: n.event.branch, repository: n.event.repository }, 'the tracked branch was deleted; not reconciling');
       line('ignored', { reason: 'branch deleted', branch: n.event.branch });
       return reply.code(202).send({ ignored: 'branch deleted' });
     }
@@ -160,7 +120,7 @@ export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Pro
       return reply.code(202).send({ ignored: 'action' });
     }
 
-    const key = `${config.redis.prefix}:webhook:delivery:${spec.host}:${deliveryId}`;
+    const key = `${config.redis.prefix}:webhook:delivery:${spec.kind}:${deliveryId}`;
     let first: string | null;
     try {
       first = await redis.set(key, String(Date.now()), 'EX', DELIVERY_TTL_SECONDS, 'NX');

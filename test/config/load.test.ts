@@ -267,3 +267,13 @@ describe('parseDuration', () => {
     for (const bad of ['', '30', '1.5s', '5 m', 's', '1d', '-1s', '30s ']) expect(() => parseDuration(bad), bad).toThrow();
   });
 });
+
+describe('git host kinds', () => {
+  it('the config schema lists exactly the host kinds defined in src/report/hosts/kinds.ts', async () => {
+    const { HOST_KINDS } = await import('../../src/report/hosts/kinds.js');
+    const { WEBHOOKS } = await import('../../src/report/hosts/index.js');
+    const schema = JSON.parse(readFileSync(new URL('../../schemas/controller-config.schema.json', import.meta.url), 'utf8')) as { properties: { gitHost: { properties: { type: { enum: string[] } } } } };
+    expect(schema.properties.gitHost.properties.type.enum).toEqual([...HOST_KINDS]);
+    expect(Object.keys(WEBHOOKS).sort()).toEqual([...HOST_KINDS].sort());
+  });
+});

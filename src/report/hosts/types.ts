@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import type { HostKind } from './kinds.js';
 
 // One interface for every Git host (GitHub, GitLab, Gitea/Forgejo), one folder per host,
 // chosen by config — adding a host is one folder and one line in hosts/index.ts.
@@ -18,7 +19,7 @@ export interface UpsertResult {
 }
 
 export interface GitHost {
-  readonly kind: 'github' | 'gitlab' | 'gitea';
+  readonly kind: HostKind;
   /** Longest comment body the host accepts, in characters. */
   readonly maxCommentLength: number;
   setStatus(sha: string, status: CommitStatus): Promise<void>;
@@ -34,7 +35,7 @@ export interface GitHost {
 }
 
 export interface GitHostConfig {
-  type: 'github' | 'gitlab' | 'gitea';
+  type: HostKind;
   apiUrl: string;
   token?: string;
   repository: string; // owner/name (GitHub, Gitea) or project path/id (GitLab)
