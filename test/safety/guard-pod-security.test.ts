@@ -37,7 +37,10 @@ describe('pod-security guard', () => {
   });
 
   it('without an enforce label, or with one that is not a level, the guard passes and says so', () => {
-    expect(verdict(input({ experiment: fault('network-loss', { percent: 5 }), namespaceLabels: opted }))?.reason).toBe('namespace shop has no pod-security.kubernetes.io/enforce label (the cluster default applies); the network-loss injector needs "privileged" (root, adds NET_ADMIN)');
+    expect(verdict(input({ experiment: fault('network-loss', { percent: 5 }), namespaceLabels: opted }))).toEqual({
+      guard: 'pod-security', ok: true,
+      reason: 'namespace shop has no pod-security.kubernetes.io/enforce label (the cluster default applies); the network-loss injector needs "privileged" (root, adds NET_ADMIN)',
+    });
     expect(verdict(input({ experiment: fault('network-loss', { percent: 5 }), namespaceLabels: { ...opted, [ENFORCE]: 'strict' } }))).toMatchObject({ ok: true, reason: expect.stringContaining(`has ${ENFORCE}=strict, which is not a level;`) });
   });
 
