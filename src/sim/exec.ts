@@ -112,7 +112,11 @@ export class ExecServer {
     }
     if (killsInit) {
       const words = script !== undefined ? script.split(/\s+/) : args;
-      terminateContainer(this.store, call.namespace, call.pod, call.container, signalExit(words), 'Error');
+      const code = signalExit(words);
+      // The kernel drops SIGKILL sent to a PID namespace's init from inside that namespace,
+      // which is where an exec into the container runs: the app lives on, kill exits 0.
+      if (code === 137 && !call.ephemeral) return { exitCode: 0 };
+      terminateContainer(this.store, call.namespace, call.pod, call.container, code, 'Error');
       return { exitCode: 0 };
     }
     if (base === 'echo') return { stdout: `${args.join(' ')}\n`, exitCode: 0 };
