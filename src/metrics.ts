@@ -87,3 +87,19 @@ export const invalidExperiments = new Gauge({
   help: 'Experiment files with validation problems at the last reconcile',
   registers: [registry],
 });
+export const revertsPending = new Gauge({
+  name: 'faultline_reverts_pending',
+  help: 'Faults whose run is not live any more and that the revert loop has not yet reverted',
+  registers: [registry],
+});
+export const faultsOverdue = new Gauge({
+  name: 'faultline_faults_overdue',
+  help: 'Faults still in place more than the revert grace after the end of their run (expiresAt)',
+  registers: [registry],
+});
+export const revertAttempts = new Counter({
+  name: 'faultline_revert_attempts_total',
+  help: 'Revert attempts by the executor and the revert loop, by result',
+  labelNames: ['by', 'result'] as const,
+  registers: [registry],
+});

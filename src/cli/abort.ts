@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
 import { commandConfig } from './config.js';
-import { CliError, EXIT, action, connectRedis, within } from './fail.js';
+import { CliError, EXIT, action, connectRedis, oneLine, within } from './fail.js';
 import { cancelRuns, createQueues, RedisRunStore } from '../queue/index.js';
 import { SafetyState } from '../safety/state.js';
+import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
+import { loadKubeConfig } from '../cluster/index.js';
+import type { ControllerConfig } from '../config/types.js';
 
 // `faultline abort`: talks to Redis directly, so it works even when no controller answers HTTP.
 // --all turns the kill switch on (nothing new starts) and aborts every run; each one reverts.
 // Needs only Redis (repo.url and the rest of the config may be absent); gives up within 10 s.
+// The kill switch (--all, --clear) is stored in the cluster too (ConfigMap faultline-kill-switch
+// in the controller's namespace, durable: it survives a Redis flush); with Redis down, --all
+// still sets it there, where every controller reads it.
 const DEADLINE_MS = 10_000;
 
 export function register(program: Command): void {
@@ -22,6 +28,7 @@ export function register(program: Command): void {
       action('abort', async (runId: string | undefined, opts: { all?: boolean; clear?: boolean; reason: string; config?: string }) => {
         if (!runId && !opts.all && !opts.clear) throw new CliError('name a run id, or use --all (kill switch) or --clear', EXIT.usage);
         const config = commandConfig(opts.config);
+        if (opts.all || opts.clear) return killSwitch(config, opts);
         const started = Date.now();
         const left = () => Math.max(1000, DEADLINE_MS - (Date.now() - started));
         const redis = await connectRedis(config.redis.url, 5000);
@@ -35,17 +42,6 @@ export function register(program: Command): void {
         }
 
         async function abort(): Promise<void> {
-          if (opts.clear) {
-            await state.clearKillSwitch();
-            console.log('kill switch cleared: runs may start again');
-            return;
-          }
-          if (opts.all) {
-            await state.setKillSwitch(opts.reason);
-            const { request } = await cancelRuns(queues, { all: true }, `kill switch: ${opts.reason}`);
-            console.log(`kill switch on at ${new Date(request.at).toISOString()}: every active run is aborting and reverting; nothing starts until \`faultline abort --clear\``);
-            return;
-          }
           const id = runId!;
           const record = await new RedisRunStore(redis, config.redis.prefix).get(id);
           const job = await queues.runs.getJob(id);
@@ -59,4 +55,68 @@ export function register(program: Command): void {
         }
       }),
     );
+}
+
+const STEP_MS = 5_000;
+
+async function settle(p: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p();
+    return undefined;
+  } catch (err) {
+    return oneLine((err as Error).message);
+  }
+}
+
+function clusterSwitch(config: ControllerConfig): ClusterKillSwitch {
+  const kc = loadKubeConfig({ ...(config.kubernetes.kubeconfig ? { kubeconfig: config.kubernetes.kubeconfig } : {}), ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}) });
+  return new ClusterKillSwitch(kc, config.kubernetes.namespace);
+}
+
+/** --all / --clear: the cluster copy and the Redis copy, each bounded; one line either way. */
+async function killSwitch(config: ControllerConfig, opts: { all?: boolean; clear?: boolean; reason: string }): Promise<void> {
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  let queues: ReturnType<typeof createQueues> | undefined;
+  const connect = async () => {
+    redis ??= await connectRedis(config.redis.url, STEP_MS);
+    queues ??= createQueues(redis, config.redis.prefix);
+    return { redis, queues, state: new SafetyState(redis, { prefix: config.redis.prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns }) };
+  };
+  let where = `ConfigMap ${config.kubernetes.namespace}/faultline-kill-switch`;
+  const cluster = () => {
+    const c = clusterSwitch(config);
+    where = c.where;
+    return c;
+  };
+  try {
+    if (opts.clear) {
+      // The cluster first: a controller seeing Redis off re-reads the cluster, never the other way round.
+      const clusterErr = await settle(() => within(cluster().clear(), STEP_MS, 'the Kubernetes API'));
+      if (clusterErr) throw new CliError(`kill switch NOT cleared: cannot clear it in ${where} (${clusterErr}); controllers would keep reading it there`, EXIT.unreachable);
+      const redisErr = await settle(async () => within((await connect()).state.clearKillSwitch(), STEP_MS, 'Redis'));
+      if (redisErr) throw new CliError(`kill switch cleared in ${where} but not in Redis (${redisErr}); run --clear again once Redis is back`, EXIT.unreachable);
+      console.log('kill switch cleared: runs may start again');
+      return;
+    }
+    let at = Date.now();
+    const [clusterErr, redisErr] = await Promise.all([
+      settle(() => within(cluster().set(opts.reason), STEP_MS, 'the Kubernetes API')),
+      settle(async () => {
+        const c = await connect();
+        await within(c.state.setKillSwitch(opts.reason), STEP_MS, 'Redis');
+        at = (await within(cancelRuns(c.queues, { all: true }, `kill switch: ${opts.reason}`), STEP_MS, 'Redis')).request.at;
+      }),
+    ]);
+    if (clusterErr && redisErr) throw new CliError(`kill switch NOT set: ${where}: ${clusterErr}; Redis: ${redisErr}`, EXIT.unreachable);
+    if (clusterErr) throw new CliError(`kill switch on in Redis only, NOT stored in ${where} (${clusterErr}): a Redis flush would turn it off; every active run is aborting`, EXIT.failed);
+    if (redisErr) {
+      // Durable and read by every controller: on, though running jobs learn of it by polling, not by message.
+      console.log(`kill switch on in ${where}; Redis unreachable (${redisErr}): controllers read it from the cluster, abort their runs and start none until \`faultline abort --clear\``);
+      return;
+    }
+    console.log(`kill switch on at ${new Date(at).toISOString()} (${where} and Redis): every active run is aborting and reverting; nothing starts until \`faultline abort --clear\``);
+  } finally {
+    if (queues) await within(queues.close(), STEP_MS, 'Redis').catch(() => undefined);
+    redis?.disconnect();
+  }
 }

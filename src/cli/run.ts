@@ -40,8 +40,10 @@ export function register(program: Command): void {
         const stop = (signal: string) => {
           if (stopping) return;
           stopping = true;
-          log.info({ signal }, 'shutting down: active runs finish and revert first');
-          void controller.close().then(
+          log.info({ signal, boundMs: config.runs.shutdownTimeoutMs }, 'shutting down: active runs abort and revert first');
+          // Within runs.shutdownTimeout (below the pod's grace period): what is not reverted by then
+          // is in the objects' annotations and the ledger, for the next controller's revert loop.
+          void controller.shutdown(`controller shutting down (${signal})`).then(
             () => process.exit(0),
             (err: unknown) => {
               log.error({ err }, 'shutdown failed');

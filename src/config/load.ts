@@ -46,6 +46,7 @@ export const DEFAULTS = {
   rateLimitMax: 600,
   rateLimitWindow: '1m',
   allowHosts: ['*.svc', '*.svc.cluster.local'],
+  shutdownTimeout: '60s',
 } as const;
 
 /** The default data directory: `$XDG_STATE_HOME/faultline`, else `~/.local/state/faultline`. */
@@ -133,6 +134,7 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_NOTIFY_WEBHOOK_URL', path: ['webhookNotifier', 'url'] },
   { name: 'FAULTLINE_RUNS_CONCURRENCY', path: ['runs', 'concurrency'], convert: integer },
   { name: 'FAULTLINE_LOCK_WAIT', path: ['runs', 'lockWait'] },
+  { name: 'FAULTLINE_SHUTDOWN_TIMEOUT', path: ['runs', 'shutdownTimeout'] },
 ];
 
 function list(v: string): string[] {
@@ -322,6 +324,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
     runs: {
       concurrency: ((data.runs as Json | undefined)?.concurrency as number | undefined) ?? DEFAULTS.runsConcurrency,
       lockWaitMs: parseDuration(((data.runs as Json | undefined)?.lockWait as string | undefined) ?? DEFAULTS.lockWait),
+      shutdownTimeoutMs: parseDuration(((data.runs as Json | undefined)?.shutdownTimeout as string | undefined) ?? DEFAULTS.shutdownTimeout),
     },
   };
   if (gitHostFile) {

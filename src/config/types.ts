@@ -77,5 +77,6 @@ export interface ControllerConfig {
   runs: {
     concurrency: number; // worker concurrency per replica (runs in flight at once), default 2
     lockWaitMs: number; // a run waits this long for a busy workload lock or run slot, then fails; default 2m
+    shutdownTimeoutMs: number; // SIGTERM: runs aborted and reverted (or handed over), process gone within this; default 60s
   };
 }

@@ -60,6 +60,12 @@ export interface Controller {
   readonly status: GitStatusStore;
   /** Reconcile now, in this process (the reconcile worker does the same for queued requests). */
   reconcileNow(trigger?: 'manual' | 'startup'): Promise<ReconcileSummary | undefined>;
+  /**
+   * SIGTERM: active runs are aborted and revert; whatever is still reverting near the bound
+   * (config.runs.shutdownTimeoutMs) is handed to the revert loop. Resolves true if everything
+   * closed within the bound; false if the caller should exit anyway (the cluster keeps the undo).
+   */
+  shutdown(reason?: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -237,6 +243,33 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   log.info({ url, repo: config.repo.url, branch: config.repo.branch }, 'controller started');
 
   let closing: Promise<void> | undefined;
+  let abortReason: string | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (poll) clearInterval(poll);
+      clearInterval(depth);
+      await server.close();
+      await leader.stop();
+      await workerChange;
+      await reconcileWorker?.close();
+      await planWorker.close();
+      // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
+      // After shutdown(), they have been asked to abort: they revert now.
+      await runWorker.close(abortReason ? { abortActive: true, reason: abortReason } : undefined);
+      // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
+      await status.close(10_000);
+      if (!(await settleReporters(listeners, 5_000))) log.warn('notifications still queued at shutdown were dropped');
+      await runSide.close();
+      await plans.close();
+      await queues.close();
+      await egress.fetch.close();
+      rateLimitRedis.disconnect();
+      redis.disconnect();
+      data.release();
+      log.info('controller stopped');
+    })();
+    return closing;
+  };
   return {
     identity,
     queues,
@@ -247,31 +280,25 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     runs: runStore,
     status,
     reconcileNow: (trigger = 'manual') => reconcileOnce(trigger),
-    close() {
-      closing ??= (async () => {
-        if (poll) clearInterval(poll);
-        clearInterval(depth);
-        await server.close();
-        await leader.stop();
-        await workerChange;
-        await reconcileWorker?.close();
-        await planWorker.close();
-        // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
-        await runWorker.close();
-        // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
-        await status.close(10_000);
-        if (!(await settleReporters(listeners, 5_000))) log.warn('notifications still queued at shutdown were dropped');
-        await runSide.close();
-        await plans.close();
-        await queues.close();
-        await egress.fetch.close();
-        rateLimitRedis.disconnect();
-        redis.disconnect();
-        data.release();
-        log.info('controller stopped');
-      })();
-      return closing;
+    async shutdown(reason = 'controller shutting down') {
+      const bound = config.runs.shutdownTimeoutMs;
+      const started = Date.now();
+      abortReason = reason;
+      runSide.shuttingDown();
+      runWorker.abort({ all: true, reason, code: 'ShuttingDown' });
+      // Leave a few seconds at the end for the status branch and the exit itself.
+      const handOver = setTimeout(() => runSide.handOver(), Math.max(0, bound - Math.min(10_000, bound / 3)));
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        close().then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, bound - 1000)))),
+      ]);
+      clearTimeout(handOver);
+      clearTimeout(timer);
+      log.info({ ms: Date.now() - started, boundMs: bound, inTime }, inTime ? 'shutdown complete' : 'shutdown bound reached; exiting with work handed over');
+      return inTime;
     },
+    close,
   };
 }
 

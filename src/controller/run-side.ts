@@ -7,11 +7,12 @@ import type { Logger } from '../log.js';
 import { createTargetResolver, LeaderElector } from '../cluster/index.js';
 import type { TargetResolver } from '../cluster/types.js';
 import { SafetyState } from '../safety/state.js';
+import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
 import { planExperiment } from '../safety/plan.js';
-import { createRunExecutor, sweepOrphans } from '../runs/index.js';
+import { createRunExecutor, endRunOutside, RevertLoop, type ActiveRunExecutor } from '../runs/index.js';
 import type { RunExecutor, RunJobData, RunListener, RunRecord, RunStore } from '../runs/types.js';
 import type { LeaderLock, RunMarker } from '../queue/index.js';
-import { isFrozen, ORPHAN_REASON, runDataOf } from '../queue/index.js';
+import { isFrozen, ORPHAN_REASON } from '../queue/index.js';
 import type { Queue } from 'bullmq';
 import { loadExperimentFiles } from '../experiments/index.js';
 import { handlePullRequest, toPlanEvent, type PullRequestResult } from '../report/pr-plan.js';
@@ -32,6 +33,10 @@ export interface RunSide {
   planPullRequest(e: PullRequestEvent, source: GitSource): Promise<PullRequestResult | { skipped: string }>;
   /** Fetch the base branch into the PR reader and index its names (once; plans wait for it). */
   warmPrReader(): Promise<void>;
+  /** Shutdown began: runs stop waiting for recovery after their revert. */
+  shuttingDown(): void;
+  /** The shutdown bound is near: failing reverts stop retrying and go to the revert loop. */
+  handOver(): void;
   close(): Promise<void>;
 }
 
@@ -55,34 +60,12 @@ export async function createRunSide(deps: {
   const prefix = config.redis.prefix;
   const resolver = createTargetResolver(kc);
   await resolver.ready();
-  const state = new SafetyState(redis, { prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns });
+  // The kill switch lives in the cluster too (ConfigMap in the controller's namespace): it survives a Redis flush.
+  const state = new SafetyState(redis, { prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns, cluster: new ClusterKillSwitch(kc, config.kubernetes.namespace) });
 
-  // Whatever a dead controller left injected is reverted before this one takes any run. A run
-  // another replica is executing right now is not an orphan: its job is active and its worker
-  // still renews the BullMQ lock. (Reverting it would undo a live fault under a running run.)
-  const live = await liveRunIds(deps.runsQueue, redis);
-  await sweepOrphans({ kc, redis, prefix, log, isLive: (runId) => live.has(runId) });
-
-  // A job re-delivered after its worker died mid-run: revert what the dead run left in the
-  // ledger now (not at the next start-up), then record the run as failed.
-  const onRedelivered = async (job: RunJobData): Promise<RunRecord> => {
-    const swept = await sweepOrphans({ kc, redis, prefix, log, isLive: (runId) => runId !== job.runId });
-    const reverted = swept.reverted.includes(job.runId);
-    const failed = swept.failed.find((f) => f.runId === job.runId);
-    const reason = failed ? `${ORPHAN_REASON}; revert failed: ${failed.error}` : ORPHAN_REASON;
-    const record = await orphanRecord(deps.runStore, job, reason);
-    log.warn({ runId: job.runId, experiment: job.experiment, reverted }, 'run re-delivered after its controller died');
-    for (const l of deps.listeners) {
-      try {
-        await l.onRunUpdate(record, job);
-      } catch (err) {
-        log.error({ err, runId: job.runId }, 'run listener failed');
-      }
-    }
-    return record;
-  };
-
-  const executor =
+  const handover = new AbortController();
+  const shutdown = new AbortController();
+  const executor: RunExecutor =
     deps.executor ??
     createRunExecutor({
       kc,
@@ -90,6 +73,7 @@ export async function createRunSide(deps: {
       redis,
       prefix,
       safety: { ...config.safety, ownNamespace: config.kubernetes.namespace },
+      safetyState: state,
       injectorImage: config.injector.image,
       injectorStartTimeoutMs: config.injector.startTimeoutMs,
       allowHostNetwork: config.injector.allowHostNetwork,
@@ -100,7 +84,48 @@ export async function createRunSide(deps: {
       isFrozen: () => isFrozen(redis, prefix),
       fetch: deps.egress.fetch,
       exposeResponses: config.egress.exposeResponses,
+      handover: handover.signal,
+      shutdown: shutdown.signal,
     });
+  const local = (runId: string) => ((executor as Partial<ActiveRunExecutor>).active?.() ?? []).includes(runId);
+
+  // A run the revert loop cleaned up after: its record ends through the runs lifecycle, and the
+  // listeners (status branch, notifications) hear of it once.
+  const endOrphan = async (runId: string, job: RunJobData | undefined, reason: string): Promise<RunRecord | undefined> => {
+    const jobData = job ?? ((await deps.runsQueue.getJob(runId).catch(() => undefined))?.data as RunJobData | undefined);
+    const record = await endRunOutside(deps.runStore, jobData, runId, 'Failed', 'ControllerDied', reason);
+    if (!record) return undefined;
+    const forListeners = jobData ?? ({ runId, experiment: record.experiment, file: record.file, specHash: record.specHash, revision: record.revision, occurrence: 'once', trigger: record.trigger } as RunJobData);
+    for (const l of deps.listeners) {
+      try {
+        await l.onRunUpdate(record, forListeners);
+      } catch (err) {
+        log.error({ err, runId }, 'run listener failed');
+      }
+    }
+    return record;
+  };
+
+  // Whatever a dead controller left injected (found in the ledger or marked in the cluster) is
+  // reverted before this one takes any run, then the loop keeps at it in the background: a run is
+  // live only while its heartbeat (5 s TTL) is fresh, so a dead run's fault goes within seconds.
+  const revertLoop = new RevertLoop({
+    kc, redis, prefix, log, isLocal: local,
+    onReverted: async (inj) => void (await endOrphan(inj.runId, undefined, ORPHAN_REASON)),
+  });
+  await revertLoop.pass().catch((err: unknown) => log.error({ err }, 'start-up revert pass failed; the revert loop retries'));
+  revertLoop.start();
+
+  // A job re-delivered after its worker died mid-run: the revert loop has normally reverted the
+  // dead run's fault by now; one more pass makes sure, then the run ends (once) as failed.
+  const onRedelivered = async (job: RunJobData): Promise<RunRecord | undefined> => {
+    const swept = await revertLoop.pass();
+    const failed = swept.failed.find((f) => f.runId === job.runId);
+    const reason = failed ? `${ORPHAN_REASON}; revert failed: ${failed.error} (the revert loop keeps retrying)` : ORPHAN_REASON;
+    const record = await endOrphan(job.runId, job, reason);
+    log.warn({ runId: job.runId, experiment: job.experiment, ended: !!record }, 'run re-delivered after its controller died');
+    return record ?? (await deps.runStore.get(job.runId));
+  };
 
   const elector = new LeaderElector(kc, {
     name: 'faultline-reconciler',
@@ -170,50 +195,14 @@ export async function createRunSide(deps: {
           logger: log,
         });
     },
+    shuttingDown: () => shutdown.abort(),
+    handOver: () => handover.abort(),
     async close() {
+      handover.abort();
+      await revertLoop.stop();
       await elector.stop();
       resolver.close();
     },
   };
 }
 
-/** Run ids whose job is active on a worker that is alive (its lock has not lapsed). */
-async function liveRunIds(queue: Queue<RunJobData>, client: Redis): Promise<Set<string>> {
-  const live = new Set<string>();
-  for (const job of await queue.getJobs(['active'], 0, -1)) {
-    if (!job?.id) continue;
-    if ((await client.exists(queue.toKey(`${job.id}:lock`))) === 1) live.add(runDataOf(job).runId);
-  }
-  return live;
-}
-
-/** The run record of a run whose controller died: what it had recorded, ended as Failed. */
-async function orphanRecord(store: RunStore, job: RunJobData, reason: string): Promise<RunRecord> {
-  const now = new Date().toISOString();
-  const previous = await store.get(job.runId);
-  const record: RunRecord = previous
-    ? { ...previous, timeline: [...previous.timeline] }
-    : {
-        id: job.runId,
-        experiment: job.experiment,
-        file: job.file,
-        specHash: job.specHash,
-        revision: job.revision,
-        faultType: job.spec.spec.fault.type,
-        trigger: job.trigger,
-        state: 'Failed',
-        createdAt: now,
-        targets: [],
-        blastRadius: [],
-        guards: [],
-        probes: [],
-        timeline: [],
-      };
-  record.state = 'Failed';
-  record.outcome = 'failed';
-  record.reason = reason;
-  record.endedAt = now;
-  record.timeline.push({ at: now, state: 'Failed', message: reason });
-  await store.save(record);
-  return record;
-}

@@ -2,7 +2,7 @@
 // change; the fault and the run annotation are written in one replace guarded by
 // resourceVersion, and revert puts the original http routes back the same way (retry on 409).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { apis, isNotFound, retryOnConflict, RUN_ANNOTATION } from './k8s.js';
+import { apis, faultMarks, isNotFound, retryOnConflict, REVERT_ANNOTATION, RUN_ANNOTATION, RUN_LABEL } from './k8s.js';
 import { durationMsParam, FaultParamError, intParam, numberParam } from './params.js';
 import type { FaultContext, FaultDriver } from './types.js';
 
@@ -10,7 +10,7 @@ const VS = { group: 'networking.istio.io', version: 'v1beta1', plural: 'virtuals
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 interface VirtualService {
-  metadata: { name: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
+  metadata: { name: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
   spec: { http?: Record<string, unknown>[]; [k: string]: unknown };
   [k: string]: unknown;
 }
@@ -81,7 +81,10 @@ export const httpFault: FaultDriver = {
       if (owner && owner !== ctx.runId) throw new Error(`VirtualService ${data.namespace}/${data.name} taken by run ${owner}`);
       // Patch the routes recorded in the ledger, so revert restores exactly what we changed.
       vs.spec.http = (data.originalHttp ?? []).map((route) => ({ ...route, fault }));
-      vs.metadata.annotations = { ...(vs.metadata.annotations ?? {}), [RUN_ANNOTATION]: ctx.runId };
+      // The original routes travel with the object (REVERT_ANNOTATION), not only in Redis.
+      const marks = faultMarks(injection);
+      vs.metadata.annotations = { ...(vs.metadata.annotations ?? {}), ...marks.annotations };
+      vs.metadata.labels = { ...(vs.metadata.labels ?? {}), ...marks.labels };
       await replaceVs(ctx.kc, vs);
     });
     ctx.log.info({ virtualService: `${data.namespace}/${data.name}`, fault }, 'http fault added to VirtualService routes');
@@ -107,7 +110,13 @@ export const httpFault: FaultDriver = {
       else delete vs.spec.http;
       const annotations = { ...(vs.metadata.annotations ?? {}) };
       delete annotations[RUN_ANNOTATION];
+      delete annotations[REVERT_ANNOTATION];
       vs.metadata.annotations = annotations;
+      if (vs.metadata.labels) {
+        const labels = { ...vs.metadata.labels };
+        delete labels[RUN_LABEL];
+        vs.metadata.labels = labels;
+      }
       await replaceVs(kc, vs); // carries resourceVersion: a concurrent change gives 409 and we retry
       log.info({ virtualService: `${data.namespace}/${data.name}` }, 'VirtualService http routes restored');
     });

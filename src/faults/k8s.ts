@@ -6,6 +6,23 @@ import {
 
 /** Annotation put on every object a run touches, so a human can see who changed it. */
 export const RUN_ANNOTATION = 'faultline.dev/run-id';
+/** Label with the same name (value: shortRunId, label-safe), so a label-selector list finds every active fault. */
+export const RUN_LABEL = 'faultline.dev/run-id';
+/** The whole Injection (revert data included) as JSON: the cluster holds the undo, Redis only an index. */
+export const REVERT_ANNOTATION = 'faultline.dev/revert';
+
+/** Metadata that marks an object as changed by a run: written in the same request as the change (or before it). */
+export function faultMarks(injection: { runId: string }): { labels: Record<string, string>; annotations: Record<string, string> } {
+  return {
+    labels: { [RUN_LABEL]: shortRunId(injection.runId) },
+    annotations: { [RUN_ANNOTATION]: injection.runId, [REVERT_ANNOTATION]: JSON.stringify(injection) },
+  };
+}
+
+/** A merge patch's metadata that removes the marks again. */
+export function clearedMarks(): { labels: Record<string, null>; annotations: Record<string, null> } {
+  return { labels: { [RUN_LABEL]: null }, annotations: { [RUN_ANNOTATION]: null, [REVERT_ANNOTATION]: null } };
+}
 
 export const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export const strategicPatch = () => setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);

@@ -1,7 +1,8 @@
 // node-cordon: cordons the nodes running the chosen pods. Nodes that were already
 // unschedulable are recorded and left alone; revert uncordons only the nodes this run cordoned.
+// The cordon, the run label and the revert data go in one patch ("cordoned by run X").
 import type { TargetRef } from '../runs/types.js';
-import { apis, isNotFound, mergePatch, RUN_ANNOTATION } from './k8s.js';
+import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from './k8s.js';
 import type { FaultDriver } from './types.js';
 
 interface CordonData extends Record<string, unknown> { nodes: { name: string; wasUnschedulable: boolean }[] }
@@ -27,7 +28,7 @@ export const nodeCordon: FaultDriver = {
         ctx.log.info({ node: n.name }, 'node already cordoned; left alone');
         continue;
       }
-      await core.patchNode({ name: n.name, body: { spec: { unschedulable: true }, metadata: { annotations: { [RUN_ANNOTATION]: ctx.runId } } } }, mergePatch());
+      await core.patchNode({ name: n.name, body: { spec: { unschedulable: true }, metadata: faultMarks(injection) } }, mergePatch());
       ctx.log.info({ node: n.name }, 'node cordoned');
     }
   },
@@ -43,7 +44,7 @@ export const nodeCordon: FaultDriver = {
           log.warn({ node: n.name, owner }, 'node not cordoned by this run (never injected, or taken over); left alone');
           continue;
         }
-        await core.patchNode({ name: n.name, body: { spec: { unschedulable: null }, metadata: { annotations: { [RUN_ANNOTATION]: null } } } }, mergePatch());
+        await core.patchNode({ name: n.name, body: { spec: { unschedulable: null }, metadata: clearedMarks() } }, mergePatch());
         log.info({ node: n.name }, 'node uncordoned');
       } catch (err) {
         if (isNotFound(err)) continue;

@@ -1,10 +1,12 @@
 // scale-down: scales the workloads owning the chosen pods through the /scale subresource. The
 // current replicas are read and recorded BEFORE anything changes; revert writes them back.
+// The workload carries the run label and the whole injection (original replicas included)
+// before its replicas change, so a controller with an empty Redis can still restore them.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TargetRef } from '../runs/types.js';
-import { apis, isNotFound, mergePatch, RUN_ANNOTATION } from './k8s.js';
+import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from './k8s.js';
 import { intParam } from './params.js';
-import type { FaultDriver } from './types.js';
+import type { FaultDriver, Injection } from './types.js';
 
 type ScaleKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet';
 interface ScaledWorkload { kind: ScaleKind; namespace: string; name: string; replicas: number }
@@ -29,10 +31,10 @@ export async function writeReplicas(kc: KubeConfig, w: Omit<ScaledWorkload, 'rep
   else await apps.patchNamespacedReplicaSetScale(req, mergePatch());
 }
 
-/** Sets (or clears, with null) the run annotation on a workload. */
-async function annotate(kc: KubeConfig, w: Omit<ScaledWorkload, 'replicas'>, value: string | null): Promise<void> {
+/** Marks a workload with the run's label and revert data (or clears the marks, with null). */
+async function annotate(kc: KubeConfig, w: Omit<ScaledWorkload, 'replicas'>, injection: Injection | null): Promise<void> {
   const { apps } = apis(kc);
-  const req = { namespace: w.namespace, name: w.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: value } } } };
+  const req = { namespace: w.namespace, name: w.name, body: { metadata: injection ? faultMarks(injection) : clearedMarks() } };
   if (w.kind === 'Deployment') await apps.patchNamespacedDeployment(req, mergePatch());
   else if (w.kind === 'StatefulSet') await apps.patchNamespacedStatefulSet(req, mergePatch());
   else await apps.patchNamespacedReplicaSet(req, mergePatch());
@@ -67,7 +69,7 @@ export const scaleDown: FaultDriver = {
     const data = injection.revertData as ScaleDownData;
     for (const w of data.workloads) {
       const target = Math.min(data.replicas, w.replicas); // a scale-down never scales up
-      await annotate(ctx.kc, w, ctx.runId);
+      await annotate(ctx.kc, w, injection);
       await writeReplicas(ctx.kc, w, target);
       ctx.log.info({ workload: `${w.kind}/${w.name}`, namespace: w.namespace, from: w.replicas, to: target }, 'scaled down');
     }

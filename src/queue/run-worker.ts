@@ -4,7 +4,8 @@
 // and goes to the redelivery path instead of injecting again.
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { RunExecutor, RunJobData, RunRecord, RunState, RunStore } from '../runs/types.js';
+import type { ReasonCode, RunExecutor, RunJobData, RunRecord, RunState, RunStore } from '../runs/types.js';
+import { endRunOutside, newRunRecord } from '../runs/lifecycle.js';
 import { silentLogger, type Logger } from '../log.js';
 import { isFrozen, matchesRun, pendingAbort, subscribeAbort, type AbortRequest } from './abort.js';
 import { keys, QUEUE_RUNS, runJobId } from './keys.js';
@@ -48,7 +49,7 @@ interface ActiveRun {
 export interface RunWorker {
   readonly worker: Worker<RunJobData, RunJobResult>;
   /** Aborts matching active runs on this worker; returns their run ids. */
-  abort(req: Pick<AbortRequest, 'runId' | 'experiment' | 'all' | 'reason'>): string[];
+  abort(req: Pick<AbortRequest, 'runId' | 'experiment' | 'all' | 'reason'> & { code?: ReasonCode }): string[];
   active(): { jobId: string; runId: string; experiment: string }[];
   /** Stops taking jobs and waits for active runs to finish (abortActive: ask them to revert first). */
   close(opts?: { abortActive?: boolean; reason?: string }): Promise<void>;
@@ -73,11 +74,12 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
   const active = new Map<string, ActiveRun>();
   const workerName = `${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
 
-  const abort = (req: Pick<AbortRequest, 'runId' | 'experiment' | 'all' | 'reason'>): string[] => {
+  const abort = (req: Pick<AbortRequest, 'runId' | 'experiment' | 'all' | 'reason'> & { code?: ReasonCode }): string[] => {
     const hit: string[] = [];
     for (const run of active.values()) {
       if (!matchesRun({ ...req, at: 0, reason: req.reason ?? 'abort requested' }, run)) continue;
-      if (!run.controller.signal.aborted) run.controller.abort(new Error(req.reason ?? 'abort requested'));
+      // The Error carries the reason code to the executor (e.g. ShuttingDown).
+      if (!run.controller.signal.aborted) run.controller.abort(Object.assign(new Error(req.reason ?? 'abort requested'), req.code ? { code: req.code } : {}));
       hit.push(run.runId);
     }
     return hit;
@@ -89,40 +91,17 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
     opts.onAbortRequest?.(req, hit);
   });
 
-  const record = async (data: RunJobData, state: 'Failed' | 'Aborted', reason: string): Promise<RunRecord> => {
-    const now = new Date().toISOString();
-    const rec: RunRecord = {
-      id: data.runId,
-      experiment: data.experiment,
-      file: data.file,
-      specHash: data.specHash,
-      revision: data.revision,
-      faultType: data.spec.spec.fault.type,
-      trigger: data.trigger,
-      state,
-      outcome: state === 'Failed' ? 'failed' : 'aborted',
-      reason,
-      createdAt: now,
-      endedAt: now,
-      targets: [],
-      blastRadius: [],
-      guards: [],
-      probes: [],
-      timeline: [{ at: now, state, message: reason }],
-    };
-    // Keep what the interrupted run had recorded (targets, timeline), ending it here.
-    const previous = await opts.runStore?.get(data.runId);
-    if (previous) {
-      Object.assign(rec, { ...previous, state, outcome: rec.outcome, reason, endedAt: now, timeline: [...previous.timeline, rec.timeline[0]!] });
-    }
-    await opts.runStore?.save(rec);
-    return rec;
+  // Runs this worker ends without the executor go through the runs lifecycle (one constructor,
+  // reason codes, a terminal record never rewritten).
+  const record = async (data: RunJobData, state: 'Failed' | 'Aborted', code: ReasonCode, reason: string): Promise<RunRecord> => {
+    const ended = await endRunOutside(opts.runStore, data, data.runId, state, code, reason);
+    return ended ?? (await opts.runStore?.get(data.runId)) ?? { ...newRunRecord(data, undefined), state, reason };
   };
 
   const onRedelivered =
     opts.onRedelivered ??
     (async (data: RunJobData) => {
-      await record(data, 'Failed', ORPHAN_REASON);
+      await record(data, 'Failed', 'ControllerDied', ORPHAN_REASON);
     });
 
   const processor = async (job: Job<RunJobData, RunJobResult>, _token?: string, bullSignal?: AbortSignal): Promise<RunJobResult> => {
@@ -162,7 +141,7 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
         throw err;
       }
       if (frozen) {
-        const rec = await record(data, 'Aborted', 'freeze: the kill switch is on; run not started');
+        const rec = await record(data, 'Aborted', 'Frozen', 'freeze: the kill switch is on; run not started');
         runLog.warn('kill switch on: run not started');
         await finish(markerKey, data.runId, 'aborted');
         return { runId: data.runId, state: rec.state };
@@ -208,7 +187,7 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
     active: () => [...active.values()].map(({ jobId, runId, experiment }) => ({ jobId, runId, experiment })),
     close(closeOpts) {
       closing ??= (async () => {
-        if (closeOpts?.abortActive) abort({ all: true, reason: closeOpts.reason ?? 'controller shutting down' });
+        if (closeOpts?.abortActive) abort({ all: true, reason: closeOpts.reason ?? 'controller shutting down', code: 'ShuttingDown' });
         await worker.close(); // waits for active jobs: nothing is dropped
         await subscription.close();
         await redis.quit().catch(() => redis.disconnect());

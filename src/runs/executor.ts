@@ -18,9 +18,12 @@ import type { FaultContext, Injection } from '../faults/types.js';
 import type { Logger } from '../log.js';
 import { createProbe, measureRecovery, ProbeRunner, sleep, type RecoveryResult } from '../probes/index.js';
 import { evaluateGuards, SafetyState, seedFromSpecHash, workloadLockKey, type SafetyConfig } from '../safety/index.js';
+import { revertAttempts } from '../metrics.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { FaultLedger } from './ledger.js';
+import { newRunRecord } from './lifecycle.js';
 import { startRun, transition, type Run } from './state.js';
-import type { RunExecutor, RunJobData, RunListener, RunOutcome, RunRecord, RunStore, TargetRef } from './types.js';
+import type { ReasonCode, RunExecutor, RunJobData, RunListener, RunOutcome, RunRecord, RunStore, TargetRef } from './types.js';
 
 export interface RunExecutorDeps {
   kc: KubeConfig;
@@ -50,6 +53,12 @@ export interface RunExecutorDeps {
   stopCheckMs?: number;
   fetch?: typeof fetch; // for probes: the controller's egress-guarded fetch
   exposeResponses?: boolean; // probe errors may quote responses (egress.exposeResponses)
+  /** How long the executor retries a failing revert (with backoff) before handing it to the revert loop (default 60 s). */
+  revertRetryMs?: number;
+  /** Aborted when the process must go (shutdown bound): a failing revert is handed over at once. */
+  handover?: AbortSignal;
+  /** Aborted on shutdown: after the revert, recovery is not waited for and after-probes are skipped. */
+  shutdown?: AbortSignal;
   now?: () => Date;
 }
 
@@ -58,7 +67,7 @@ export interface ActiveRunExecutor extends RunExecutor {
   active(): string[];
 }
 
-interface End { outcome: RunOutcome; reason?: string }
+interface End { outcome: RunOutcome; reason?: string; code: ReasonCode }
 type Live = Run<'Validating'> | Run<'Injecting'> | Run<'Running'>;
 
 const LOCK_MARGIN_MS = 10 * 60_000;
@@ -73,11 +82,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
   async function execute(job: RunJobData, signal: AbortSignal): Promise<RunRecord> {
     const log = deps.log.child({ experiment: job.experiment, runId: job.runId });
     const spec = job.spec.spec;
-    const record: RunRecord = {
-      id: job.runId, experiment: job.experiment, file: job.file, specHash: job.specHash, revision: job.revision,
-      faultType: spec.fault.type, trigger: job.trigger, state: 'Pending', createdAt: now().toISOString(),
-      targets: [], blastRadius: [], guards: [], probes: [], timeline: [],
-    };
+    const record: RunRecord = newRunRecord(job, spec.fault.type, now());
     const publish = async (): Promise<void> => {
       const snapshot = structuredClone(record);
       try {
@@ -108,7 +113,8 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       stop.abort(new Error(end.reason));
     };
     const reasonOf = (s: AbortSignal) => (s.reason instanceof Error ? s.reason.message : String(s.reason ?? 'abort requested'));
-    const onAbort = () => stopWith({ outcome: 'aborted', reason: `aborted: ${reasonOf(signal)}` });
+    // The abort's Error may carry a reason code (ShuttingDown from the controller's shutdown).
+    const onAbort = () => stopWith({ outcome: 'aborted', reason: `aborted: ${reasonOf(signal)}`, code: (signal.reason as { code?: ReasonCode } | undefined)?.code ?? 'Aborted' });
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
 
@@ -119,6 +125,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     const driver = FAULT_DRIVERS[spec.fault.type];
     let targets: ResolvedTargets | undefined;
     let injection: Injection | undefined;
+    let heartbeat: Heartbeat | undefined;
     let slotTaken = false;
     let lockKeys: string[] = [];
     let probes: ProbeRunner | undefined;
@@ -170,13 +177,13 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           const reason = `refused by safety guards: ${refused.map((g) => `${g.guard}: ${g.reason}`).join('; ')}`;
           if (refused.length && refused.every((g) => g.guard === 'lock' || g.guard === 'concurrency') && (await busy(reason))) continue;
           if (stop.signal.aborted) return stopCause!;
-          if (refused.length) return { outcome: 'failed', reason };
+          if (refused.length) return { outcome: 'failed', reason, code: 'GuardRefused' };
 
           const ttl = durationMs + LOCK_MARGIN_MS;
           if (!(await safetyState.acquireSlot(job.runId, ttl))) {
             const why = `refused by safety guards: concurrency: all ${deps.safety.maxConcurrentRuns} run slots are taken`;
             if (await busy(why)) continue;
-            return stopCause ?? { outcome: 'failed', reason: why };
+            return stopCause ?? { outcome: 'failed', reason: why, code: 'GuardRefused' };
           }
           slotTaken = true;
           const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
@@ -189,7 +196,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
             slotTaken = false;
             const why = `refused by safety guards: lock: workload ${lock.heldBy}`;
             if (await busy(why)) continue;
-            return stopCause ?? { outcome: 'failed', reason: why };
+            return stopCause ?? { outcome: 'failed', reason: why, code: 'GuardRefused' };
           }
           lockKeys = keys;
           break;
@@ -199,7 +206,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         const before = await probes.before(stop.signal);
         record.probes.push(...before.summaries);
         if (stop.signal.aborted) return stopCause!;
-        if (!before.ok) return { outcome: 'failed', reason: before.reason };
+        if (!before.ok) return { outcome: 'failed', reason: before.reason, code: 'BeforeProbeFailed' };
 
         const injecting = transition(validating, 'Injecting', `injecting ${spec.fault.type} into ${targets.refs.length} target(s)`, now());
         current = injecting;
@@ -210,6 +217,8 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           injectorImage: deps.injectorImage, log, namespace: spec.target.namespace,
           startTimeoutMs: deps.injectorStartTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, allowHostNetwork: deps.allowHostNetwork ?? false,
         };
+        // Live from here until reverted: without this heartbeat the revert loop undoes the fault.
+        heartbeat = await startHeartbeat(deps.redis, deps.prefix, job.runId, log);
         const prepared = await driver.prepare(ctx);
         await ledger.write(prepared); // before anything changes in the cluster
         injection = prepared;
@@ -221,7 +230,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           if (stop.signal.aborted) return stopCause!;
           const failed = outcomes.filter((o) => !o.ok);
           if (failed.length) {
-            return { outcome: 'failed', reason: `fault not in place on ${failed.length} of ${outcomes.length} target(s): ${failed.map((o) => `${o.target}: ${o.message}`).join('; ')}` };
+            return { outcome: 'failed', reason: `fault not in place on ${failed.length} of ${outcomes.length} target(s): ${failed.map((o) => `${o.target}: ${o.message}`).join('; ')}`, code: 'InjectFailed' };
           }
         }
         await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
@@ -239,15 +248,15 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         const running = transition(injecting, 'Running', `fault active for ${spec.duration}`, now());
         current = running;
         await publish();
-        const during = probes.during((reason) => stopWith({ outcome: 'failed', reason: `steady state lost: ${reason}` }));
+        const during = probes.during((reason) => stopWith({ outcome: 'failed', reason: `steady state lost: ${reason}`, code: 'SteadyStateLost' }));
         const watch = (async () => {
           while (!stop.signal.aborted) {
             await sleep(deps.stopCheckMs ?? 500, stop.signal);
             if (stop.signal.aborted) break;
             try {
               const ks = await safetyState.killSwitch();
-              if (ks) stopWith({ outcome: 'aborted', reason: `aborted: kill switch: ${ks.reason}` });
-              else if (await deps.isFrozen()) stopWith({ outcome: 'aborted', reason: 'aborted: the repository has .faultline/freeze' });
+              if (ks) stopWith({ outcome: 'aborted', reason: `aborted: kill switch: ${ks.reason}`, code: 'KillSwitch' });
+              else if (await deps.isFrozen()) stopWith({ outcome: 'aborted', reason: 'aborted: the repository has .faultline/freeze', code: 'Frozen' });
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'could not read the kill switch');
             }
@@ -263,11 +272,11 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           await watch;
           record.probes.push(...(await during.stop()));
         }
-        return stopCause ?? { outcome: 'succeeded' };
+        return stopCause ?? { outcome: 'succeeded', code: 'DurationOver' };
       })();
     } catch (err) {
       log.error({ err: (err as Error).message }, 'run failed');
-      end = stopCause ?? { outcome: 'failed', reason: `error: ${(err as Error).message}` };
+      end = stopCause ?? { outcome: 'failed', reason: `error: ${(err as Error).message}`, code: injection ? 'Error' : 'InjectFailed' };
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -277,17 +286,17 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     await publish();
     let reverted = false;
     if (injection) {
-      try {
-        await driver.revert(deps.kc, injection, log);
-        await ledger.remove(job.runId);
+      const r = await revertWithRetry(injection, log);
+      if (r.ok) {
         reverted = true;
         await events(injection.touched, 'ChaosReverted', `Faultline reverted ${spec.fault.type} (run ${job.runId})`, 'Normal', job, log);
-      } catch (err) {
-        const why = `revert failed: ${(err as Error).message}; the fault stays in the ledger for the orphan sweep`;
-        log.error({ err: (err as Error).message }, 'revert failed');
-        end = { outcome: 'failed', reason: end.reason ? `${end.reason}; ${why}` : why };
+      } else {
+        const why = `revert failed: ${r.error}; handed to the revert loop (the cluster and the ledger keep the revert data)`;
+        end = { outcome: 'failed', reason: end.reason ? `${end.reason}; ${why}` : why, code: 'RevertHandedOver' };
       }
     }
+    // Reverted, or handed over: either way the revert loop may now act on this run.
+    await heartbeat?.stop();
     try {
       if (lockKeys.length) await safetyState.releaseWorkloads(lockKeys, job.runId);
       if (slotTaken) await safetyState.releaseSlot(job.runId);
@@ -295,7 +304,11 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       log.error({ err: (err as Error).message }, 'could not release locks/slot (they expire)');
     }
 
-    if (injection && reverted && targets) {
+    const onShutdown = () => recoveryStop.abort();
+    deps.shutdown?.addEventListener('abort', onShutdown, { once: true });
+    if (injection && reverted && targets && deps.shutdown?.aborted) {
+      log.warn('controller shutting down: recovery not measured, after-probes skipped');
+    } else if (injection && reverted && targets) {
       const recovery = instantRecovery ?? measureRecovery({
         kc: deps.kc, workloads: targets.workloads, since: Date.now(), timeoutMs: deps.recoveryTimeoutMs ?? 300_000, signal: recoveryStop.signal,
       });
@@ -305,6 +318,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       if (probes) record.probes.push(...(await probes.after()));
     }
     recoveryStop.abort();
+    deps.shutdown?.removeEventListener('abort', onShutdown);
 
     record.outcome = end.outcome;
     if (end.reason) record.reason = end.reason;
@@ -313,9 +327,35 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     if (end.outcome === 'succeeded') transition(reverting, 'Succeeded', message, now());
     else if (end.outcome === 'aborted') transition(reverting, 'Aborted', message, now());
     else transition(reverting, 'Failed', message, now());
+    record.reasonCode = end.code;
+    record.timeline[record.timeline.length - 1]!.code = end.code;
     await publish();
     active.delete(job.runId);
     return record;
+  }
+
+  /** Reverts with backoff (250 ms doubling, at most 4 s apart) until it works, the retry window ends or the process must go. */
+  async function revertWithRetry(injection: Injection, log: Logger): Promise<{ ok: true } | { ok: false; error: string }> {
+    const driver = FAULT_DRIVERS[injection.fault];
+    const until = Date.now() + (deps.revertRetryMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await driver.revert(deps.kc, injection, log);
+        revertAttempts.inc({ by: 'executor', result: 'ok' });
+        await ledger.remove(injection.runId).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not drop the ledger entry (the revert loop will find the fault reverted)'));
+        return { ok: true };
+      } catch (err) {
+        revertAttempts.inc({ by: 'executor', result: 'error' });
+        const error = (err as Error).message;
+        const delay = Math.min(250 * 2 ** attempt, 4000);
+        if (Date.now() + delay > until || deps.handover?.aborted) {
+          log.error({ err: error, attempts: attempt }, 'revert failed; handing it to the revert loop');
+          return { ok: false, error };
+        }
+        log.warn({ err: error, attempt, retryInMs: delay }, 'revert failed; retrying');
+        await sleep(delay, deps.handover);
+      }
+    }
   }
 
   async function events(refs: TargetRef[], reason: string, message: string, type: 'Normal' | 'Warning', job: RunJobData, log: Logger): Promise<void> {

@@ -4,3 +4,7 @@ export { TRANSITIONS, transition, startRun, canTransition, isTerminal, IllegalTr
 export { FaultLedger, ledgerKey } from './ledger.js';
 export { sweepOrphans, type SweepOptions, type SweepResult } from './sweep.js';
 export * from './types.js';
+export { RevertLoop, type RevertLoopOptions, type PassResult } from './revert-loop.js';
+export { listClusterFaults, type ClusterFaults } from './cluster-faults.js';
+export { startHeartbeat, hasHeartbeat, heartbeatKey, HEARTBEAT_TTL_MS, type Heartbeat } from './heartbeat.js';
+export { newRunRecord, endRunOutside } from './lifecycle.js';

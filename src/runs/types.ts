@@ -12,6 +12,15 @@ export const RUN_STATES = [
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 export type RunOutcome = 'succeeded' | 'failed' | 'aborted';
+export type TerminalRunState = 'Succeeded' | 'Failed' | 'Aborted';
+
+/** Machine-readable reasons next to the messages (like Kubernetes condition reasons). */
+export const REASON_CODES = [
+  'Queued', 'Validating', 'Waiting', 'GuardRefused', 'BeforeProbeFailed', 'Injecting', 'Injected', 'InjectFailed',
+  'DurationOver', 'SteadyStateLost', 'Aborted', 'KillSwitch', 'Frozen', 'Reverted', 'RevertHandedOver', 'Error',
+  'ControllerDied', 'NotStarted', 'ShuttingDown',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** The payload of a job on the `runs` queue. */
 export interface RunJobData {
@@ -67,6 +76,7 @@ export interface RunRecord {
   state: RunState;
   outcome?: RunOutcome;
   reason?: string; // why it failed or was aborted
+  reasonCode?: ReasonCode;
   createdAt: string;
   startedAt?: string;
   endedAt?: string;
@@ -76,7 +86,7 @@ export interface RunRecord {
   guards: GuardVerdict[];
   probes: ProbeSummary[];
   recoveryMs?: number;
-  timeline: { at: string; state: RunState; message: string }[];
+  timeline: { at: string; state: RunState; message: string; code?: ReasonCode }[];
 }
 
 /** Executes one run end to end; the runs worker calls it. Must always revert what it injected. */

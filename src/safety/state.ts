@@ -2,6 +2,7 @@
 // and the kill switch. The runs executor takes a slot and its workload locks right before
 // injecting; TTLs are only a safety net for a crashed holder, normal paths release explicitly.
 import type { Redis } from 'ioredis';
+import type { ClusterKillSwitch, KillSwitchValue } from './cluster-kill-switch.js';
 
 // Slots are a sorted set of runId → expiry (ms). Expired members are dropped before counting.
 const ACQUIRE_SLOT = `
@@ -44,6 +45,10 @@ export interface SafetyStateOptions {
   prefix: string;
   /** Global cap on concurrent runs (config.safety.maxConcurrentRuns). */
   maxConcurrentRuns: number;
+  /** The kill switch's durable copy in the cluster; without one, the kill switch is Redis only. */
+  cluster?: ClusterKillSwitch;
+  /** How long a read of the cluster copy is reused (default 2 s). */
+  clusterCacheMs?: number;
 }
 
 export type LockResult = { ok: true } | { ok: false; heldBy: string };
@@ -124,20 +129,59 @@ export class SafetyState {
     return out.sort();
   }
 
+  /** Sets the kill switch in the cluster (durable) and in Redis (fast); fails if either write fails. */
   async setKillSwitch(reason: string): Promise<void> {
-    await this.redis.set(this.killKey, JSON.stringify({ reason, at: new Date().toISOString() }));
+    const value: KillSwitchValue = { reason, at: new Date().toISOString() };
+    const [cluster, redis] = await Promise.allSettled([
+      this.opts.cluster?.set(value.reason, value.at),
+      this.redis.set(this.killKey, JSON.stringify(value)),
+    ]);
+    if (cluster.status === 'fulfilled' && this.opts.cluster) this.cached = { value, readAt: Date.now() };
+    const failed = [cluster.status === 'rejected' ? `cluster (${this.opts.cluster?.where}): ${String((cluster.reason as Error)?.message ?? cluster.reason)}` : '',
+      redis.status === 'rejected' ? `redis: ${String((redis.reason as Error)?.message ?? redis.reason)}` : ''].filter(Boolean);
+    if (failed.length) throw new Error(`kill switch ${failed.length === 2 ? 'not set' : 'set only partly'}: ${failed.join('; ')}`);
   }
 
+  /** Clears the cluster copy first, so no replica restores Redis from it afterwards. */
   async clearKillSwitch(): Promise<void> {
+    await this.opts.cluster?.clear();
+    this.cached = undefined;
     await this.redis.del(this.killKey);
   }
 
   async isKillSwitchSet(): Promise<boolean> {
-    return (await this.redis.exists(this.killKey)) === 1;
+    return (await this.killSwitch()) !== undefined;
   }
 
-  async killSwitch(): Promise<{ reason: string; at: string } | undefined> {
-    const v = await this.redis.get(this.killKey);
-    return v ? (JSON.parse(v) as { reason: string; at: string }) : undefined;
+  /**
+   * The kill switch: Redis first; when Redis has none (flushed) or cannot be read, the cluster
+   * copy decides, and a Redis that lost it gets it back.
+   */
+  async killSwitch(): Promise<KillSwitchValue | undefined> {
+    let redisDown = false;
+    try {
+      const v = await this.redis.get(this.killKey);
+      if (v) return JSON.parse(v) as KillSwitchValue;
+    } catch (err) {
+      if (!this.opts.cluster) throw err;
+      redisDown = true;
+    }
+    if (!this.opts.cluster) return undefined;
+    // The cluster copy is read at most every clusterCacheMs; a cached "on" while Redis (up) says
+    // off is confirmed by a fresh read first: it may be one clear ago.
+    const stale = !this.cached || Date.now() - this.cached.readAt > (this.opts.clusterCacheMs ?? 2000);
+    if (stale || (!redisDown && this.cached?.value !== undefined)) {
+      try {
+        this.cached = { value: await this.opts.cluster.read(), readAt: Date.now() };
+      } catch (err) {
+        if (redisDown) throw err;
+        return undefined; // the API server is away and Redis says off
+      }
+    }
+    const value = this.cached?.value;
+    if (value && !redisDown) await this.redis.set(this.killKey, JSON.stringify(value)).catch(() => undefined);
+    return value;
   }
+
+  private cached: { value: KillSwitchValue | undefined; readAt: number } | undefined;
 }

@@ -45,6 +45,10 @@ export interface Simulator {
   execLog: ExecCall[];
   /** Test hook: how Faultline injectors behave (fail, start late, never start, app ignores SIGTERM). */
   injectors: Pick<InjectorSim, 'behave'>;
+  /** Stops answering (listener closed, connections cut) with the store kept: the API server is down. */
+  pause(): Promise<void>;
+  /** Listens again on the same address; watches must relist (every watch gets 410 after a restart). */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,6 +97,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return kc;
     },
     kubeconfigYaml: () => stringify(kubeconfigObject),
+    async pause() {
+      hub.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+    async resume() {
+      // A restarted API server serves no watch history from before: old resourceVersions get 410.
+      store.compact();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(addr.port, addr.address, () => resolve());
+      });
+    },
     async close() {
       hub.closeAll();
       exec.close();

@@ -56,7 +56,7 @@ describe('loadConfig defaults', () => {
       },
       injector: { image: DEFAULTS.injectorImage, startTimeoutMs: 120_000, allowHostNetwork: false },
       status: { branch: 'faultline/status', author: { name: 'Faultline', email: 'faultline@localhost' }, historyLimit: 20 },
-      runs: { concurrency: 2, lockWaitMs: 120_000 },
+      runs: { concurrency: 2, lockWaitMs: 120_000, shutdownTimeoutMs: 60_000 },
     });
   });
 

@@ -1,7 +1,7 @@
 // A whole controller in a process of its own, for the crash tests: startController with the
 // recording executor, each execute() call logged to a Redis list so the test can count runs
 // across processes. Env: the controller's env (FAULTLINE_*, REDIS_URL) plus FL_KUBECONFIG and
-// FL_IDENTITY; FL_REAL_EXECUTOR=1 runs the real fault executor instead. Prints `ready <url>` once it listens; SIGTERM closes it gracefully.
+// FL_IDENTITY; FL_REAL_EXECUTOR=1 runs the real fault executor instead. Prints `ready <url>` once it listens; SIGTERM shuts it down as `faultline run` does.
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
 import { loadKubeConfig } from '../../src/cluster/index.js';
@@ -21,6 +21,8 @@ const executor: RunExecutor = {
     return recording.execute(job, signal);
   },
 };
+// Modules are loaded (tsx has transpiled them): the controller's own start-up begins now.
+process.stdout.write(`starting ${Date.now()}\n`);
 const controller = await startController({
   config,
   log: createLogger('controller-process', process.env.LOG_LEVEL ?? 'silent'),
@@ -30,8 +32,8 @@ const controller = await startController({
 });
 process.stdout.write(`ready ${controller.url}\n`);
 process.once('SIGTERM', () => {
-  void controller.close().then(async () => {
-    await redis.quit();
+  void controller.shutdown('controller shutting down (SIGTERM)').then(async () => {
+    redis.disconnect();
     process.exit(0);
   });
 });

@@ -38,11 +38,11 @@ describe('RBAC against the API calls in src/', () => {
     expect(unused.map(key)).toEqual([]);
   });
 
-  it('leases are only writable in the controller namespace (Role), not cluster-wide', () => {
+  it('leases and the kill-switch ConfigMap are only writable in the controller namespace (Role), not cluster-wide', () => {
     expect((role.obj.metadata as Obj).namespace).toBe(namespace);
     const clusterGrants = grants(cluster.rules).granted;
-    expect(clusterGrants.filter((g) => g.resource === 'leases')).toEqual([]);
-    expect(grants(role.rules).granted.every((g) => g.group === 'coordination.k8s.io' && g.resource === 'leases')).toBe(true);
+    expect(clusterGrants.filter((g) => g.resource === 'leases' || g.resource === 'configmaps')).toEqual([]);
+    expect(grants(role.rules).granted.every((g) => (g.group === 'coordination.k8s.io' && g.resource === 'leases') || (g.group === '' && g.resource === 'configmaps'))).toBe(true);
   });
 });
 

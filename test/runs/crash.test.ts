@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { silentLogger } from '../../src/log.js';
-import { FaultLedger, sweepOrphans } from '../../src/runs/index.js';
+import { FaultLedger, hasHeartbeat, sweepOrphans } from '../../src/runs/index.js';
 import { REDIS_URL } from '../queue/redis-helpers.js';
 import { job, startWorld, type World } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
@@ -40,6 +40,10 @@ describe('controller crash during a scale-down', () => {
     expect((await new FaultLedger(w.redis, w.prefix).list()).entries.map((e) => e.runId)).toEqual([j.runId]);
 
     expect(await w.safetyState.lockedWorkloads()).toEqual(['shop/Deployment/cart']);
+    // The dead run's heartbeat (5 s TTL) still looks live right after the kill: left alone until it lapses.
+    const early = await sweepOrphans({ kc: w.sim.kubeConfig(), redis: w.redis, prefix: w.prefix, log: silentLogger, isLive: () => false });
+    if (await hasHeartbeat(w.redis, w.prefix, j.runId)) expect(early.live).toEqual([j.runId]);
+    await waitFor('heartbeat lapsed', async () => !(await hasHeartbeat(w.redis, w.prefix, j.runId)), 10_000);
     const result = await sweepOrphans({ kc: w.sim.kubeConfig(), redis: w.redis, prefix: w.prefix, log: silentLogger, isLive: () => false });
     expect(result.reverted).toEqual([j.runId]);
     expect((await apps.readNamespacedDeployment({ namespace: 'shop', name: 'cart' })).spec?.replicas).toBe(3);

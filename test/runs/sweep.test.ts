@@ -47,7 +47,7 @@ describe('sweepOrphans', () => {
     expect((await ledger.list()).entries.map((e) => e.runId)).toEqual(['live.0000000000000002.once']);
     // each orphan is logged, with its run id
     expect(lines.filter((l) => l.runId === 'dead.0000000000000001.once').map((l) => l.msg)).toEqual(
-      expect.arrayContaining(['orphan sweep: reverting a fault left by a dead controller', 'orphan sweep: reverted']));
+      expect.arrayContaining(['revert loop: reverting a fault whose run is not live', 'revert loop: reverted']));
     expect(lines.some((l) => l.runId === 'broken' && /unreadable/.test(String(l.msg)))).toBe(true);
 
     // once the live run is gone too, a later sweep restores it as well
