@@ -81,12 +81,13 @@ export class Reconciler {
     }
     if (this.opts.leader && !this.wasLeader) this.cache = undefined;
     this.wasLeader = true;
+    const fromStore = !this.cache;
     const applied = this.cache ?? (await this.opts.applied.list());
     this.cache = undefined; // rebuilt below once the pass has gone through
     const plan = planReconcile({ ...req, applied });
     const release = this.opts.applied.hold?.();
     try {
-      await this.apply(plan, applied, summary);
+      await this.apply(plan, applied, summary, fromStore);
     } finally {
       release?.();
     }
@@ -98,7 +99,7 @@ export class Reconciler {
     return summary;
   }
 
-  private async apply(plan: ReconcilePlan, applied: Map<string, AppliedRecord>, summary: ReconcileSummary): Promise<void> {
+  private async apply(plan: ReconcilePlan, applied: Map<string, AppliedRecord>, summary: ReconcileSummary, fromStore: boolean): Promise<void> {
     const { queues } = this.opts;
     await setFreeze(queues.redis, queues.prefix, plan.freeze);
     if (plan.freeze) await requestAbort(queues.redis, queues.prefix, { all: true, reason: FREEZE_REASON });
@@ -132,8 +133,10 @@ export class Reconciler {
 
     // 3. Per item: the queue side, then the applied record.
     const missingSchedulers = await this.missingSchedulers(plan, applied);
+    // Only when the records came from the store (start-up, new leader): that is when Redis may have been lost.
+    const missingRuns = fromStore ? await this.missingRuns(plan, applied) : new Set<string>();
     const work = plan.items.filter(
-      (i) => i.action !== 'unchanged' || missingSchedulers.has(i.name) || applied.get(i.name)?.file !== i.file,
+      (i) => i.action !== 'unchanged' || missingSchedulers.has(i.name) || missingRuns.has(i.name) || applied.get(i.name)?.file !== i.file,
     );
     // Record writes are not awaited one by one: the store batches them (one commit per pass);
     // they are all awaited below, and a failed one fails its item (retried next pass).
@@ -141,7 +144,7 @@ export class Reconciler {
     await this.pool(work, async (item) => {
       if (results.has(item.name)) return; // failed above
       try {
-        results.set(item.name, await this.applyItem(item, applied, plan.freeze, missingSchedulers, (done) => writes.push({ item, done })));
+        results.set(item.name, await this.applyItem(item, applied, plan.freeze, missingSchedulers, missingRuns, (done) => writes.push({ item, done })));
       } catch (err) {
         fail(item, err);
       }
@@ -175,6 +178,7 @@ export class Reconciler {
     records: Map<string, AppliedRecord>,
     frozen: boolean,
     missingSchedulers: Set<string>,
+    missingRuns: Set<string>,
     track: (done: Promise<void>) => void,
   ): Promise<SummaryItem> {
     const { queues } = this.opts;
@@ -202,6 +206,12 @@ export class Reconciler {
           await upsertSchedule(queues, runData(item));
         }
         if (prev && prev.file !== item.file) applied.put({ ...prev, file: item.file });
+        if (missingRuns.has(item.name) && !frozen) {
+          // Applied, run queued, but the job is gone (Redis lost): the run is still owed, once.
+          const { jobId, added } = await enqueueRun(queues, runData(item));
+          this.log.warn({ experiment: item.name, jobId }, 'one-off run owed by the status branch was missing from the queue; queued again');
+          return { ...base(item), result: 'applied', jobId, enqueued: added };
+        }
         return { ...base(item), result: 'noop' };
       }
 
@@ -235,7 +245,7 @@ export class Reconciler {
           if (old && old.timestamp < Date.parse(prev.appliedAt)) await forgetFinishedRun(queues, data.runId);
         }
         const { jobId, added } = await enqueueRun(queues, data);
-        applied.put(record);
+        applied.put({ ...record, run: 'queued' });
         return { ...base(item), result: 'applied', jobId, enqueued: added };
       }
 
@@ -258,6 +268,20 @@ export class Reconciler {
         return { ...base(item), result: 'applied' };
       }
     }
+  }
+
+  /** One-offs the status branch says are queued whose run job is gone from Redis (one pipelined EXISTS). */
+  private async missingRuns(plan: ReconcilePlan, applied: Map<string, AppliedRecord>): Promise<Set<string>> {
+    const owed = plan.items.filter((i) => {
+      const r = i.action === 'unchanged' ? applied.get(i.name) : undefined;
+      return r && r.run === 'queued' && !r.scheduled && !r.suspended && r.specHash === i.specHash;
+    });
+    if (owed.length === 0) return new Set();
+    const runs = this.opts.queues.runs;
+    const pipe = this.opts.queues.redis.pipeline();
+    for (const i of owed) pipe.exists(runs.toKey(runJobId(i.name, i.specHash!, 'once')));
+    const found = (await pipe.exec()) ?? [];
+    return new Set(owed.filter((_, n) => found[n]?.[1] === 0).map((i) => i.name));
   }
 
   /** Scheduled experiments whose BullMQ scheduler is gone (e.g. Redis was flushed). */

@@ -9,6 +9,12 @@ export interface AppliedRecord {
   appliedAt: string; // ISO time
   scheduled: boolean; // a cron schedule is registered
   suspended: boolean;
+  /**
+   * One-off experiments: 'queued' once its run is enqueued, 'ran' once a run of this spec hash
+   * ended (the status branch sets it from the run record). A 'queued' one-off whose job is gone
+   * (Redis lost) is queued again. Absent on records from before this field: treated as ran.
+   */
+  run?: 'queued' | 'ran';
 }
 
 export interface AppliedStore {

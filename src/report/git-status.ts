@@ -52,7 +52,7 @@ export interface ExperimentStatusFile {
   file: string;
   specHash: string;
   revision: string;
-  applied: { appliedAt: string; scheduled: boolean; suspended: boolean } | null;
+  applied: { appliedAt: string; scheduled: boolean; suspended: boolean; run?: 'queued' | 'ran' } | null;
   removedAt?: string;
   runs: RunSummary[]; // newest first, at most historyLimit
 }
@@ -612,6 +612,9 @@ export class GitStatusStore implements AppliedStore, RunListener {
     switch (op.kind) {
       case 'put': {
         const { name, file, specHash, revision, ...applied } = op.record;
+        // A replay of the same apply does not forget that its run already ended (nor a run recorded first).
+        if (applied.run === 'queued' && cur && cur.specHash === specHash
+          && (cur.applied?.run === 'ran' || cur.runs.some((r) => r.specHash === specHash && r.trigger === 'reconcile' && TERMINAL.has(r.state)))) applied.run = 'ran';
         return { name, file, specHash, revision, applied: applied as ExperimentStatusFile['applied'], runs: cur?.runs ?? [] };
       }
       case 'remove':
@@ -623,7 +626,9 @@ export class GitStatusStore implements AppliedStore, RunListener {
         const base: ExperimentStatusFile = cur ?? { name: op.name, ...op.base, applied: null, runs: [] };
         const runs = [op.summary, ...base.runs.filter((r) => r.id !== op.summary.id)];
         runs.sort((a, b) => (b.start ?? '').localeCompare(a.start ?? ''));
-        return { ...base, runs: runs.slice(0, this.historyLimit) };
+        // "Applied, run queued" becomes "ran" once a run of the applied spec has ended.
+        const ran = base.applied?.run === 'queued' && base.specHash === op.summary.specHash && TERMINAL.has(op.summary.state);
+        return { ...base, ...(ran ? { applied: { ...base.applied!, run: 'ran' as const } } : {}), runs: runs.slice(0, this.historyLimit) };
       }
     }
   }

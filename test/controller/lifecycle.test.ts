@@ -212,6 +212,9 @@ describe('"already ran this revision" is remembered by the status branch', () =>
       return r?.outcome ? r : undefined;
     }, 'first run');
     expect(a.executor.started).toEqual([first.id]);
+    // The recording executor tells no listeners; the real one's status listener records the run
+    // (and so marks the one-off as ran) on the status branch.
+    await a.controller.status.recordRun(first);
     await a.controller.status.flush();
     await a.controller.close();
 

@@ -335,15 +335,33 @@ describe('Reconciler against real Redis', () => {
     expect((await runJobs()).length).toBe(1);
   });
 
-  it('an unchanged experiment does not run again after a Redis flush (the applied store remembers)', async () => {
+  it('an unchanged experiment does not run again after a Redis flush once its run has ended (the applied store remembers)', async () => {
     const applied = new MemoryAppliedStore();
     const e = experiment('once-only');
     const first = setup({ applied });
     expect((await first.run([e])).enqueued).toBe(1);
+    expect((await applied.list()).get('once-only')?.run).toBe('queued');
+    // The run ended: the status branch marks the record as ran.
+    await applied.put({ ...(await applied.list()).get('once-only')!, run: 'ran' });
     const afterFlush = setup({ applied }); // a brand-new, empty Redis keyspace
     const summary = await afterFlush.run([e], 'rev2');
     expect(summary.counts.unchanged).toBe(1);
     expect(await afterFlush.runJobs()).toEqual([]);
+  });
+
+  it('a one-off whose run was still queued when Redis was lost is queued again, once', async () => {
+    const applied = new MemoryAppliedStore();
+    const e = experiment('owed');
+    const first = setup({ applied });
+    expect((await first.run([e])).enqueued).toBe(1);
+    const afterFlush = setup({ applied }); // the job is gone, the record still says queued
+    const summary = await afterFlush.run([e], 'rev2');
+    expect(summary.counts.unchanged).toBe(1);
+    expect(summary.enqueued).toBe(1);
+    expect((await afterFlush.runJobs()).length).toBe(1);
+    // The job exists now: another pass from the store adds nothing.
+    const again = setup({ applied, prefix: afterFlush.prefix });
+    expect((await again.run([e], 'rev3')).enqueued).toBe(0);
   });
 
   it('a replica that is not the leader skips the pass', async () => {
