@@ -4,7 +4,7 @@ import { CliError, EXIT, action, connectRedis, oneLine, within } from './fail.js
 import { cancelRuns, createQueues, RedisRunStore } from '../queue/index.js';
 import { SafetyState } from '../safety/state.js';
 import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
-import { loadKubeConfig } from '../cluster/index.js';
+import { KubeConfigError, loadKubeConfig } from '../cluster/index.js';
 import type { ControllerConfig } from '../config/types.js';
 
 // `faultline abort`: talks to Redis directly, so it works even when no controller answers HTTP.
@@ -91,7 +91,16 @@ async function killSwitch(config: ControllerConfig, opts: { all?: boolean; clear
   try {
     if (opts.clear) {
       // The cluster first: a controller seeing Redis off re-reads the cluster, never the other way round.
-      const clusterErr = await settle(() => within(cluster().clear(), STEP_MS, 'the Kubernetes API'));
+      const clusterErr = await settle(async () => {
+        let c: ClusterKillSwitch;
+        try {
+          c = cluster();
+        } catch (err) {
+          if (err instanceof KubeConfigError) return; // nothing here can have stored it in a cluster
+          throw err;
+        }
+        await within(c.clear(), STEP_MS, 'the Kubernetes API');
+      });
       if (clusterErr) throw new CliError(`kill switch NOT cleared: cannot clear it in ${where} (${clusterErr}); controllers would keep reading it there`, EXIT.unreachable);
       const redisErr = await settle(async () => within((await connect()).state.clearKillSwitch(), STEP_MS, 'Redis'));
       if (redisErr) throw new CliError(`kill switch cleared in ${where} but not in Redis (${redisErr}); run --clear again once Redis is back`, EXIT.unreachable);
@@ -99,19 +108,36 @@ async function killSwitch(config: ControllerConfig, opts: { all?: boolean; clear
       return;
     }
     let at = Date.now();
+    // No Kubernetes configuration at all (a workstation that only reaches Redis): Redis only, said so.
+    let noKube: string | undefined;
     const [clusterErr, redisErr] = await Promise.all([
-      settle(() => within(cluster().set(opts.reason), STEP_MS, 'the Kubernetes API')),
+      settle(async () => {
+        let c: ClusterKillSwitch;
+        try {
+          c = cluster();
+        } catch (err) {
+          if (!(err instanceof KubeConfigError)) throw err;
+          noKube = oneLine(err.message);
+          return;
+        }
+        await within(c.set(opts.reason), STEP_MS, 'the Kubernetes API');
+      }),
       settle(async () => {
         const c = await connect();
         await within(c.state.setKillSwitch(opts.reason), STEP_MS, 'Redis');
         at = (await within(cancelRuns(c.queues, { all: true }, `kill switch: ${opts.reason}`), STEP_MS, 'Redis')).request.at;
       }),
     ]);
+    if (noKube && redisErr) throw new CliError(`kill switch NOT set: ${redisErr} (and no Kubernetes configuration to store it in the cluster)`, EXIT.unreachable);
     if (clusterErr && redisErr) throw new CliError(`kill switch NOT set: ${where}: ${clusterErr}; Redis: ${redisErr}`, EXIT.unreachable);
     if (clusterErr) throw new CliError(`kill switch on in Redis only, NOT stored in ${where} (${clusterErr}): a Redis flush would turn it off; every active run is aborting`, EXIT.failed);
     if (redisErr) {
       // Durable and read by every controller: on, though running jobs learn of it by polling, not by message.
       console.log(`kill switch on in ${where}; Redis unreachable (${redisErr}): controllers read it from the cluster, abort their runs and start none until \`faultline abort --clear\``);
+      return;
+    }
+    if (noKube) {
+      console.log(`kill switch on at ${new Date(at).toISOString()} in Redis only (not stored in the cluster: ${noKube}): every active run is aborting and reverting; nothing starts until \`faultline abort --clear\``);
       return;
     }
     console.log(`kill switch on at ${new Date(at).toISOString()} (${where} and Redis): every active run is aborting and reverting; nothing starts until \`faultline abort --clear\``);

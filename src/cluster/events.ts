@@ -1,6 +1,6 @@
 // Kubernetes Events (core/v1) on the objects a run touches, and optionally on a run record object,
 // so `kubectl describe` shows what chaos happened to a pod. Never throws: events are best effort.
-import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../log.js';
 import type { TargetRef } from '../runs/types.js';
 
@@ -38,7 +38,27 @@ function toObjectRef(ref: TargetRef | ObjectRef): ObjectRef {
   if ('apiVersion' in ref) return ref;
   const out: ObjectRef = { apiVersion: API_VERSION[ref.kind], kind: ref.kind, name: ref.name };
   if (ref.namespace) out.namespace = ref.namespace;
+  if (ref.uid) out.uid = ref.uid;
   return out;
+}
+
+/**
+ * The object's uid, read from the API server when the reference has none: `kubectl describe`
+ * (and a real API server's event lookup) matches Events on involvedObject.uid.
+ */
+async function withUid(kc: KubeConfig, on: ObjectRef): Promise<ObjectRef> {
+  if (on.uid) return on;
+  const req = { namespace: on.namespace ?? '', name: on.name };
+  let meta: { uid?: string } | undefined;
+  if (on.kind === 'Pod') meta = (await kc.makeApiClient(CoreV1Api).readNamespacedPod(req)).metadata;
+  else if (on.kind === 'Node') meta = (await kc.makeApiClient(CoreV1Api).readNode({ name: on.name })).metadata;
+  else if (on.kind === 'Deployment') meta = (await kc.makeApiClient(AppsV1Api).readNamespacedDeployment(req)).metadata;
+  else if (on.kind === 'StatefulSet') meta = (await kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet(req)).metadata;
+  else if (on.kind === 'ReplicaSet') meta = (await kc.makeApiClient(AppsV1Api).readNamespacedReplicaSet(req)).metadata;
+  else if (on.kind === 'VirtualService') {
+    meta = ((await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices', ...req })) as { metadata?: { uid?: string } }).metadata;
+  }
+  return meta?.uid ? { ...on, uid: meta.uid } : on;
 }
 
 const MAX_MESSAGE = 1024; // the API server caps Event messages; keep well under it
@@ -82,7 +102,11 @@ export async function emitEvent(kc: KubeConfig, input: EmitEventInput): Promise<
     log.warn({ err: (err as Error).message }, 'cannot create a Kubernetes client for events');
     return 0;
   }
-  for (const on of targets) {
+  for (const target of targets) {
+    const on = await withUid(kc, target).catch((err: unknown) => {
+      log.debug({ err: (err as Error).message, kind: target.kind, name: target.name }, 'could not read the uid for an event');
+      return target;
+    });
     const body = eventFor(input, on);
     try {
       await core.createNamespacedEvent({ namespace: body.metadata.namespace!, body });

@@ -104,6 +104,27 @@ export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions
     return { kind: ref.kind, name: ref.name };
   };
 
+  /** The sum of spec.replicas of the distinct controllers owning these pods (a pod without one counts as 1). */
+  const expectedScale = (namespace: string, selected: V1Pod[]): number => {
+    const seen = new Map<string, number>();
+    let loose = 0;
+    for (const p of selected) {
+      const owner = ownerOf(p);
+      if (!owner) {
+        loose++;
+        continue;
+      }
+      const key = `${owner.kind}/${owner.name}`;
+      if (seen.has(key)) continue;
+      const feedOf = owner.kind === 'Deployment' ? deployments : owner.kind === 'StatefulSet' ? statefulSets : owner.kind === 'ReplicaSet' ? replicaSets : undefined;
+      const obj = feedOf?.informer.get(owner.name, namespace) as { spec?: { replicas?: number } } | undefined;
+      seen.set(key, obj?.spec?.replicas ?? 1);
+    }
+    let total = loose;
+    for (const n of seen.values()) total += n;
+    return total;
+  };
+
   const toInfo = (pod: V1Pod): PodInfo => {
     const owner = ownerOf(pod);
     const info: PodInfo = {
@@ -168,10 +189,13 @@ export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions
         const selected = live.filter((p) => matchesSelector(sel, p.metadata?.labels));
         const hit = selected.filter((p) => chosenNames.has(p.metadata?.name ?? '') && isPodReady(p)).length;
         if (hit === 0) continue;
+        // As the disruption controller does: an integer minAvailable counts the pods; a
+        // maxUnavailable or a percentage counts the owning controllers' desired scale.
+        const byScale = pdb.spec?.maxUnavailable !== undefined || typeof pdb.spec?.minAvailable === 'string';
         const status: PdbStatus = {
           name: pdb.metadata?.name ?? '',
           namespace,
-          expected: selected.length,
+          expected: byScale ? expectedScale(namespace, selected) : selected.length,
           healthy: selected.filter(isPodReady).length,
           hit,
         };

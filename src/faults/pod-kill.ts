@@ -16,7 +16,7 @@ export const podKill: FaultDriver = {
     const gracePeriodSeconds = Number(intParam(ctx.params, 'gracePeriodSeconds', 0, 3600, 0));
     const pods = ctx.targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid }));
     const touched: TargetRef[] = ctx.targets.pods.map((p) => ({
-      kind: 'Pod', namespace: p.namespace, name: p.name, ...(p.owner ? { owner: `${p.owner.kind}/${p.owner.name}` } : {}),
+      kind: 'Pod', namespace: p.namespace, name: p.name, uid: p.uid, ...(p.owner ? { owner: `${p.owner.kind}/${p.owner.name}` } : {}),
     }));
     const revertData: PodKillData = { gracePeriodSeconds, pods };
     return { runId: ctx.runId, experiment: ctx.experiment, fault: 'pod-kill', touched, revertData, expiresAt: new Date().toISOString() };

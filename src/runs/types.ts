@@ -39,6 +39,7 @@ export interface TargetRef {
   namespace?: string;
   name: string;
   owner?: string; // owning workload "Kind/name" for pods
+  uid?: string; // the object's uid when known (Events carry it: `kubectl describe` matches on it)
 }
 
 export interface ProbeSummary {
