@@ -33,7 +33,6 @@ export function register(program: Command): void {
         const left = () => Math.max(1000, DEADLINE_MS - (Date.now() - started));
         const redis = await connectRedis(config.redis.url, 5000);
         const queues = createQueues(redis, config.redis.prefix);
-        const state = new SafetyState(redis, { prefix: config.redis.prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns });
         try {
           await within(abort(), left(), 'Redis');
         } finally {
