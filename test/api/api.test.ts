@@ -123,7 +123,7 @@ describe('experiments', () => {
     }
     for (const name of RUN_ONCE) {
       const e = byName.get(name)!;
-      expect(e.state, name).toBe('succeeded');
+      expect(e.state, `${name}: ${JSON.stringify(e.lastRun)}`).toBe('succeeded');
       expect(e.lastRun?.outcome).toBe('succeeded');
       expect(e.nextRun).toBeUndefined();
     }
