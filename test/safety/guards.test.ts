@@ -1,70 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { PdbStatus, ResolvedTargets } from '../../src/cluster/types.js';
-import type { ExperimentSpec, LoadedExperiment } from '../../src/experiments/model.js';
-import { allowed, evaluateGuards, type GuardInput, type SafetyConfig } from '../../src/safety/guards.js';
+import type { PdbStatus } from '../../src/cluster/types.js';
+import { allowed, evaluateGuards, type GuardInput } from '../../src/safety/guards.js';
 import { desiredHealthy, disruptionsAllowed, scaled } from '../../src/safety/pdb.js';
 import { inWindow } from '../../src/safety/windows.js';
 
-function experiment(spec: Partial<ExperimentSpec> = {}): LoadedExperiment {
-  return {
-    experiment: {
-      apiVersion: 'faultline.dev/v1alpha1',
-      kind: 'ChaosExperiment',
-      metadata: { name: 'exp' },
-      spec: {
-        fault: { type: 'pod-kill', params: { gracePeriodSeconds: 0 } },
-        target: { namespace: 'shop', selector: { matchLabels: { app: 'checkout' } }, mode: { type: 'one' } },
-        duration: '30s',
-        ...spec,
-      },
-    },
-    file: 'experiments/exp.yaml',
-    documentIndex: 0,
-    line: 1,
-    specHash: 'ab'.repeat(32),
-    durationMs: 30_000,
-  };
-}
-
-/** `hit` pods chosen out of `ready` of Deployment/checkout. */
-function targets(hit: number, ready: number, namespace = 'shop'): ResolvedTargets {
-  const pods = Array.from({ length: hit }, (_, i) => ({
-    namespace, name: `checkout-${i}`, uid: `u${i}`, labels: { app: 'checkout' }, ready: true, containers: ['checkout'], owner: { kind: 'Deployment', name: 'checkout' },
-  }));
-  const workloads = hit ? [{ workload: 'Deployment/checkout', namespace, ready, total: ready }] : [];
-  return {
-    seed: 1,
-    candidates: ready,
-    pods,
-    refs: pods.map((p) => ({ kind: 'Pod', namespace, name: p.name, owner: 'Deployment/checkout' })),
-    workloads,
-    blastRadius: hit ? [{ workload: 'Deployment/checkout', namespace, hit, ready, percent: (hit / ready) * 100 }] : [],
-  };
-}
-
-const config: SafetyConfig = {
-  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
-  optInLabel: { key: 'faultline.dev/chaos', value: 'enabled' },
-  maxBlastRadiusPercent: 50,
-  maxTargets: 10,
-  maxConcurrentRuns: 2,
-  allowedWindows: [],
-  freezeWindows: [],
-  ownNamespace: 'faultline',
-};
-
-function input(over: Partial<GuardInput> = {}): GuardInput {
-  return {
-    experiment: experiment(),
-    targets: targets(1, 4),
-    namespaceLabels: { 'faultline.dev/chaos': 'enabled' },
-    pdbs: [],
-    config,
-    now: new Date('2026-11-23T10:00:00Z'), // a Monday
-    freeze: false,
-    ...over,
-  };
-}
+import { config, experiment, input, targets } from './guard-fixtures.js';
 
 const verdict = (i: GuardInput, guard: string) => {
   const v = evaluateGuards(i).find((g) => g.guard === guard);
