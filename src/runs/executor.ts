@@ -71,6 +71,9 @@ interface End { outcome: RunOutcome; reason?: string; code: ReasonCode }
 type Live = Run<'Validating'> | Run<'Injecting'> | Run<'Running'>;
 
 const LOCK_MARGIN_MS = 10 * 60_000;
+// Refusals that end on their own (another run's lock or slot, a budget spent while a sibling run's
+// pods recover): the run waits up to lockWaitMs, re-checking every guard, then fails with the reason.
+const WAITABLE_GUARDS: ReadonlySet<string> = new Set(['lock', 'concurrency', 'pdb']);
 const MAX_EVENTS = 50;
 
 export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
@@ -175,7 +178,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           record.guards = guards;
           const refused = guards.filter((g) => !g.ok);
           const reason = `refused by safety guards: ${refused.map((g) => `${g.guard}: ${g.reason}`).join('; ')}`;
-          if (refused.length && refused.every((g) => g.guard === 'lock' || g.guard === 'concurrency') && (await busy(reason))) continue;
+          if (refused.length && refused.every((g) => WAITABLE_GUARDS.has(g.guard)) && (await busy(reason))) continue;
           if (stop.signal.aborted) return stopCause!;
           if (refused.length) return { outcome: 'failed', reason, code: 'GuardRefused' };
 
