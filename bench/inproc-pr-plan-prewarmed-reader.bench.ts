@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startGitServer } from '../test/helpers/git-server.js';
 import { startSimulator } from '../src/sim/index.js';
 import { loadExperimentFiles } from '../src/experiments/index.js';
-import { createGitHost } from '../src/report/hosts/index.js';
+import { createGitHost } from '../src/hosts/index.js';
 import { PrTreeReader } from '../src/report/pr-source.js';
 import { handlePullRequest, pullRequestEventFrom } from '../src/report/pr-plan.js';
 import { createTargetResolver } from '../src/cluster/index.js';

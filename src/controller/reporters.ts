@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ControllerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { RunListener } from '../runs/types.js';
-import { createGitHost, type GitHost } from '../report/hosts/index.js';
+import { createGitHost, type GitHost } from '../hosts/index.js';
 import { RunResultReporter } from '../report/run-result.js';
 import { SlackNotifier, redisMessageStore } from '../report/slack.js';
 import { WebhookNotifier } from '../report/webhook.js';

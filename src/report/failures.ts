@@ -3,7 +3,7 @@
 // faultline_report_failures_total; this module does not touch the metric itself, so a failure is
 // counted once.
 import type { Logger } from '../log.js';
-import type { HostKind } from './hosts/kinds.js';
+import type { HostKind } from '../hosts/kinds.js';
 
 export type ReportTarget = HostKind | 'slack' | 'webhook' | 'git-status';
 export type ReportFailureHook = (target: ReportTarget, err: unknown, what: string) => void;

@@ -1,7 +1,7 @@
 // The report stage: results back to Git and to people.
 export { GitStatusStore, runSummary, type GitStatusStoreOptions, type ExperimentStatusFile, type RunSummary } from './git-status.js';
-export { createGitHost, GitHubHost, GitLabHost, GiteaHost } from './hosts/index.js';
-export { PLAN_MARKER, type GitHost, type GitHostConfig, type CommitStatus, type CommitState, type UpsertResult, type RetryOptions, type HostOptions } from './hosts/types.js';
+export { createGitHost, GitHubHost, GitLabHost, GiteaHost } from '../hosts/index.js';
+export { PLAN_MARKER, type GitHost, type GitHostConfig, type CommitStatus, type CommitState, type UpsertResult, type RetryOptions, type HostOptions } from '../hosts/types.js';
 export {
   handlePullRequest,
   renderPlanComment,

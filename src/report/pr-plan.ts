@@ -5,7 +5,7 @@ import type { LoadResult, LoadedExperiment, Problem } from '../experiments/model
 import type { BlastRadius, GuardVerdict, TargetRef } from '../runs/types.js';
 import type { SourceFile } from '../source/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { PLAN_MARKER, type CommitStatus, type GitHost, type UpsertResult } from './hosts/types.js';
+import { PLAN_MARKER, type CommitStatus, type GitHost, type UpsertResult } from '../hosts/types.js';
 import { recordReportFailure } from './failures.js';
 import type { PrDiff } from './pr-source.js';
 

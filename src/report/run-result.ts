@@ -3,7 +3,7 @@
 // marker), so a scheduled experiment edits its comment instead of adding one per run.
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { CommitState, GitHost } from './hosts/types.js';
+import type { CommitState, GitHost } from '../hosts/types.js';
 import { NotifyQueue } from './queue.js';
 
 export interface RunResultReporterOptions {

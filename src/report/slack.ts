@@ -5,8 +5,8 @@
 import type { Redis } from 'ioredis';
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { HttpError, classifyHttpError, withRetry } from './hosts/retry.js';
-import type { RetryOptions } from './hosts/types.js';
+import { HttpError, classifyHttpError, withRetry } from '../hosts/retry.js';
+import type { RetryOptions } from '../hosts/types.js';
 import { NotifyQueue } from './queue.js';
 
 export interface SlackMessageRef {

@@ -1,8 +1,8 @@
 // A generic JSON webhook: POST the run summary when a run ends. Queued, retried, never blocking.
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { HttpError, classifyHttpError, withRetry } from './hosts/retry.js';
-import type { RetryOptions } from './hosts/types.js';
+import { HttpError, classifyHttpError, withRetry } from '../hosts/retry.js';
+import type { RetryOptions } from '../hosts/types.js';
 import { NotifyQueue } from './queue.js';
 import { runSummary, type RunSummary } from './git-status.js';
 import { DEFAULT_EGRESS, EgressPolicy, EgressRefused, guardedFetch } from '../egress/index.js';

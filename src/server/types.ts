@@ -5,8 +5,8 @@ import type { Logger } from '../log.js';
 import type { ControllerConfig } from '../config/types.js';
 
 // Host-neutral events are defined beside the hosts that produce them.
-export type { HostKind as GitHostKind, PushCommit, PushEvent, PullRequestEvent } from '../report/hosts/index.js';
-import type { PullRequestEvent, PushEvent } from '../report/hosts/index.js';
+export type { HostKind as GitHostKind, PushCommit, PushEvent, PullRequestEvent } from '../hosts/index.js';
+import type { PullRequestEvent, PushEvent } from '../hosts/index.js';
 
 export interface ReadinessResult {
   ok: boolean;

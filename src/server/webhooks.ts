@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { webhookDeliveries } from '../metrics.js';
-import { HOST_KINDS, WEBHOOKS, type WebhookSpec } from '../report/hosts/index.js';
+import { HOST_KINDS, WEBHOOKS, type WebhookSpec } from '../hosts/index.js';
 import type { ServerDeps } from './types.js';
 import { repositoryMatcher } from './repository.js';
 

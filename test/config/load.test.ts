@@ -269,9 +269,9 @@ describe('parseDuration', () => {
 });
 
 describe('git host kinds', () => {
-  it('the config schema lists exactly the host kinds defined in src/report/hosts/kinds.ts', async () => {
-    const { HOST_KINDS } = await import('../../src/report/hosts/kinds.js');
-    const { WEBHOOKS } = await import('../../src/report/hosts/index.js');
+  it('the config schema lists exactly the host kinds defined in src/hosts/kinds.ts', async () => {
+    const { HOST_KINDS } = await import('../../src/hosts/kinds.js');
+    const { WEBHOOKS } = await import('../../src/hosts/index.js');
     const schema = JSON.parse(readFileSync(new URL('../../schemas/controller-config.schema.json', import.meta.url), 'utf8')) as { properties: { gitHost: { properties: { type: { enum: string[] } } } } };
     expect(schema.properties.gitHost.properties.type.enum).toEqual([...HOST_KINDS]);
     expect(Object.keys(WEBHOOKS).sort()).toEqual([...HOST_KINDS].sort());

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import type { ControllerConfig } from '../../src/config/types.js';
 import { startController, type Controller } from '../../src/controller/index.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { PLAN_MARKER } from '../../src/report/hosts/types.js';
+import { PLAN_MARKER } from '../../src/hosts/types.js';
 import { runMarker } from '../../src/report/run-result.js';
 import { statusPath, type ExperimentStatusFile } from '../../src/report/git-status.js';
 import { githubExample } from '../server/helpers.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { createGitHost, type GitHubHost } from '../../src/report/hosts/index.js';
+import { createGitHost, type GitHubHost } from '../../src/hosts/index.js';
 import { startHostServer, type HostServer, type Recorded } from './host-server.js';
 import { exampleResponse, validateRequest } from './fake-github.js';
 

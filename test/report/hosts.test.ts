@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitHost } from '../../src/report/hosts/index.js';
-import { PLAN_MARKER } from '../../src/report/hosts/types.js';
-import { requestedDelayMs } from '../../src/report/hosts/retry.js';
+import { createGitHost } from '../../src/hosts/index.js';
+import { PLAN_MARKER } from '../../src/hosts/types.js';
+import { requestedDelayMs } from '../../src/hosts/retry.js';
 import { startFakeGitHub, validateRequest, type FakeGitHub } from './fake-github.js';
 import { startHostServer, type HostServer, type Reply } from './host-server.js';
 

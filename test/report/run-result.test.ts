@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitHost } from '../../src/report/hosts/index.js';
+import { createGitHost } from '../../src/hosts/index.js';
 import { RunResultReporter, runMarker } from '../../src/report/run-result.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js';
 import { jobFor, runRecord } from './fixtures.js';

@@ -6,7 +6,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import type { CommitStatus, GitHost, GitHostConfig, HostOptions, RetryOptions, UpsertResult } from '../types.js';
 import { shorten, withRetry, type Headers } from '../retry.js';
-import { silentLogger, type Logger } from '../../../log.js';
+import { silentLogger, type Logger } from '../../log.js';
 import { CheckRuns } from './checks.js';
 
 /** GitHub App fields: all three together switch the adapter to App mode. */

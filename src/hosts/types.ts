@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.js';
+import type { Logger } from '../log.js';
 import type { HostKind } from './kinds.js';
 
 // One interface for every Git host (GitHub, GitLab, Gitea/Forgejo), one folder per host,
