@@ -3,7 +3,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'faultline_process_' });
+// prom-client's process and Node.js metrics under their standard names (process_cpu_seconds_total,
+// nodejs_eventloop_lag_seconds) so stock Node.js dashboards find them; Faultline's own carry faultline_.
+collectDefaultMetrics({ register: registry });
 
 export const runsTotal = new Counter({
   name: 'faultline_runs_total',
