@@ -14,6 +14,10 @@
 // - reconcile/plan.ts `!problemsByFile.has(r.file)` → false: entries for files without problems are never read.
 // - reconcile/plan.ts the sort comparator's `>` branch (→ true/false/>=/<=): V8's sort only tests `< 0`,
 //   and `<` → `<=` only reorders two items of the same name (two broken files defining it).
+// - egress/policy.ts parseAddress `!ipaddr.isValid(h)` → false: the strict IPv6/four-part check below
+//   refuses everything isValid refuses. checkUrl's localhost branch `if (bad)` → true: it returns
+//   `bad`, which is undefined exactly when the next line would return undefined. reservedEndpoints'
+//   `!raw` → false: new URL('') / new URL(undefined) throws and the catch reserves nothing.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',

@@ -25,6 +25,7 @@ describe('URL text', () => {
   it('"*.suffix" allows names under the suffix only, not the suffix itself or a look-alike', () => {
     const p = policy();
     expect(p.hostAllowed('checkout.shop.svc')).toBe(true);
+    expect(p.hostAllowed('a.svc')).toBe(true);
     expect(p.hostAllowed('CHECKOUT.Shop.SVC.')).toBe(true);
     expect(p.hostAllowed('svc')).toBe(false);
     expect(p.hostAllowed('.svc')).toBe(false);
@@ -103,6 +104,20 @@ describe('the controller\'s own endpoints', () => {
     expect(p.checkAddress('10.9.9.9', 8080)).toBeUndefined();
   });
 
+  it('a loopback stand-in on the port Redis uses elsewhere is not Redis: only the controller\'s own port is refused on every local address', () => {
+    const p = policy({ allowCidrs: ['127.0.0.0/8'] });
+    expect(p.checkAddress('127.0.0.1', 6380)).toBeUndefined();
+    expect(p.checkAddress('127.0.0.1', 443)).toBeUndefined();
+    expect(p.checkAddress('127.0.0.1', 8080)).toBe("127.0.0.1:8080 is the controller's own port");
+  });
+
+  it('a policy built with no reserved endpoints still refuses the API server by name and judges addresses', () => {
+    const p = new EgressPolicy(DEFAULT_EGRESS);
+    expect(p.checkUrl('https://kubernetes.default.svc/')).toBe('kubernetes.default.svc:443 is the Kubernetes API server');
+    expect(p.checkAddress('10.0.0.1', 80)).toBeUndefined();
+    expect(p.checkAddress('127.0.0.1', 80)).toMatch(/is a loopback address/);
+  });
+
   it('addresses a lookup names at connect time as reserved are refused, on their port or on all', () => {
     const p = policy();
     expect(p.checkAddress('10.0.0.9', 6379, [{ address: '10.0.0.9', port: 6379, what: 'Redis' }])).toBe('10.0.0.9:6379 is Redis');
@@ -142,6 +157,9 @@ describe('addresses at connect time', () => {
 describe('address parsing', () => {
   it('brackets, a trailing dot and case are ignored; IPv4-mapped IPv6 is IPv4', () => {
     expect(bareHost('[::1]')).toBe('::1');
+    // only a whole bracketed host is an IPv6 literal
+    expect(bareHost('x[::1]')).toBe('x[::1]');
+    expect(bareHost('[::1]x')).toBe('[::1]x');
     expect(bareHost('Checkout.Shop.SVC.')).toBe('checkout.shop.svc');
     expect(parseAddress('[::ffff:127.0.0.1]')?.toString()).toBe('127.0.0.1');
     expect(parseAddress('10.0.0.1')?.kind()).toBe('ipv4');
