@@ -18,6 +18,8 @@
 //   refuses everything isValid refuses. checkUrl's localhost branch `if (bad)` → true: it returns
 //   `bad`, which is undefined exactly when the next line would return undefined. reservedEndpoints'
 //   `!raw` → false: new URL('') / new URL(undefined) throws and the catch reserves nothing.
+// - experiments/cidr.ts `!addr.includes(':')` → `!addr.includes('')`: IPv6.isValid refuses every
+//   text without a colon, with the same message.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',

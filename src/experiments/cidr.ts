@@ -8,10 +8,8 @@ export function cidrError(text: string): string | undefined {
   const m = /^([0-9A-Fa-f:.]+)\/(0|[1-9][0-9]{0,2})$/.exec(text);
   if (!m) return 'expected address/prefix, like 10.0.0.0/8 or fd00::/8';
   const [, addr, bits] = m as unknown as [string, string, string];
-  if (ipaddr.IPv4.isValidFourPartDecimal(addr)) {
-    if (ipaddr.IPv4.parse(addr).toString() !== addr) return 'IPv4 parts must not have leading zeros';
-    return Number(bits) <= 32 ? undefined : 'an IPv4 prefix is at most 32';
-  }
+  // isValidFourPartDecimal refuses leading zeros itself (010.0.0.0 is octal to some parsers).
+  if (ipaddr.IPv4.isValidFourPartDecimal(addr)) return Number(bits) <= 32 ? undefined : 'an IPv4 prefix is at most 32';
   if (!addr.includes(':') || !ipaddr.IPv6.isValid(addr)) return `${addr} is not an IP address`;
   if (addr.includes('.')) return 'write an IPv6 address in hex only (no embedded IPv4)';
   return Number(bits) <= 128 ? undefined : 'an IPv6 prefix is at most 128';

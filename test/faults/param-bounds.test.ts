@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FAULT_DRIVERS } from '../../src/faults/index.js';
+import { cidrError } from '../../src/experiments/cidr.js';
 import { cidr, cidrsParam, durationMsParam, durationSeconds, enumParam, FaultParamError, interfaceParam, intParam, memoryMiParam, numberParam, portsParam } from '../../src/faults/params.js';
 import type { ResolvedTargets } from '../../src/cluster/types.js';
 import type { FaultContext } from '../../src/faults/types.js';
@@ -175,6 +176,21 @@ describe('network partition targets', () => {
     }
     expect(refusal(() => cidr(['10.0.0.0/8'], 'c'))).toContain('expected an IPv4/IPv6 CIDR');
     expect(refusal(() => cidr(['::1/128'], 'c'))).toContain('expected an IPv4/IPv6 CIDR');
+  });
+
+  it('an IPv6 CIDR with an embedded IPv4 address is refused: iptables is given hex only', () => {
+    for (const c of ['::ffff:10.0.0.1/128', '64:ff9b::10.0.0.1/96']) expect(refusal(() => cidr(c, 'c')), c).toContain('expected an IPv4/IPv6 CIDR');
+  });
+
+  it('the CIDR check says why a text is not a CIDR', () => {
+    expect(cidrError('10.0.0.0/8')).toBeUndefined();
+    expect(cidrError('fd00::/8')).toBeUndefined();
+    expect(cidrError('g::/8')).toBe('expected address/prefix, like 10.0.0.0/8 or fd00::/8');
+    expect(cidrError('010.0.0.0/8')).toBe('010.0.0.0 is not an IP address');
+    expect(cidrError('1.2.3/8')).toBe('1.2.3 is not an IP address');
+    expect(cidrError('10.0.0.0/33')).toBe('an IPv4 prefix is at most 32');
+    expect(cidrError('fd00::/129')).toBe('an IPv6 prefix is at most 128');
+    expect(cidrError('::ffff:10.0.0.1/128')).toBe('write an IPv6 address in hex only (no embedded IPv4)');
   });
 
   it('a partition needs 1 to 32 CIDRs, and a bad one is named by its index', () => {
