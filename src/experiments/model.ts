@@ -1,26 +1,12 @@
 // The experiment model: what a ChaosExperiment file means once parsed and validated.
 // Shared by every stage; stages to the right import these types, never the other way.
+import type { FaultType } from '../faults/registry.js';
 
 export const API_VERSION = 'faultline.dev/v1alpha1';
 export const KIND = 'ChaosExperiment';
 
-export const FAULT_TYPES = [
-  'pod-kill',
-  'container-kill',
-  'pod-failure',
-  'network-delay',
-  'network-loss',
-  'network-partition',
-  'network-corrupt',
-  'network-duplicate',
-  'network-bandwidth',
-  'cpu-stress',
-  'memory-stress',
-  'scale-down',
-  'node-cordon',
-  'http-fault',
-] as const;
-export type FaultType = (typeof FAULT_TYPES)[number];
+// The fault types come from the fault registry (one folder per fault in src/faults).
+export { FAULT_TYPES, type FaultType } from '../faults/registry.js';
 
 export type SelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
 export interface LabelSelectorRequirement {

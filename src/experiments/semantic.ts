@@ -3,7 +3,7 @@
 // Runs on schema-checked data but stays defensive: a field the schema rejected is skipped here.
 import { CronExpressionParser } from 'cron-parser';
 import { tryParseDuration } from './duration.js';
-import { FAULT_CATALOG, type FaultInfo } from './faults.js';
+import { faultDefinition } from './faults.js';
 
 export interface SemanticProblem {
   pointer: string;
@@ -210,12 +210,8 @@ export function semanticProblems(doc: unknown): SemanticProblem[] {
   }
   if (isObj(spec.steadyState)) checkProbes(spec.steadyState.probes, '/spec/steadyState/probes', out);
   const fault = spec.fault;
-  if (isObj(fault) && fault.type === 'http-fault' && isObj(fault.params) && fault.params.abort === undefined && fault.params.delay === undefined) {
-    out.push({ pointer: '/spec/fault/params', message: 'http-fault needs at least one of abort, delay' });
-  }
   if (isObj(fault) && typeof fault.type === 'string' && isObj(fault.params)) {
-    const info = (FAULT_CATALOG as Record<string, FaultInfo | undefined>)[fault.type];
-    for (const p of info?.checkParams?.(fault.params) ?? []) out.push({ pointer: `/spec/fault/params${p.pointer}`, message: p.message });
+    for (const p of faultDefinition(fault.type)?.checkParams?.(fault.params) ?? []) out.push({ pointer: `/spec/fault/params${p.pointer}`, message: p.message });
   }
   const safety = spec.safety;
   if (isObj(safety) && isObj(target) && isObj(target.mode)) {

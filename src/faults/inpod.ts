@@ -5,14 +5,15 @@
 // Privileges: the kernel honours added capabilities only for root when no_new_privs is set
 // (allowPrivilegeEscalation: false makes file capabilities useless), so faults that need a
 // capability run as uid 0 with drop ALL + exactly that capability; the others run as the image's
-// non-root user. What each fault needs is declared in the fault catalog (FAULT_CATALOG[type].injector).
+// non-root user. What each fault needs is declared by each fault's definition (`injector`).
 //
 // Handshake: `confirm` waits until every target's injector says "applied" (read by exec) or has
 // failed (terminated, with the tool's own error as termination message), within the start timeout.
 // Revert ends running injectors through exec, waits out ones that have not started (they refuse to
 // apply after NOT_AFTER), and starts a cleanup container where an injector died without cleaning up.
 import type { V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
-import { FAULT_CATALOG, type InjectorNeeds } from '../experiments/faults.js';
+import type { InjectorNeeds } from './definition.js';
+import { FAULT_CATALOG } from './registry.js';
 import type { FaultType } from '../experiments/model.js';
 import type { TargetRef } from '../runs/types.js';
 import { ABORT_COMMAND, READ_RESULT_COMMAND, RESULT_FILE } from './inpod-scripts.js';
@@ -41,8 +42,6 @@ export interface InPodSpec {
   args(ctx: Pick<FaultContext, 'params' | 'durationMs' | 'runId'>): string[];
   /** Where (main) container the injector joins; default the pod's first container. */
   targetContainer?(ctx: Pick<FaultContext, 'params'>, containers: string[]): string;
-  /** Over once applied (the injector exits 0 with "applied") rather than held for the duration. */
-  instant?: boolean;
   /** Leftovers a killed injector can leave behind that a cleanup container removes (tc, iptables). */
   cleanable: boolean;
   /** Refuse hostNetwork pods (network and stress faults) unless the controller allows them. */
@@ -113,6 +112,8 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
 
 export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
   const needs = injectorNeeds(type);
+  // Over once applied (the injector exits 0 with "applied") rather than held for the duration.
+  const instant = FAULT_CATALOG[type].instant !== undefined;
   const command = (mode: 'apply' | 'clean', data: InPodRevertData) => scriptCommand(spec.script, [mode, ...data.args]);
 
   return {
@@ -134,7 +135,7 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       const revertData: InPodRevertData = { container: ephemeralContainerName(ctx.runId), args, pods };
       return {
         runId: ctx.runId, experiment: ctx.experiment, fault: type, touched, revertData,
-        expiresAt: new Date(spec.instant ? Date.now() : Number(notAfter) * 1000 + ctx.durationMs + 60_000).toISOString(),
+        expiresAt: new Date(instant ? Date.now() : Number(notAfter) * 1000 + ctx.durationMs + 60_000).toISOString(),
       };
     },
 
@@ -190,7 +191,7 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
           let result: string | undefined;
           if (term) {
             result = firstLine(term.message);
-            if (!(spec.instant && term.exitCode === 0 && result === 'applied')) {
+            if (!(instant && term.exitCode === 0 && result === 'applied')) {
               settle(false, result.startsWith('failed') ? `injector ${result}` : `injector ${describeStatus(st)}`);
               continue;
             }
@@ -242,7 +243,7 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
           let pod = await read();
           if (!pod) continue;
           const added = pod.spec?.ephemeralContainers?.some((c) => c.name === data.container);
-          if (added && !spec.instant) {
+          if (added && !instant) {
             // Not started yet: wait until it runs (then end it) or its start deadline has passed.
             while (pod && !statusOf(pod, data.container)?.state?.running && !statusOf(pod, data.container)?.state?.terminated && Date.now() < notAfterMs + 5_000) {
               await sleep(POLL_MS);

@@ -13,7 +13,7 @@ import { emitEvent, randomSeed } from '../cluster/index.js';
 import type { ResolvedTargets, TargetResolver } from '../cluster/types.js';
 import { parseDuration } from '../experiments/duration.js';
 import type { LoadedExperiment } from '../experiments/model.js';
-import { DEFAULT_START_TIMEOUT_MS, FAULT_DRIVERS, INSTANT_FAULTS } from '../faults/index.js';
+import { DEFAULT_START_TIMEOUT_MS, FAULT_CATALOG, FAULT_DRIVERS } from '../faults/index.js';
 import type { FaultContext, Injection } from '../faults/types.js';
 import type { Logger } from '../log.js';
 import { createProbe, measureRecovery, ProbeRunner, sleep, type RecoveryResult } from '../probes/index.js';
@@ -126,6 +126,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     await publish();
 
     const driver = FAULT_DRIVERS[spec.fault.type];
+    const fault = FAULT_CATALOG[spec.fault.type];
     let targets: ResolvedTargets | undefined;
     let injection: Injection | undefined;
     let heartbeat: Heartbeat | undefined;
@@ -190,9 +191,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           }
           slotTaken = true;
           const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
-          if (spec.fault.type === 'http-fault' && typeof spec.fault.params.virtualService === 'string') {
-            keys.push(workloadLockKey(spec.target.namespace, `VirtualService/${spec.fault.params.virtualService}`));
-          }
+          for (const k of fault.lockKeys?.(spec.fault.params) ?? []) keys.push(workloadLockKey(spec.target.namespace, k));
           const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
           if (!lock.ok) {
             await safetyState.releaseSlot(job.runId);
@@ -237,14 +236,13 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           }
         }
         await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
-        if (INSTANT_FAULTS.has(spec.fault.type)) {
+        if (fault.instant) {
           // The fault is over once injected: the recovery clock starts now, polled in the background.
           instantRecovery = measureRecovery({
             kc: deps.kc, workloads: targets.workloads, since: injectedAt, timeoutMs: deps.recoveryTimeoutMs ?? 300_000,
             signal: recoveryStop.signal,
-            // Killed pods must be gone before their workload counts as recovered; a killed
-            // container restarts inside the same pod, so there is nothing to wait out.
-            gone: spec.fault.type === 'pod-kill' ? targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })) : [],
+            // Replaced pods must be gone before their workload counts as recovered.
+            gone: fault.instant.replacesPods ? targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })) : [],
           });
         }
 

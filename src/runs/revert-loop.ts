@@ -7,7 +7,7 @@
 // keeps two replicas from working the same fault at once.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
-import { FAULT_DRIVERS } from '../faults/index.js';
+import { FAULT_CATALOG, FAULT_DRIVERS } from '../faults/index.js';
 import type { Injection } from '../faults/types.js';
 import type { Logger } from '../log.js';
 import { faultsOverdue, revertAttempts, revertsPending } from '../metrics.js';
@@ -102,7 +102,9 @@ export class RevertLoop {
 
     const now = Date.now();
     const overdueAfter = this.opts.overdueAfterMs ?? 300_000;
-    faultsOverdue.set([...found.values()].filter((i) => i.fault !== 'pod-kill' && Date.parse(i.expiresAt) + overdueAfter < now).length);
+    // An instant fault (pod-kill, container-kill) is over once applied: only held faults can be overdue.
+    const held = (i: Injection) => !FAULT_CATALOG[i.fault]?.instant;
+    faultsOverdue.set([...found.values()].filter((i) => held(i) && Date.parse(i.expiresAt) + overdueAfter < now).length);
     if (result.skipped) {
       // Without Redis no heartbeat can be read: a live run elsewhere is indistinguishable from a dead one.
       let notLocal = 0;

@@ -3,7 +3,7 @@
 // the controller's limits, never loosen them; protected namespaces come from controller config only.
 import type { PdbStatus, ResolvedTargets } from '../cluster/types.js';
 import type { ControllerConfig } from '../config/types.js';
-import { FAULT_CATALOG, POD_SECURITY_LABEL, type PodSecurityLevel } from '../experiments/faults.js';
+import { faultDefinition, POD_SECURITY_LABEL, type PodSecurityLevel } from '../experiments/faults.js';
 import type { FaultType, LoadedExperiment } from '../experiments/model.js';
 import type { BlastRadius, GuardVerdict } from '../runs/types.js';
 import { desiredHealthy, disruptionsAllowed } from './pdb.js';
@@ -39,28 +39,13 @@ export function protectedNamespaces(config: SafetyConfig): string[] {
 }
 
 /**
- * What the fault really takes away per workload. Pod faults hit the chosen pods; scale-down
- * removes ready − replicas pods of each owning workload, whatever the mode chose.
+ * What the fault really takes away per workload: by default the chosen pods; a fault declares its
+ * own rule (scale-down: ready − replicas of each owning workload; http-fault: its traffic share).
  */
 export function effectiveBlastRadius(experiment: LoadedExperiment, targets: ResolvedTargets): BlastRadius[] {
   const { fault } = experiment.experiment.spec;
-  if (fault.type === 'http-fault') {
-    // Traffic, not pods: the share of requests through the VirtualService that may be affected
-    // (abort and delay may hit different requests, so they add up), as pod-equivalents.
-    const share = Math.min(100, httpPercent(fault.params.abort) + httpPercent(fault.params.delay));
-    return targets.blastRadius.map((b) => ({ ...b, hit: Math.ceil((share * b.ready) / 100), percent: share }));
-  }
-  if (fault.type !== 'scale-down') return targets.blastRadius;
-  const replicas = typeof fault.params.replicas === 'number' ? fault.params.replicas : 0;
-  return targets.blastRadius.map((b) => {
-    const hit = Math.max(0, b.ready - replicas);
-    return { ...b, hit, percent: b.ready ? Math.round((hit / b.ready) * 10_000) / 100 : 100 };
-  });
-}
-
-function httpPercent(part: unknown): number {
-  const p = (part as { percent?: unknown } | undefined)?.percent;
-  return typeof p === 'number' && p > 0 ? p : 0;
+  const rule = faultDefinition(fault.type)?.blastRadius;
+  return rule ? rule(fault.params, targets.blastRadius) : targets.blastRadius;
 }
 
 function pct(n: number): string {
@@ -122,12 +107,13 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
     add('blast-radius', over.length === 0, over.length ? `${list(over)} over the ${pct(cap)} cap (${capSrc})` : `${list(radius)} within the ${pct(cap)} cap (${capSrc})`);
   }
 
-  if (spec.fault.type === 'http-fault') add('pdb', true, 'http-fault changes routing only; no pod is disrupted');
+  const disruption = faultDefinition(spec.fault.type)?.disruption;
+  if (disruption && 'exempt' in disruption) add('pdb', true, disruption.exempt);
   else if (input.pdbs.length === 0) add('pdb', true, 'no PodDisruptionBudget selects the targets');
   else {
     const totalEffective = radius.reduce((n, b) => n + b.hit, 0);
     const verdicts = input.pdbs.map((p) => {
-      const hit = spec.fault.type === 'scale-down' ? Math.min(p.healthy, Math.max(p.hit, totalEffective)) : p.hit;
+      const hit = disruption ? disruption.hit(p, totalEffective) : p.hit;
       const allowed = disruptionsAllowed(p);
       return { p, hit, allowed, ok: hit <= allowed };
     });
@@ -159,7 +145,7 @@ const STRICTNESS: Record<PodSecurityLevel, number> = { privileged: 0, baseline: 
  * namespace's enforce label, as the API server does (403 otherwise); undefined for API faults.
  */
 export function podSecurityVerdict(type: FaultType, ns: string, labels: Record<string, string> | undefined): { ok: boolean; reason: string } | undefined {
-  const needs = FAULT_CATALOG[type]?.injector;
+  const needs = faultDefinition(type)?.injector;
   if (!needs || !labels) return undefined;
   const what = `the ${type} injector needs "${needs.podSecurity}" (${needs.runAsUser === 0 ? 'root' : 'non-root'}${needs.capabilities.length ? `, adds ${needs.capabilities.join(', ')}` : ', no capabilities'})`;
   const level = labels[POD_SECURITY_LABEL];

@@ -2,7 +2,7 @@
 // built, and valid params give exactly the expected argv (constant script + positional args).
 import { describe, expect, it } from 'vitest';
 import { FAULT_DRIVERS, scriptCommand, CONTAINER_KILL_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT, NETWORK_PARTITION_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, istioFault } from '../../src/faults/index.js';
-import { networkDelay } from '../../src/faults/network-delay.js';
+import { networkDelay } from '../../src/faults/network-delay/driver.js';
 import { FAULT_TYPES } from '../../src/experiments/model.js';
 import { silentLogger } from '../../src/log.js';
 import type { ResolvedTargets } from '../../src/cluster/types.js';

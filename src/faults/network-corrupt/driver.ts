@@ -1,6 +1,6 @@
 // network-corrupt: tc netem corrupt on the pod's interface, from an ephemeral container.
-import { inPodDriver, NETWORK_CORRUPT_SCRIPT } from './inpod.js';
-import { interfaceParam, intParam, numberParam } from './params.js';
+import { inPodDriver, NETWORK_CORRUPT_SCRIPT } from '../inpod.js';
+import { interfaceParam, intParam, numberParam } from '../params.js';
 
 export const networkCorrupt = inPodDriver('network-corrupt', {
   script: NETWORK_CORRUPT_SCRIPT,

@@ -3,10 +3,10 @@
 // The workload carries the run label and the whole injection (original replicas included)
 // before its replicas change, so a controller with an empty Redis can still restore them.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { TargetRef } from '../runs/types.js';
-import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from './k8s.js';
-import { intParam } from './params.js';
-import type { FaultDriver, Injection } from './types.js';
+import type { TargetRef } from '../../runs/types.js';
+import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from '../k8s.js';
+import { intParam } from '../params.js';
+import type { FaultDriver, Injection } from '../types.js';
 
 type ScaleKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet';
 interface ScaledWorkload { kind: ScaleKind; namespace: string; name: string; replicas: number }

@@ -3,9 +3,9 @@
 // pod status shows the container restarted (restartCount went up).
 // Kernel facts: a process inside a PID namespace cannot SIGKILL that namespace's init (dropped),
 // and SIGTERM reaches it only if the app handles TERM; an app that ignores it is reported as not
-// restarted, honestly. SIGKILL is refused by validate (see FAULT_CATALOG).
-import { CONTAINER_KILL_SCRIPT, inPodDriver } from './inpod.js';
-import { FaultParamError, enumParam } from './params.js';
+// restarted, honestly. SIGKILL is refused by validate (see index.ts).
+import { CONTAINER_KILL_SCRIPT, inPodDriver } from '../inpod.js';
+import { FaultParamError, enumParam } from '../params.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -17,7 +17,6 @@ function container(params: Record<string, unknown>): string {
 
 export const containerKill = inPodDriver('container-kill', {
   script: CONTAINER_KILL_SCRIPT,
-  instant: true,
   cleanable: false,
   refuseHostNetwork: false,
   args: ({ params }) => {

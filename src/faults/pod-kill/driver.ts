@@ -1,9 +1,9 @@
 // pod-kill: deletes the chosen pods; their ReplicaSet/StatefulSet recreates them. Nothing to
 // revert, but the ledger still records which pods were killed (uid-guarded deletes).
-import type { TargetRef } from '../runs/types.js';
-import { apis, isNotFound, statusCode } from './k8s.js';
-import { intParam } from './params.js';
-import type { FaultDriver } from './types.js';
+import type { TargetRef } from '../../runs/types.js';
+import { apis, isNotFound, statusCode } from '../k8s.js';
+import { intParam } from '../params.js';
+import type { FaultDriver } from '../types.js';
 
 interface PodKillData extends Record<string, unknown> {
   gracePeriodSeconds: number;

@@ -1,6 +1,6 @@
 // network-delay: tc netem delay on the pod's interface, from an ephemeral container.
-import { inPodDriver, NETWORK_DELAY_SCRIPT } from './inpod.js';
-import { durationMsParam, interfaceParam, intParam } from './params.js';
+import { inPodDriver, NETWORK_DELAY_SCRIPT } from '../inpod.js';
+import { durationMsParam, interfaceParam, intParam } from '../params.js';
 
 export const networkDelay = inPodDriver('network-delay', {
   script: NETWORK_DELAY_SCRIPT,

@@ -2,9 +2,9 @@
 // change; the fault and the run annotation are written in one replace guarded by
 // resourceVersion, and revert puts the original http routes back the same way (retry on 409).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { apis, faultMarks, isNotFound, retryOnConflict, REVERT_ANNOTATION, RUN_ANNOTATION, RUN_LABEL } from './k8s.js';
-import { durationMsParam, FaultParamError, intParam, numberParam } from './params.js';
-import type { FaultContext, FaultDriver } from './types.js';
+import { apis, faultMarks, isNotFound, retryOnConflict, REVERT_ANNOTATION, RUN_ANNOTATION, RUN_LABEL } from '../k8s.js';
+import { durationMsParam, FaultParamError, intParam, numberParam } from '../params.js';
+import type { FaultContext, FaultDriver } from '../types.js';
 
 const VS = { group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices' } as const;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

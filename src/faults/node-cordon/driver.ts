@@ -1,9 +1,9 @@
 // node-cordon: cordons the nodes running the chosen pods. Nodes that were already
 // unschedulable are recorded and left alone; revert uncordons only the nodes this run cordoned.
 // The cordon, the run label and the revert data go in one patch ("cordoned by run X").
-import type { TargetRef } from '../runs/types.js';
-import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from './k8s.js';
-import type { FaultDriver } from './types.js';
+import type { TargetRef } from '../../runs/types.js';
+import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from '../k8s.js';
+import type { FaultDriver } from '../types.js';
 
 interface CordonData extends Record<string, unknown> { nodes: { name: string; wasUnschedulable: boolean }[] }
 

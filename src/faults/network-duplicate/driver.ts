@@ -1,6 +1,6 @@
 // network-duplicate: tc netem duplicate on the pod's interface, from an ephemeral container.
-import { inPodDriver, NETWORK_DUPLICATE_SCRIPT } from './inpod.js';
-import { interfaceParam, intParam, numberParam } from './params.js';
+import { inPodDriver, NETWORK_DUPLICATE_SCRIPT } from '../inpod.js';
+import { interfaceParam, intParam, numberParam } from '../params.js';
 
 export const networkDuplicate = inPodDriver('network-duplicate', {
   script: NETWORK_DUPLICATE_SCRIPT,

@@ -1,6 +1,6 @@
 // cpu-stress: stress-ng CPU workers in the pod's cgroup, from an ephemeral container.
-import { CPU_STRESS_SCRIPT, inPodDriver } from './inpod.js';
-import { intParam } from './params.js';
+import { CPU_STRESS_SCRIPT, inPodDriver } from '../inpod.js';
+import { intParam } from '../params.js';
 
 export const cpuStress = inPodDriver('cpu-stress', {
   script: CPU_STRESS_SCRIPT,

@@ -1,6 +1,6 @@
 // network-loss: tc netem loss on the pod's interface, from an ephemeral container.
-import { inPodDriver, NETWORK_LOSS_SCRIPT } from './inpod.js';
-import { interfaceParam, intParam, numberParam } from './params.js';
+import { inPodDriver, NETWORK_LOSS_SCRIPT } from '../inpod.js';
+import { interfaceParam, intParam, numberParam } from '../params.js';
 
 export const networkLoss = inPodDriver('network-loss', {
   script: NETWORK_LOSS_SCRIPT,

@@ -1,7 +1,7 @@
 // network-bandwidth: a tc token bucket (tbf) on the pod's interface, from an ephemeral container.
 // The rate is passed to tc as a whole number of kbit/s, computed here from the validated text.
-import { inPodDriver, NETWORK_BANDWIDTH_SCRIPT } from './inpod.js';
-import { FaultParamError, interfaceParam, intParam } from './params.js';
+import { inPodDriver, NETWORK_BANDWIDTH_SCRIPT } from '../inpod.js';
+import { FaultParamError, interfaceParam, intParam } from '../params.js';
 
 // tc's units: bit = bits per second, bps = bytes per second.
 const BITS_PER_UNIT: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 };

@@ -1,7 +1,7 @@
 // network-partition: iptables DROP rules for the given CIDRs (and ports) in run-specific chains.
-import { inPodDriver, NETWORK_PARTITION_SCRIPT } from './inpod.js';
-import { shortRunId } from './k8s.js';
-import { cidrsParam, enumParam, interfaceParam, portsParam } from './params.js';
+import { inPodDriver, NETWORK_PARTITION_SCRIPT } from '../inpod.js';
+import { shortRunId } from '../k8s.js';
+import { cidrsParam, enumParam, interfaceParam, portsParam } from '../params.js';
 
 export const networkPartition = inPodDriver('network-partition', {
   script: NETWORK_PARTITION_SCRIPT,

@@ -3,10 +3,10 @@
 // recorded in the ledger and on the pod (annotation), so a controller with an empty Redis can
 // still revert; the uid precondition makes sure a successor with the same name is never touched.
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import type { TargetRef } from '../runs/types.js';
-import { apis, isNotFound, RUN_ANNOTATION, statusCode } from './k8s.js';
-import type { FaultDriver, Injection, TargetOutcome } from './types.js';
-import type { Logger } from '../log.js';
+import type { TargetRef } from '../../runs/types.js';
+import { apis, isNotFound, RUN_ANNOTATION, statusCode } from '../k8s.js';
+import type { FaultDriver, Injection, TargetOutcome } from '../types.js';
+import type { Logger } from '../../log.js';
 
 /** A pause image: sleeps, serves nothing. Fixed here: an experiment file never chooses an image. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.9';
