@@ -132,6 +132,8 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'SLACK_CHANNEL', path: ['slack', 'defaultChannel'] },
   { name: 'SLACK_API_URL', path: ['slack', 'apiUrl'] },
   { name: 'FAULTLINE_NOTIFY_WEBHOOK_URL', path: ['webhookNotifier', 'url'] },
+  { name: 'FAULTLINE_NOTIFY_ATTEMPTS', path: ['notifications', 'attempts'], convert: integer },
+  { name: 'FAULTLINE_NOTIFY_RETRY_DELAY', path: ['notifications', 'retryDelay'] },
   { name: 'FAULTLINE_RUNS_CONCURRENCY', path: ['runs', 'concurrency'], convert: integer },
   { name: 'FAULTLINE_LOCK_WAIT', path: ['runs', 'lockWait'] },
   { name: 'FAULTLINE_SHUTDOWN_TIMEOUT', path: ['runs', 'shutdownTimeout'] },
@@ -341,6 +343,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
   if (slack) config.slack = slack;
   const notifier = data.webhookNotifier as Json | undefined;
   if (notifier) config.webhookNotifier = { url: notifier.url as string };
+  const notifications = data.notifications as Json | undefined;
+  if (notifications) {
+    config.notifications = compact({
+      attempts: notifications.attempts as number | undefined,
+      retryDelayMs: notifications.retryDelay === undefined ? undefined : parseDuration(notifications.retryDelay as string),
+    });
+  }
   return config;
 }
 

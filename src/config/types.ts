@@ -74,6 +74,8 @@ export interface ControllerConfig {
   };
   slack?: { botToken?: string; webhookUrl?: string; defaultChannel?: string; apiUrl?: string };
   webhookNotifier?: { url: string };
+  /** Delivery of notifications (BullMQ `notifications`); absent: 12 attempts, first retry after 2 s, doubling. */
+  notifications?: { attempts?: number; retryDelayMs?: number };
   runs: {
     concurrency: number; // worker concurrency per replica (runs in flight at once), default 2
     lockWaitMs: number; // a run waits this long for a busy workload lock or run slot, then fails; default 2m

@@ -26,6 +26,7 @@ import {
 } from '../queue/index.js';
 import type { RunExecutor, RunListener } from '../runs/types.js';
 import { GitStatusStore } from '../report/git-status.js';
+import { DurableDeliveries } from '../report/queue.js';
 import { buildServer, readinessFrom } from '../server/index.js';
 import { apiPlugin } from '../server/api.js';
 import { dashboardPlugin } from '../server/dashboard.js';
@@ -104,7 +105,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   // URLs from experiment files reach only what config.egress allows, never the controller itself.
   const egress = egressFrom(config, opts.kubeConfig);
-  const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log, experimentFetch: egress.fetch })];
+  // Notifications wait in Redis (BullMQ `notifications`): retried, one per run and notifier, kept across restarts.
+  const deliveries = new DurableDeliveries({ connection: redis, prefix, logger: log, attempts: config.notifications?.attempts, backoffMs: config.notifications?.retryDelayMs });
+  const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log, experimentFetch: egress.fetch, deliveries })];
+  deliveries.start(); // every kind is registered: deliveries a previous process left are taken now
   const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress, dataDir: workdir });
 
   const runWorker: RunWorker = await startRunWorker({
@@ -258,7 +262,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await runWorker.close(abortReason ? { abortActive: true, reason: abortReason } : undefined);
       // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
       await status.close(10_000);
-      if (!(await settleReporters(listeners, 5_000))) log.warn('notifications still queued at shutdown were dropped');
+      if (!(await settleReporters(listeners, 5_000))) log.warn('notifications not sent yet stay queued in Redis for the next process');
+      await deliveries.close(true);
       await runSide.close();
       await plans.close();
       await queues.close();

@@ -8,6 +8,7 @@ import { RunResultReporter } from '../report/run-result.js';
 import { SlackNotifier, redisMessageStore } from '../report/slack.js';
 import { WebhookNotifier } from '../report/webhook.js';
 import { onReportFailure } from '../report/failures.js';
+import type { Deliveries } from '../report/queue.js';
 import { reportFailures } from '../metrics.js';
 
 let failureHookInstalled = false;
@@ -16,15 +17,16 @@ export function gitHostFrom(config: ControllerConfig, log: Logger): GitHost | un
   return config.gitHost ? createGitHost(config.gitHost, { logger: log }) : undefined;
 }
 
-export function createReporters(deps: { config: ControllerConfig; redis: Redis; log: Logger; experimentFetch?: typeof fetch }): RunListener[] {
-  const { config, redis, log, experimentFetch } = deps;
+/** `deliveries`: where run results wait for their endpoint (the controller passes the durable BullMQ queue). */
+export function createReporters(deps: { config: ControllerConfig; redis: Redis; log: Logger; experimentFetch?: typeof fetch; deliveries?: Deliveries }): RunListener[] {
+  const { config, redis, log, experimentFetch, deliveries } = deps;
   if (!failureHookInstalled) {
     onReportFailure((target) => reportFailures.inc({ target }));
     failureHookInstalled = true;
   }
   const out: RunListener[] = [];
   const host = gitHostFrom(config, log);
-  if (host) out.push(new RunResultReporter({ host, logger: log }));
+  if (host) out.push(new RunResultReporter({ host, logger: log, deliveries }));
   if (config.slack && (config.slack.botToken || config.slack.webhookUrl)) {
     out.push(
       new SlackNotifier({
@@ -33,18 +35,19 @@ export function createReporters(deps: { config: ControllerConfig; redis: Redis; 
         defaultChannel: config.slack.defaultChannel,
         apiUrl: config.slack.apiUrl,
         store: redisMessageStore(redis, config.redis.prefix),
+        deliveries,
         logger: log,
       }),
     );
   }
-  if (config.webhookNotifier) out.push(new WebhookNotifier({ url: config.webhookNotifier.url, logger: log, experimentFetch }));
-  else out.push(new WebhookNotifier({ logger: log, experimentFetch })); // only experiments' own notify.webhook URLs
+  if (config.webhookNotifier) out.push(new WebhookNotifier({ url: config.webhookNotifier.url, logger: log, experimentFetch, deliveries }));
+  else out.push(new WebhookNotifier({ logger: log, experimentFetch, deliveries })); // only experiments' own notify.webhook URLs
   return out;
 }
 
 /**
  * At shutdown: give queued notifications (statuses, comments, Slack) up to `timeoutMs` to go
- * out. Bounded, so a host that hangs cannot hold the process past its termination grace period.
+ * out (durable ones not sent by then wait in Redis for the next process). Bounded, so a host that hangs cannot hold the process past its termination grace period.
  */
 export async function settleReporters(listeners: RunListener[], timeoutMs: number): Promise<boolean> {
   const idles = listeners.flatMap((l) => ('idle' in l && typeof l.idle === 'function' ? [(l.idle as () => Promise<void>).call(l)] : []));

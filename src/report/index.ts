@@ -17,5 +17,5 @@ export { PrTreeReader, type PrDiff, type PrTreeReaderOptions } from './pr-source
 export { RunResultReporter, renderRunComment, runMarker, type RunResultReporterOptions } from './run-result.js';
 export { SlackNotifier, memoryMessageStore, redisMessageStore, runBlocks, summaryBlocks, runEvent, type SlackOptions, type SlackMessageStore } from './slack.js';
 export { WebhookNotifier, type WebhookNotifierOptions, type WebhookPayload } from './webhook.js';
-export { NotifyQueue } from './queue.js';
+export { DurableDeliveries, MemoryDeliveries, NotifyQueue, type Deliveries } from './queue.js';
 export { onReportFailure, reportFailureCount, recordReportFailure, type ReportTarget, type ReportFailureHook } from './failures.js';

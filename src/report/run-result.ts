@@ -4,15 +4,20 @@
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { CommitState, GitHost } from '../hosts/types.js';
-import { NotifyQueue } from './queue.js';
+import { MemoryDeliveries, type Deliveries } from './queue.js';
 
 export interface RunResultReporterOptions {
   host: GitHost;
   dashboardUrl?: string;
   /** Status context; default `faultline/run/<experiment>` so one revision with several experiments keeps them apart. */
   statusContext?: (record: RunRecord) => string;
-  queue?: NotifyQueue;
+  deliveries?: Deliveries; // default: in-process (lost on restart)
   logger?: Logger;
+}
+
+interface ResultDelivery {
+  record: RunRecord;
+  context: string;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
@@ -53,49 +58,52 @@ export function renderRunComment(record: RunRecord, dashboardUrl?: string): stri
 }
 
 export class RunResultReporter implements RunListener {
-  readonly queue: NotifyQueue;
+  readonly deliveries: Deliveries;
   private readonly prOf = new Map<string, number | null>(); // revision → PR (null: none)
-  private readonly done = new Set<string>();
   private readonly log: Logger;
 
   constructor(private readonly opts: RunResultReporterOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'run-result', host: opts.host.kind });
-    this.queue = opts.queue ?? new NotifyQueue({ logger: this.log });
+    this.deliveries = opts.deliveries ?? new MemoryDeliveries({ logger: this.log });
+    this.deliveries.register('status', opts.host.kind, (data) => this.deliverStatus(data as ResultDelivery));
+    this.deliveries.register('comment', opts.host.kind, (data) => this.deliverComment(data as ResultDelivery));
   }
 
-  /** Enqueues and returns at once. */
+  /** Enqueues and returns at once; each run gets one status and one comment delivery. */
   onRunUpdate(record: RunRecord, _job?: RunJobData): void {
-    if (!TERMINAL.has(record.state) || this.done.has(record.id)) return;
-    this.done.add(record.id);
-    if (this.done.size > 10_000) this.done.delete(this.done.values().next().value as string);
-    const { host } = this.opts;
+    if (!TERMINAL.has(record.state)) return;
     const context = this.opts.statusContext?.(record) ?? `faultline/run/${record.experiment}`;
-    const target = host.kind;
-    this.queue.push(`status:${record.id}`, target, `run status for ${record.id}`, () =>
-      host.setStatus(record.revision, {
-        context,
-        state: STATE[record.outcome ?? 'aborted'],
-        description: runDescription(record),
-        ...(this.opts.dashboardUrl ? { targetUrl: `${this.opts.dashboardUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(record.id)}` } : {}),
-      }),
-    );
-    // Comments for one experiment go in order, so the sticky comment ends on the newest run.
-    this.queue.push(`comment:${record.experiment}`, target, `run comment for ${record.id}`, async () => {
-      let pr = this.prOf.get(record.revision);
-      if (pr === undefined) {
-        pr = (await host.findPullRequestForCommit(record.revision)) ?? null;
-        this.prOf.set(record.revision, pr);
-        if (this.prOf.size > 1000) this.prOf.delete(this.prOf.keys().next().value as string);
-      }
-      if (pr === null) {
-        this.log.debug({ revision: record.revision }, 'no pull request for this revision; status only');
-        return;
-      }
-      await host.upsertComment(pr, runMarker(record.experiment), renderRunComment(record, this.opts.dashboardUrl));
+    const data: ResultDelivery = { record, context };
+    this.deliveries.send('status', record.id, data, `run status for ${record.id}`);
+    // In process, comments for one experiment go in order, so the sticky comment ends on the newest run.
+    this.deliveries.send('comment', record.id, data, `run comment for ${record.id}`, `comment:${record.experiment}`);
+  }
+
+  private deliverStatus({ record, context }: ResultDelivery): Promise<void> {
+    return this.opts.host.setStatus(record.revision, {
+      context,
+      state: STATE[record.outcome ?? 'aborted'],
+      description: runDescription(record),
+      ...(this.opts.dashboardUrl ? { targetUrl: `${this.opts.dashboardUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(record.id)}` } : {}),
     });
   }
 
+  private async deliverComment({ record }: ResultDelivery): Promise<void> {
+    const { host } = this.opts;
+    let pr = this.prOf.get(record.revision);
+    if (pr === undefined) {
+      pr = (await host.findPullRequestForCommit(record.revision)) ?? null;
+      this.prOf.set(record.revision, pr);
+      if (this.prOf.size > 1000) this.prOf.delete(this.prOf.keys().next().value as string);
+    }
+    if (pr === null) {
+      this.log.debug({ revision: record.revision }, 'no pull request for this revision; status only');
+      return;
+    }
+    await host.upsertComment(pr, runMarker(record.experiment), renderRunComment(record, this.opts.dashboardUrl));
+  }
+
   idle(): Promise<void> {
-    return this.queue.idle();
+    return this.deliveries.idle();
   }
 }

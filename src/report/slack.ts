@@ -1,17 +1,20 @@
 // Slack: Block Kit messages for run started / succeeded / failed / aborted / blocked by a guard.
 // With a bot token: one message per run (chat.postMessage), edited in place as the run moves
 // (chat.update), and the final summary as a single thread reply. With only an incoming webhook:
-// one message when the run ends. Never blocks a run: onRunUpdate only enqueues.
+// one message when the run ends. Never blocks a run: onRunUpdate only enqueues. The run's end (the
+// final edit, the summary, the webhook message) is one delivery per run, durable when the
+// controller gives a DurableDeliveries; edits while the run moves are best effort, in process.
 import type { Redis } from 'ioredis';
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { HttpError, classifyHttpError, withRetry } from '../hosts/retry.js';
 import type { RetryOptions } from '../hosts/types.js';
-import { NotifyQueue } from './queue.js';
+import { MemoryDeliveries, NotifyQueue, type Deliveries } from './queue.js';
 
 export interface SlackMessageRef {
   channel: string; // channel id as Slack returned it
   ts: string;
+  summarised?: boolean; // the final summary is in the thread
 }
 
 /** Where the message of each run is remembered so later updates edit it (memory or Redis). */
@@ -56,8 +59,14 @@ export interface SlackOptions {
   minIntervalMs?: number; // per channel, default 1000 (Slack allows ~1 message/s/channel)
   retry?: RetryOptions; // default 3 attempts, 10 s timeout per call
   store?: SlackMessageStore;
-  queue?: NotifyQueue;
+  queue?: NotifyQueue; // progress edits
+  deliveries?: Deliveries; // the run's end; default in-process (lost on restart)
   logger?: Logger;
+}
+
+interface FinalDelivery {
+  record: RunRecord;
+  channel?: string;
 }
 
 export type RunEvent = 'started' | 'progress' | 'succeeded' | 'failed' | 'aborted' | 'blocked';
@@ -147,13 +156,13 @@ interface RunState {
   channel: string;
   dirty: boolean;
   lastSent?: string; // the state last shown in Slack
-  summarised: boolean;
 }
 
 export class SlackNotifier implements RunListener {
   private readonly api: string;
   private readonly store: SlackMessageStore;
   readonly queue: NotifyQueue;
+  readonly deliveries: Deliveries;
   private readonly runs = new Map<string, RunState>();
   private readonly nextSlot = new Map<string, number>();
   private readonly finished = new Set<string>();
@@ -166,7 +175,10 @@ export class SlackNotifier implements RunListener {
     this.store = opts.store ?? memoryMessageStore();
     this.log = (opts.logger ?? silentLogger).child({ component: 'slack' });
     this.queue = opts.queue ?? new NotifyQueue({ logger: this.log });
+    this.deliveries = opts.deliveries ?? new MemoryDeliveries({ logger: this.log });
     this.retry = { attempts: 3, timeoutMs: 10_000, baseDelayMs: 1000, maxDelayMs: 30_000, ...opts.retry };
+    if (opts.botToken) this.deliveries.register('slack.final', 'slack', (data) => this.deliverFinal(data as FinalDelivery));
+    else this.deliveries.register('slack.webhook', 'slack', (data) => this.postWebhook(data as FinalDelivery));
   }
 
   /** Enqueues and returns at once: Slack being slow or down never holds a run. */
@@ -175,13 +187,17 @@ export class SlackNotifier implements RunListener {
     const terminal = TERMINAL.has(record.state);
     if (!this.opts.botToken) {
       // Incoming webhook: one message, at the end.
-      if (!terminal || this.finished.has(record.id)) return;
-      this.remember(record.id);
-      this.queue.push(`slack:${record.id}`, 'slack', `webhook message for run ${record.id}`, () => this.postWebhook(record, channel));
+      if (terminal) this.deliveries.send('slack.webhook', record.id, { record, channel } satisfies FinalDelivery, `webhook message for run ${record.id}`);
       return;
     }
     if (!channel) return; // nowhere to post
     if (this.finished.has(record.id)) return;
+    if (terminal) {
+      this.remember(record.id);
+      this.runs.delete(record.id);
+      this.deliveries.send('slack.final', record.id, { record, channel } satisfies FinalDelivery, `slack message for run ${record.id}`);
+      return;
+    }
     const state = this.runs.get(record.id);
     if (state) {
       state.latest = record;
@@ -189,9 +205,8 @@ export class SlackNotifier implements RunListener {
       if (state.lastSent === record.state) return; // nothing new to show
       state.dirty = true;
     } else {
-      this.runs.set(record.id, { latest: record, channel, dirty: true, summarised: false });
+      this.runs.set(record.id, { latest: record, channel, dirty: true });
     }
-    if (terminal) this.remember(record.id);
     this.queue.push(`slack:${record.id}`, 'slack', `slack message for run ${record.id}`, () => this.flushRun(record.id));
   }
 
@@ -200,35 +215,43 @@ export class SlackNotifier implements RunListener {
     if (this.finished.size > 10_000) this.finished.delete(this.finished.values().next().value as string);
   }
 
+  // Progress: edit the run's message to its newest state (best effort).
   private async flushRun(runId: string): Promise<void> {
     const state = this.runs.get(runId);
     if (!state) return;
-    try {
-      while (state.dirty) {
-        state.dirty = false;
-        const record = state.latest;
-        if (state.lastSent === record.state) continue;
-        const msg = runBlocks(record, this.opts.dashboardUrl);
-        const ref = await this.store.get(runId);
-        if (ref) {
-          await this.call('chat.update', ref.channel, { channel: ref.channel, ts: ref.ts, ...msg });
-        } else {
-          const res = await this.call('chat.postMessage', state.channel, { channel: state.channel, ...msg, unfurl_links: false });
-          await this.store.set(runId, { channel: res.channel ?? state.channel, ts: res.ts! });
-        }
-        state.lastSent = record.state;
-        if (TERMINAL.has(record.state) && !state.summarised) {
-          const parent = (await this.store.get(runId))!;
-          await this.call('chat.postMessage', parent.channel, { channel: parent.channel, thread_ts: parent.ts, ...summaryBlocks(record) });
-          state.summarised = true;
-        }
-      }
-    } finally {
-      if (TERMINAL.has(state.latest.state) && !state.dirty) this.runs.delete(runId);
+    while (state.dirty && !this.finished.has(runId)) {
+      state.dirty = false;
+      const record = state.latest;
+      if (state.lastSent === record.state) continue;
+      await this.show(runId, record, state.channel);
+      state.lastSent = record.state;
     }
   }
 
-  private async postWebhook(record: RunRecord, channel: string | undefined): Promise<void> {
+  // The run's end: the message shows the outcome and the thread gets one summary. Safe to
+  // repeat (a retry or a redelivery after a restart): the summary is marked in the store.
+  private async deliverFinal({ record, channel }: FinalDelivery): Promise<void> {
+    await this.queue.after(`slack:${record.id}`); // a progress post in flight lands first
+    const ref = await this.show(record.id, record, channel ?? this.opts.defaultChannel ?? '');
+    if (ref.summarised) return;
+    await this.call('chat.postMessage', ref.channel, { channel: ref.channel, thread_ts: ref.ts, ...summaryBlocks(record) });
+    await this.store.set(record.id, { ...ref, summarised: true });
+  }
+
+  private async show(runId: string, record: RunRecord, channel: string): Promise<SlackMessageRef> {
+    const msg = runBlocks(record, this.opts.dashboardUrl);
+    const ref = await this.store.get(runId);
+    if (ref) {
+      await this.call('chat.update', ref.channel, { channel: ref.channel, ts: ref.ts, ...msg });
+      return ref;
+    }
+    const res = await this.call('chat.postMessage', channel, { channel, ...msg, unfurl_links: false });
+    const made = { channel: res.channel ?? channel, ts: res.ts! };
+    await this.store.set(runId, made);
+    return made;
+  }
+
+  private async postWebhook({ record, channel }: FinalDelivery): Promise<void> {
     const msg = runBlocks(record, this.opts.dashboardUrl);
     const summary = summaryBlocks(record);
     await this.rateLimit(channel ?? 'webhook');
@@ -283,8 +306,9 @@ export class SlackNotifier implements RunListener {
     if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
   }
 
-  /** For shutdown and tests: resolves when every queued message was sent or given up. */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** For shutdown and tests: resolves when every queued message was sent or given up (durable retries stay queued). */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    await this.deliveries.idle();
   }
 }
