@@ -131,7 +131,7 @@ export default async function (): Promise<BenchResult[]> {
       payload.pull_request.base.ref = 'main';
 
       const t0 = performance.now();
-      const result = await handlePullRequest(pullRequestEventFrom('github', payload)!, { reader, loadExperimentFiles, plan, host });
+      const result = await handlePullRequest(pullRequestEventFrom('github', 'pull_request', payload)!, { reader, loadExperimentFiles, plan, host });
       const ms = performance.now() - t0;
       if (result.state !== 'success' || result.changed.length !== 1 || result.errors.length) {
         throw new Error(`unexpected plan result: ${JSON.stringify({ state: result.state, changed: result.changed, errors: result.errors, d: result.description })}`);

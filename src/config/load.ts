@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { ControllerConfig, TimeWindow } from './types.js';
-import type { HostKind } from '../hosts/kinds.js';
+import type { HostKind } from '../hosts/index.js';
 import { parseDuration } from './duration.js';
 import ipaddr from 'ipaddr.js';
 

@@ -1,7 +1,7 @@
 // Controller configuration, after defaults are applied. The JSON Schema in
 // schemas/controller-config.schema.json describes the file form (durations as strings).
 
-import type { HostKind } from '../hosts/kinds.js';
+import type { HostKind } from '../hosts/index.js';
 
 export interface TimeWindow {
   days?: number[]; // 0 = Sunday … 6 = Saturday; absent = every day

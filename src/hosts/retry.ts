@@ -1,6 +1,7 @@
 // Backoff shared by the host adapters and notifiers: 5xx, 429 and rate-limited 403 are retried,
 // honouring Retry-After and x-ratelimit-reset; anything else fails at once.
 import type { RetryOptions } from './types.js';
+import { HostResponseError } from './response.js';
 
 export class HttpError extends Error {
   constructor(
@@ -62,6 +63,8 @@ export async function withRetry<T>(fn: (signal: AbortSignal) => Promise<T>, clas
     try {
       return await fn(AbortSignal.timeout(timeout));
     } catch (err) {
+      // A malformed answer is not a passing failure: asking again would only repeat it.
+      if (err instanceof HostResponseError) throw err;
       const { status, headers } = classify(err);
       if (attempt >= attempts || !isRetryable(status, headers)) throw err;
       const backoff = base * 2 ** (attempt - 1);
@@ -76,12 +79,16 @@ export function classifyHttpError(err: unknown): Classified {
   return { status: undefined, headers: {} };
 }
 
-/** fetch + JSON with HttpError on non-2xx, retried. For the REST hosts without an SDK. */
-export async function requestJson<T>(
+/**
+ * fetch + JSON with HttpError on non-2xx, retried. For the REST hosts without an SDK. `data` is
+ * unknown: callers check it with their host's schema (schema.ts) before reading a field. A body
+ * that is not JSON is a HostResponseError naming `init.host` and `init.endpoint`.
+ */
+export async function requestJson(
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: unknown },
+  init: { method: string; headers: Record<string, string>; body?: unknown; host?: string; endpoint?: string },
   opts: RetryOptions = {},
-): Promise<{ status: number; data: T; headers: Record<string, string> }> {
+): Promise<{ status: number; data: unknown; headers: Record<string, string> }> {
   return withRetry(
     async (signal) => {
       const res = await fetch(url, {
@@ -93,7 +100,13 @@ export async function requestJson<T>(
       const headers = Object.fromEntries(res.headers.entries());
       const text = await res.text();
       if (!res.ok) throw new HttpError(res.status, headers, `${init.method} ${new URL(url).pathname}: ${res.status} ${text.slice(0, 200)}`);
-      return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T, headers };
+      let data: unknown;
+      try {
+        data = text ? (JSON.parse(text) as unknown) : undefined;
+      } catch {
+        throw new HostResponseError(init.host ?? new URL(url).host, init.endpoint ?? `${init.method} ${new URL(url).pathname}`, '', 'is not JSON');
+      }
+      return { status: res.status, data, headers };
     },
     classifyHttpError,
     opts,

@@ -1,7 +1,7 @@
 // What a host's webhook side is: how a delivery proves where it comes from, which headers carry
 // its event and id, and how its payload becomes a host-neutral event. Each host folder has one
 // (github/webhook.ts, ...); the helpers here are the parts the hosts share.
-import type { HostKind } from './kinds.js';
+import type { RepositoryRefs } from './types.js';
 
 export type DeliveryHeaders = Record<string, string | string[] | undefined>;
 
@@ -14,17 +14,14 @@ export interface PushCommit {
 }
 
 /** A push to a branch of the experiments repository. */
-export interface PushEvent {
-  host: HostKind;
+export interface PushEvent extends RepositoryRefs {
+  host: string; // the registry key of the host that delivered it
   deliveryId: string;
   ref: string; // refs/heads/main
   branch: string; // main
   before?: string; // previous head sha (all zeros for a new branch)
   after: string; // new head sha (all zeros when the branch was deleted)
   deleted: boolean;
-  repository: string; // owner/name (GitHub, Gitea) or the project path (GitLab)
-  repositoryUrls?: string[]; // clone and web URLs the payload gives for it
-  repositoryId?: string; // the host's numeric id (GitLab projects may be configured by id)
   commits?: PushCommit[];
 }
 
@@ -32,8 +29,8 @@ export interface PushEvent {
  * A pull/merge request event. `action` uses GitHub's words whatever the host: GitLab's
  * open/update/reopen/close/merge and Gitea's synchronized become opened/synchronize/reopened/closed.
  */
-export interface PullRequestEvent {
-  host: HostKind;
+export interface PullRequestEvent extends RepositoryRefs {
+  host: string; // the registry key of the host that delivered it
   deliveryId: string;
   action: string; // 'opened' | 'synchronize' | 'reopened' | 'closed' | 'edited' | …
   number: number; // GitHub/Gitea number, GitLab iid
@@ -43,9 +40,6 @@ export interface PullRequestEvent {
   baseSha?: string; // target branch sha where the host sends it (GitHub, Gitea)
   merged: boolean;
   mergeCommitSha?: string;
-  repository: string;
-  repositoryUrls?: string[];
-  repositoryId?: string;
   url: string; // the pull request's web page
 }
 
@@ -57,7 +51,7 @@ export type Normalised =
   | { kind: 'invalid'; reason: string };
 
 export interface WebhookSpec {
-  readonly kind: HostKind;
+  readonly kind: string;
   /** Authentic under one of the secrets (every one tried, in constant time). */
   verify(body: Buffer, headers: DeliveryHeaders, secrets: readonly string[]): boolean;
   event(headers: DeliveryHeaders): string | undefined;
@@ -107,7 +101,7 @@ export function repositoryRefs(repo: Obj | undefined): { repositoryUrls?: string
 }
 
 /** A push payload (the three hosts share its shape). */
-export function pushEvent(host: HostKind, deliveryId: string, p: Obj, repository: string | undefined, repo?: Obj): Normalised {
+export function pushEvent(host: string, deliveryId: string, p: Obj, repository: string | undefined, repo?: Obj): Normalised {
   const ref = str(p.ref);
   const after = str(p.after);
   if (!ref || !after || !repository) return { kind: 'invalid', reason: 'push payload without ref, after or repository' };
@@ -130,7 +124,7 @@ export function pushEvent(host: HostKind, deliveryId: string, p: Obj, repository
 }
 
 /** GitHub and Gitea/Forgejo share the pull_request payload shape. */
-export function githubLikePullRequest(host: 'github' | 'gitea', deliveryId: string, p: Obj): Normalised {
+export function githubLikePullRequest(host: string, deliveryId: string, p: Obj): Normalised {
   const pr = obj(p.pull_request);
   const head = obj(pr?.head);
   const base = obj(pr?.base);

@@ -3,9 +3,8 @@
 // faultline_report_failures_total; this module does not touch the metric itself, so a failure is
 // counted once.
 import type { Logger } from '../log.js';
-import type { HostKind } from '../hosts/kinds.js';
-
-export type ReportTarget = HostKind | 'slack' | 'webhook' | 'git-status';
+// A registered host's kind (github, gitlab, ...) or 'slack', 'webhook', 'git-status'.
+export type ReportTarget = string;
 export type ReportFailureHook = (target: ReportTarget, err: unknown, what: string) => void;
 
 const hooks = new Set<ReportFailureHook>();

@@ -5,8 +5,8 @@ export { PLAN_MARKER, type GitHost, type GitHostConfig, type CommitStatus, type 
 export {
   handlePullRequest,
   renderPlanComment,
-  pullRequestEventFrom,
   toPlanEvent,
+  pullRequestEventFrom,
   type PlanRowLike,
   type PlanCommentInput,
   type PullRequestEvent,

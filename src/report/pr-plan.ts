@@ -6,6 +6,7 @@ import type { BlastRadius, GuardVerdict, TargetRef } from '../runs/types.js';
 import type { SourceFile } from '../source/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { PLAN_MARKER, type CommitStatus, type GitHost, type UpsertResult } from '../hosts/types.js';
+import { HOSTS, hostModule, type HostRegistry } from '../hosts/index.js';
 import { recordReportFailure } from './failures.js';
 import type { PrDiff } from './pr-source.js';
 
@@ -196,54 +197,30 @@ export interface PullRequestEvent {
   fetchRefs?: string[]; // refs that carry base and head, e.g. ['main', 'refs/pull/2/head']
 }
 
-/** From the server's normalised webhook event (src/server/types.ts PullRequestEvent), structurally. */
-export function toPlanEvent(e: { host: string; number: number; action: string; headSha: string; baseRef: string; baseSha?: string }): PullRequestEvent {
-  const head = e.host === 'gitlab' ? `refs/merge-requests/${e.number}/head` : `refs/pull/${e.number}/head`;
+/**
+ * From the server's normalised webhook event (src/hosts/webhook.ts PullRequestEvent). The host's
+ * module names the ref that carries the head (refs/pull/N/head, refs/merge-requests/N/head).
+ */
+export function toPlanEvent(
+  e: { host: string; number: number; action: string; headSha: string; baseRef: string; baseSha?: string },
+  hosts: HostRegistry = HOSTS,
+): PullRequestEvent {
+  const head = hostModule(e.host, hosts).pullRequestRef(e.number);
   return { number: e.number, action: e.action, headSha: e.headSha, baseRef: e.baseSha ?? e.baseRef, fetchRefs: [head, e.baseRef] };
 }
 
-const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'open', 'update', 'reopen']);
-
-interface GitHubLikePayload {
-  action?: string;
-  number?: number;
-  pull_request?: { number?: number; head?: { sha?: string }; base?: { sha?: string; ref?: string } };
-}
-interface GitLabPayload {
-  object_kind?: string;
-  object_attributes?: { iid?: number; action?: string; last_commit?: { id?: string }; target_branch?: string; oldrev?: string };
+/**
+ * A raw delivery (event name as its header gives it, parsed body) through the host's own
+ * normaliser, for callers without the server in front (tests, the bench). Undefined unless it is
+ * a pull/merge request event.
+ */
+export function pullRequestEventFrom(host: string, eventName: string, payload: unknown, hosts: HostRegistry = HOSTS): PullRequestEvent | undefined {
+  const n = hostModule(host, hosts).webhook.normalise(eventName, 'local', payload);
+  return n.kind === 'pull_request' ? toPlanEvent(n.event, hosts) : undefined;
 }
 
-/** Normalise a GitHub/Gitea `pull_request` or GitLab `merge_request` webhook payload. */
-export function pullRequestEventFrom(host: 'github' | 'gitea' | 'gitlab', payload: unknown): PullRequestEvent | undefined {
-  if (host === 'gitlab') {
-    const p = payload as GitLabPayload;
-    const a = p.object_attributes;
-    if (p.object_kind !== 'merge_request' || !a?.iid || !a.last_commit?.id) return undefined;
-    // An `update` without oldrev only changed the title or labels: nothing to plan.
-    const action = a.action === 'update' && !a.oldrev ? 'edited' : (a.action ?? '');
-    return {
-      number: a.iid,
-      action,
-      headSha: a.last_commit.id,
-      ...(a.target_branch ? { baseRef: a.target_branch } : {}),
-      fetchRefs: [`refs/merge-requests/${a.iid}/head`, ...(a.target_branch ? [a.target_branch] : [])],
-    };
-  }
-  const p = payload as GitHubLikePayload;
-  const pr = p.pull_request;
-  const number = p.number ?? pr?.number;
-  const headSha = pr?.head?.sha;
-  if (!pr || !number || !headSha) return undefined;
-  return {
-    number,
-    action: p.action ?? '',
-    headSha,
-    ...(pr.base?.sha ? { baseRef: pr.base.sha } : {}),
-    // GitHub and Gitea both publish the head of every PR (forks too) as refs/pull/N/head.
-    fetchRefs: [`refs/pull/${number}/head`, ...(pr.base?.ref ? [pr.base.ref] : [])],
-  };
-}
+// The actions the hosts' normalisers give for new commits (GitHub's words, whatever the host).
+const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
 
 export interface PullRequestDeps {
   /** Reads every matching file at a ref (GitSource.readAll). Used when `reader` is absent. */

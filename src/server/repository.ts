@@ -2,12 +2,9 @@
 // host's repository (GitHub/Gitea full name, GitLab project path or id) or the clone URL.
 // Organisation-level hooks deliver every repository's events; only ours may do anything.
 import type { ControllerConfig } from '../config/types.js';
+import type { HostModule, RepositoryRefs } from '../hosts/index.js';
 
-export interface RepositoryRefs {
-  repository: string;
-  repositoryUrls?: string[];
-  repositoryId?: string;
-}
+export type { RepositoryRefs } from '../hosts/index.js';
 
 /** host/path of a clone or web URL, lowercased, without credentials, port, ".git" or slashes. */
 export function repositoryKey(url: string): string | undefined {
@@ -30,15 +27,17 @@ export function repositoryKey(url: string): string | undefined {
   return path ? `${host.toLowerCase()}/${path.toLowerCase()}` : undefined;
 }
 
-/** True when the delivery is about the tracked repository. */
-export function repositoryMatcher(config: Pick<ControllerConfig, 'repo' | 'gitHost'>): (e: RepositoryRefs) => boolean {
-  const named = config.gitHost?.repository.replace(/^\/+|\/+$/g, '').toLowerCase();
+/**
+ * True when a delivery through `host`'s endpoint is about the tracked repository: the host's own
+ * notion of the configured name (its module's isRepository), or the clone URL by path or URL.
+ */
+export function repositoryMatcher(config: Pick<ControllerConfig, 'repo' | 'gitHost'>, host: HostModule): (e: RepositoryRefs) => boolean {
+  const named = config.gitHost && config.gitHost.type === host.kind ? config.gitHost.repository : undefined;
   const cloneKey = repositoryKey(config.repo.url);
   const clonePath = cloneKey?.slice(cloneKey.indexOf('/') + 1);
   return (e) => {
-    const name = e.repository.toLowerCase();
-    if (named && (name === named || (/^\d+$/.test(named) && e.repositoryId === named))) return true;
-    if (clonePath && name === clonePath) return true;
+    if (named && host.isRepository(named, e)) return true;
+    if (clonePath && e.repository.toLowerCase() === clonePath) return true;
     return (e.repositoryUrls ?? []).some((u) => repositoryKey(u) === cloneKey);
   };
 }

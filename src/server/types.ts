@@ -6,7 +6,7 @@ import type { ControllerConfig } from '../config/types.js';
 
 // Host-neutral events are defined beside the hosts that produce them.
 export type { HostKind as GitHostKind, PushCommit, PushEvent, PullRequestEvent } from '../hosts/index.js';
-import type { PullRequestEvent, PushEvent } from '../hosts/index.js';
+import type { HostRegistry, PullRequestEvent, PushEvent } from '../hosts/index.js';
 
 export interface ReadinessResult {
   ok: boolean;
@@ -24,6 +24,8 @@ export interface ServerDeps {
   readiness(): Promise<ReadinessResult>;
   /** A hand-over slower than this answers 503 (and forgets the delivery) so the host retries; default 5000. */
   handoffTimeoutMs?: number;
+  /** The Git hosts whose /webhooks/<kind> routes exist; default the built-in registry. */
+  hosts?: HostRegistry;
   /** More routes (API, dashboard, metrics), each registered in its own encapsulated scope. */
   plugins?: ServerPlugin[];
 }

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { webhookDeliveries } from '../metrics.js';
-import { HOST_KINDS, WEBHOOKS, type WebhookSpec } from '../hosts/index.js';
+import { HOSTS, type HostModule } from '../hosts/index.js';
 import type { ServerDeps } from './types.js';
-import { repositoryMatcher } from './repository.js';
+import { repositoryMatcher, type RepositoryRefs } from './repository.js';
 
 // Pull-request actions that can change a plan; the rest are answered and logged as ignored.
 const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
@@ -45,17 +45,19 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 export async function webhookPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const { config, redis, onPush, onPullRequest } = deps;
   const secrets = config.server.webhookSecrets;
-  const ours = repositoryMatcher(config);
 
   // Raw bytes for every content type: the signature is over the body exactly as sent.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  for (const kind of HOST_KINDS) {
-    app.post(`/webhooks/${kind}`, async (req, reply) => handle(WEBHOOKS[kind], req, reply));
+  // One route per registered host: /webhooks/<kind>.
+  for (const host of Object.values(deps.hosts ?? HOSTS)) {
+    const ours = repositoryMatcher(config, host);
+    app.post(`/webhooks/${host.kind}`, async (req, reply) => handle(host, ours, req, reply));
   }
 
-  async function handle(spec: WebhookSpec, req: FastifyRequest, reply: FastifyReply) {
+  async function handle(host: HostModule, ours: (e: RepositoryRefs) => boolean, req: FastifyRequest, reply: FastifyReply) {
+    const spec = host.webhook;
     const started = process.hrtime.bigint();
     const event = spec.event(req.headers);
     const given = spec.delivery(req.headers);

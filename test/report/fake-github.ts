@@ -138,6 +138,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         }
         return { status: 404, body: { message: 'Not Found' } };
       }
+      case 'users/get-authenticated':
+        return { status: 200, body: exampleResponse(operation, 200) };
       case 'repos/list-pull-requests-associated-with-commit': {
         const n = pullsForCommit.get(parts[5]!);
         const example = exampleResponse(operation, 200) as unknown as Json[];

@@ -82,14 +82,19 @@ describe('GitHub adapter (Octokit) against the OpenAPI description', () => {
 // against their REST documentation (GitLab v4 commits/notes/MRs, Gitea /api/v1 swagger).
 describe('GitLab adapter', () => {
   let srv: HostServer;
-  const notes: { id: number; body: string; system: boolean }[] = [{ id: 1, body: 'approved this merge request', system: true }];
+  // As GitLab answers: every note has its author. Note 3 is someone else's, quoting our marker.
+  const notes: { id: number; body: string; system: boolean; author: { id: number; username: string } }[] = [
+    { id: 1, body: 'approved this merge request', system: true, author: { id: 9, username: 'reviewer' } },
+    { id: 3, body: `${PLAN_MARKER} copied by someone else`, system: false, author: { id: 9, username: 'reviewer' } },
+  ];
   beforeAll(async () => {
     srv = await startHostServer((req) => {
+      if (req.method === 'GET' && req.path === '/api/v4/user') return { status: 200, body: { id: 42, username: 'faultline-bot' } };
       const p = req.path.replace('/api/v4/projects/group%2Fsub%2Fshop', '');
       if (req.method === 'POST' && p.startsWith('/statuses/')) return { status: 201, body: { id: 1, ...(req.body as object) } };
       if (req.method === 'GET' && p === '/merge_requests/5/notes') return { status: 200, body: notes };
       if (req.method === 'POST' && p === '/merge_requests/5/notes') {
-        const n = { id: notes.length + 1, body: (req.body as { body: string }).body, system: false };
+        const n = { id: 10 + notes.length, body: (req.body as { body: string }).body, system: false, author: { id: 42, username: 'faultline-bot' } };
         notes.push(n);
         return { status: 201, body: n };
       }
@@ -105,15 +110,19 @@ describe('GitLab adapter', () => {
   });
   afterAll(() => srv.close());
 
-  it('maps states, edits its own note, finds the merged MR', async () => {
+  it('maps states, edits its own note (not another author\'s with the marker), finds the merged MR', async () => {
     const host = createGitHost({ type: 'gitlab', apiUrl: `${srv.url}/api/v4`, token: 'glpat', repository: 'group/sub/shop' }, fast);
     await host.setStatus(SHA, { context: 'faultline/plan', state: 'failure', description: 'bad', targetUrl: 'http://x' });
     expect(srv.requests[0]).toMatchObject({ method: 'POST', path: `/api/v4/projects/group%2Fsub%2Fshop/statuses/${SHA}`, body: { state: 'failed', name: 'faultline/plan', description: 'bad', target_url: 'http://x' } });
     expect(srv.requests[0]!.headers['private-token']).toBe('glpat');
     expect((await host.upsertComment(5, PLAN_MARKER, `${PLAN_MARKER} a`)).action).toBe('created');
     expect((await host.upsertComment(5, PLAN_MARKER, `${PLAN_MARKER} b`)).action).toBe('updated');
-    expect(notes.filter((n) => !n.system)).toEqual([{ id: 2, body: `${PLAN_MARKER} b`, system: false }]);
-    expect(srv.requests.filter((r) => r.method === 'PUT')[0]!.path).toBe('/api/v4/projects/group%2Fsub%2Fshop/merge_requests/5/notes/2');
+    expect(notes.filter((n) => !n.system)).toEqual([
+      { id: 3, body: `${PLAN_MARKER} copied by someone else`, system: false, author: { id: 9, username: 'reviewer' } },
+      { id: 12, body: `${PLAN_MARKER} b`, system: false, author: { id: 42, username: 'faultline-bot' } },
+    ]);
+    expect(srv.requests.filter((r) => r.method === 'PUT').map((r) => r.path)).toEqual(['/api/v4/projects/group%2Fsub%2Fshop/merge_requests/5/notes/12']);
+    expect(srv.requests.filter((r) => r.path === '/api/v4/user')).toHaveLength(1); // asked once
     expect(await host.findPullRequestForCommit(SHA)).toBe(5);
     expect(await host.findPullRequestForCommit('c'.repeat(40))).toBeUndefined();
   });
@@ -121,14 +130,16 @@ describe('GitLab adapter', () => {
 
 describe('Gitea/Forgejo adapter', () => {
   let srv: HostServer;
-  const comments: { id: number; body: string }[] = [];
+  // As Gitea answers: every comment has its user. Comment 50 is someone else's, quoting our marker.
+  const comments: { id: number; body: string; user: { id: number; login: string } }[] = [{ id: 50, body: `${PLAN_MARKER} pasted`, user: { id: 8, login: 'someone' } }];
   beforeAll(async () => {
     srv = await startHostServer((req) => {
+      if (req.method === 'GET' && req.path === '/api/v1/user') return { status: 200, body: { id: 7, login: 'faultline-bot' } };
       const p = req.path.replace('/api/v1/repos/owner/shop', '');
       if (req.method === 'POST' && p.startsWith('/statuses/')) return { status: 201, body: { id: 1, ...(req.body as object) } };
       if (req.method === 'GET' && p === '/issues/3/comments') return { status: 200, body: comments };
       if (req.method === 'POST' && p === '/issues/3/comments') {
-        const c = { id: 100 + comments.length, body: (req.body as { body: string }).body };
+        const c = { id: 99 + comments.length, body: (req.body as { body: string }).body, user: { id: 7, login: 'faultline-bot' } };
         comments.push(c);
         return { status: 201, body: c };
       }
@@ -150,7 +161,11 @@ describe('Gitea/Forgejo adapter', () => {
     expect(srv.requests[0]!.headers.authorization).toBe('token gt');
     await host.upsertComment(3, PLAN_MARKER, `${PLAN_MARKER} 1`);
     await host.upsertComment(3, PLAN_MARKER, `${PLAN_MARKER} 2`);
-    expect(comments).toEqual([{ id: 100, body: `${PLAN_MARKER} 2` }]);
+    expect(comments).toEqual([
+      { id: 50, body: `${PLAN_MARKER} pasted`, user: { id: 8, login: 'someone' } },
+      { id: 100, body: `${PLAN_MARKER} 2`, user: { id: 7, login: 'faultline-bot' } },
+    ]);
+    expect(srv.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual(['/api/v1/repos/owner/shop/issues/comments/100']);
     expect(srv.requests.some((r) => r.method === 'PATCH' && r.path === '/api/v1/repos/owner/shop/issues/comments/100')).toBe(true);
     expect(await host.findPullRequestForCommit(SHA)).toBe(3);
     expect(await host.findPullRequestForCommit('d'.repeat(40))).toBeUndefined();

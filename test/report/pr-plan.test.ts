@@ -107,7 +107,7 @@ describe('pull request plan', () => {
     const pr = opened.pull_request as { head: { sha: string }; base: { sha: string } };
     pr.head.sha = head1;
     pr.base.sha = baseSha;
-    const ev1 = pullRequestEventFrom('github', opened)!;
+    const ev1 = pullRequestEventFrom('github', 'pull_request', opened)!;
     expect(ev1).toMatchObject({ number: 2, action: 'opened', headSha: head1, baseRef: baseSha });
     const r1 = await handlePullRequest(ev1, deps);
 
@@ -138,7 +138,7 @@ describe('pull request plan', () => {
     const pr2 = sync.pull_request as { head: { sha: string }; base: { sha: string } };
     pr2.head.sha = head2;
     pr2.base.sha = baseSha;
-    const r2 = await handlePullRequest(pullRequestEventFrom('github', sync)!, deps);
+    const r2 = await handlePullRequest(pullRequestEventFrom('github', 'pull_request', sync)!, deps);
     expect(r2.state).toBe('success');
     expect(r2.comment?.action).toBe('updated');
     expect(gh.statuses.filter((s) => s.sha === head2).map((s) => s.state)).toEqual(['pending', 'success']);
@@ -159,7 +159,7 @@ describe('pull request plan', () => {
     });
 
     // Events that do not change the plan are ignored.
-    const labeled = pullRequestEventFrom('github', webhookExample('pull_request', 'labeled'))!;
+    const labeled = pullRequestEventFrom('github', 'pull_request', webhookExample('pull_request', 'labeled'))!;
     expect((await handlePullRequest(labeled, deps)).skipped).toBeTruthy();
   });
 
@@ -216,22 +216,32 @@ describe('pull request plan, big-repository path (tree diff)', () => {
 });
 
 describe('merge request events (GitLab)', () => {
-  // GitLab ships no example-payload package; fields as in its "Merge request events" documentation.
+  // Fields as in GitLab's "Merge request events" documentation; real deliveries are in test/server.
   const mr = (action: string, oldrev?: string) => ({
     object_kind: 'merge_request',
-    object_attributes: { iid: 12, action, target_branch: 'main', last_commit: { id: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' }, ...(oldrev ? { oldrev } : {}) },
+    project: { id: 7, path_with_namespace: 'acme/chaos' },
+    object_attributes: {
+      iid: 12,
+      action,
+      source_branch: 'add-chaos',
+      target_branch: 'main',
+      last_commit: { id: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' },
+      ...(oldrev ? { oldrev } : {}),
+    },
   });
-  it('plans on open, reopen and pushes; ignores title edits', () => {
-    expect(pullRequestEventFrom('gitlab', mr('open'))).toEqual({
+  it('go through the GitLab module: its normaliser, and its merge-request ref to fetch', async () => {
+    expect(pullRequestEventFrom('gitlab', 'Merge Request Hook', mr('open'))).toEqual({
       number: 12,
-      action: 'open',
+      action: 'opened',
       headSha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
       baseRef: 'main',
       fetchRefs: ['refs/merge-requests/12/head', 'main'],
     });
-    expect(pullRequestEventFrom('gitlab', mr('update', 'a'.repeat(40)))?.action).toBe('update');
-    expect(pullRequestEventFrom('gitlab', mr('update'))?.action).toBe('edited');
-    expect(pullRequestEventFrom('gitlab', { object_kind: 'push' })).toBeUndefined();
+    expect(pullRequestEventFrom('gitlab', 'Merge Request Hook', mr('update', 'a'.repeat(40)))?.action).toBe('synchronize');
+    const edited = pullRequestEventFrom('gitlab', 'Merge Request Hook', mr('update'))!;
+    expect(edited.action).toBe('edited');
+    expect((await handlePullRequest(edited, { source: { readAll: () => Promise.reject(new Error('not read')) }, loadExperimentFiles: load, plan, host: createGitHost({ type: 'gitlab', apiUrl: 'http://127.0.0.1:1', repository: '7' }) })).skipped).toBeTruthy();
+    expect(pullRequestEventFrom('gitlab', 'Push Hook', { object_kind: 'push' })).toBeUndefined();
   });
 });
 

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildServer, signGitea, signGithub, type PullRequestEvent, type PushEvent } from '../../src/server/index.js';
 import { repositoryKey, repositoryMatcher } from '../../src/server/repository.js';
+import { HOSTS } from '../../src/hosts/index.js';
 import { readCatalog } from '../../src/controller/catalog.js';
 import { postWebhook, pushPayload, reconciled, startIn, startWorld, SECRET } from '../controller/harness.js';
 import { deleteKeys, newRedis, testConfig } from './helpers.js';
@@ -159,15 +160,18 @@ describe('real deliveries: ours are handled, other repositories are ignored with
 
 describe('what counts as the configured repository', () => {
   it('full name, GitLab project path or id, or any of the clone URLs (https, ssh, scp form)', () => {
-    const m = repositoryMatcher({ repo: { url: 'https://token@GitHub.com/Acme/Chaos.git/' } as never, gitHost: undefined });
+    const m = repositoryMatcher({ repo: { url: 'https://token@GitHub.com/Acme/Chaos.git/' } as never, gitHost: undefined }, HOSTS.github);
     expect(m({ repository: 'acme/chaos' })).toBe(true);
     expect(m({ repository: 'x/y', repositoryUrls: ['git@github.com:acme/chaos.git'] })).toBe(true);
     expect(m({ repository: 'x/y', repositoryUrls: ['ssh://git@github.com/acme/chaos'] })).toBe(true);
     expect(m({ repository: 'acme/chaos-other' })).toBe(false);
     expect(m({ repository: 'evil/acme/chaos', repositoryUrls: ['https://github.com/evil/acme/chaos.git'] })).toBe(false);
-    const byId = repositoryMatcher({ repo: { url: 'https://git.internal/x.git' } as never, gitHost: { type: 'gitlab', apiUrl: 'x', repository: '4861503' } });
+    const byId = repositoryMatcher({ repo: { url: 'https://git.internal/x.git' } as never, gitHost: { type: 'gitlab', apiUrl: 'x', repository: '4861503' } }, HOSTS.gitlab);
     expect(byId({ repository: 'gitlab-org/hello-world', repositoryId: '4861503' })).toBe(true);
     expect(byId({ repository: 'gitlab-org/hello-world', repositoryId: '1' })).toBe(false);
+    // The configured name is the GitLab host's; a delivery through another host's endpoint does not match by it.
+    const otherHost = repositoryMatcher({ repo: { url: 'https://git.internal/x.git' } as never, gitHost: { type: 'gitlab', apiUrl: 'x', repository: '4861503' } }, HOSTS.gitea);
+    expect(otherHost({ repository: 'gitlab-org/hello-world', repositoryId: '4861503' })).toBe(false);
     expect(repositoryKey('git@gitlab.com:group/sub/project.git')).toBe('gitlab.com/group/sub/project');
   });
 });

@@ -4,6 +4,7 @@
 import type { Octokit } from '@octokit/rest';
 import type { CommitState, CommitStatus } from '../types.js';
 import { shorten } from '../retry.js';
+import { checkCheckRuns, checkCreatedCheckRun } from './schema.js';
 
 export const CHECK_OUTPUT_MAX = 65_535; // GitHub's limit for output.summary and output.text
 const TITLE_MAX = 255;
@@ -115,7 +116,7 @@ export class CheckRuns {
     const { data } = await this.call((signal) =>
       this.octokit.rest.checks.create({ owner: this.owner, repo: this.repo, name: status.context, head_sha: sha, ...body, request: { signal } }),
     );
-    this.remember(key, { id: data.id, completed: body.status === 'completed' });
+    this.remember(key, { id: checkCreatedCheckRun(data).id, completed: body.status === 'completed' });
   }
 
   private async find(sha: string, name: string): Promise<KnownRun | undefined> {
@@ -131,7 +132,7 @@ export class CheckRuns {
         request: { signal },
       }),
     );
-    const ours = data.check_runs.filter((r) => r.name === name && r.head_sha === sha && (r.app?.id === undefined || r.app.id === this.appId));
+    const ours = checkCheckRuns(data).check_runs.filter((r) => r.name === name && r.head_sha === sha && (r.app?.id === undefined || r.app.id === this.appId));
     const latest = ours.sort((a, b) => b.id - a.id)[0];
     return latest ? { id: latest.id, completed: latest.status === 'completed' } : undefined;
   }
