@@ -20,6 +20,7 @@ import { ABORT_COMMAND, READ_RESULT_COMMAND, RESULT_FILE } from './inpod-scripts
 import { errorText, execIn } from './exec.js';
 import { apis, isNotFound, RUN_ANNOTATION, shortRunId, strategicPatch } from './k8s.js';
 import { durationSeconds, SAFE_ARG_RE } from './params.js';
+import { perTarget } from './per-target.js';
 import type { ConfirmOptions, FaultContext, FaultDriver, Injection, TargetOutcome } from './types.js';
 
 export * from './inpod-scripts.js';
@@ -116,8 +117,13 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
   const instant = FAULT_CATALOG[type].instant !== undefined;
   const command = (mode: 'apply' | 'clean', data: InPodRevertData) => scriptCommand(spec.script, [mode, ...data.args]);
 
-  return {
+  type Target = InPodRevertData['pods'][number];
+  const dataOf = (injection: Injection) => injection.revertData as InPodRevertData;
+
+  return perTarget<Target>({
     type,
+    targets: (injection) => dataOf(injection).pods,
+    describe: podKey,
     async prepare(ctx) {
       const own = spec.args(ctx); // validate before anything is recorded
       const startTimeoutMs = ctx.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -139,31 +145,30 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       };
     },
 
-    async inject(ctx, injection) {
+    // Every pod is read first: one refused pod refuses the run before any pod is touched.
+    async check(ctx, _injection, p) {
+      const pod = await apis(ctx.kc).core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+      if (pod.metadata?.uid !== p.uid) throw new Error(`pod ${podKey(p)} was replaced before injection`);
+      if (spec.refuseHostNetwork && pod.spec?.hostNetwork && !ctx.allowHostNetwork) {
+        throw new Error(`pod ${podKey(p)} uses hostNetwork: ${type} would act on the node itself; refused (controller config injector.allowHostNetwork)`);
+      }
+      const restarts = pod.status?.containerStatuses?.find((c) => c.name === p.target)?.restartCount;
+      if (restarts !== undefined) p.restarts = restarts; // container-kill compares against it
+    },
+
+    async apply(ctx, injection, p) {
       const { core } = apis(ctx.kc);
-      const data = injection.revertData as InPodRevertData;
-      // Read every pod first: one refused pod refuses the run before any pod is touched.
-      for (const p of data.pods) {
-        const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
-        if (pod.metadata?.uid !== p.uid) throw new Error(`pod ${podKey(p)} was replaced before injection`);
-        if (spec.refuseHostNetwork && pod.spec?.hostNetwork && !ctx.allowHostNetwork) {
-          throw new Error(`pod ${podKey(p)} uses hostNetwork: ${type} would act on the node itself; refused (controller config injector.allowHostNetwork)`);
-        }
-        const restarts = pod.status?.containerStatuses?.find((c) => c.name === p.target)?.restartCount;
-        if (restarts !== undefined) p.restarts = restarts; // container-kill compares against it
-      }
-      for (const p of data.pods) {
-        const container = ephemeralContainer({ name: data.container, image: ctx.injectorImage, targetContainer: p.target, command: command('apply', data), needs });
-        await core.patchNamespacedPodEphemeralcontainers(
-          { namespace: p.namespace, name: p.name, body: { spec: { ephemeralContainers: [container] } } },
-          strategicPatch(),
-        ).catch((err: unknown) => { throw new Error(`adding the injector to pod ${podKey(p)}: ${errorText(err)}`); });
-        await core.patchNamespacedPod(
-          { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: ctx.runId } } } },
-          strategicPatch(),
-        ).catch((err: unknown) => ctx.log.warn({ err: errorText(err), pod: p.name }, 'could not annotate pod'));
-        ctx.log.info({ pod: podKey(p), container: container.name, fault: type }, 'injector added');
-      }
+      const data = dataOf(injection);
+      const container = ephemeralContainer({ name: data.container, image: ctx.injectorImage, targetContainer: p.target, command: command('apply', data), needs });
+      await core.patchNamespacedPodEphemeralcontainers(
+        { namespace: p.namespace, name: p.name, body: { spec: { ephemeralContainers: [container] } } },
+        strategicPatch(),
+      ).catch((err: unknown) => { throw new Error(`adding the injector to pod ${podKey(p)}: ${errorText(err)}`); });
+      await core.patchNamespacedPod(
+        { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: ctx.runId } } } },
+        strategicPatch(),
+      ).catch((err: unknown) => ctx.log.warn({ err: errorText(err), pod: p.name }, 'could not annotate pod'));
+      ctx.log.info({ pod: podKey(p), container: container.name, fault: type }, 'injector added');
     },
 
     async confirm(ctx, injection, opts: ConfirmOptions): Promise<TargetOutcome[]> {
@@ -223,60 +228,52 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       });
     },
 
-    async revert(kc, injection, log) {
-      const data = injection.revertData as InPodRevertData;
+    async recover(kc, injection, p, log) {
+      const data = dataOf(injection);
       const { core } = apis(kc);
       const notAfterMs = Number(data.args[0]) * 1000;
-      const problems: string[] = [];
-      for (const p of data.pods) {
+      const read = async (): Promise<V1Pod | undefined> => {
         try {
-          const read = async (): Promise<V1Pod | undefined> => {
-            try {
-              const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
-              return pod.metadata?.uid === p.uid ? pod : undefined;
-            } catch (err) {
-              if (isNotFound(err)) return undefined; // the pod is gone, and its fault with it
-              throw err;
-            }
-          };
-          const statusOf = (pod: V1Pod, name: string) => pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name);
-          let pod = await read();
-          if (!pod) continue;
-          const added = pod.spec?.ephemeralContainers?.some((c) => c.name === data.container);
-          if (added && !instant) {
-            // Not started yet: wait until it runs (then end it) or its start deadline has passed.
-            while (pod && !statusOf(pod, data.container)?.state?.running && !statusOf(pod, data.container)?.state?.terminated && Date.now() < notAfterMs + 5_000) {
-              await sleep(POLL_MS);
-              pod = await read();
-            }
-            if (!pod) continue;
-            const st = statusOf(pod, data.container);
-            if (st?.state?.running) {
-              const r = await execIn(kc, p.namespace, p.name, data.container, [...ABORT_COMMAND]);
-              if (!r.ok) throw new Error(`ending the injector: ${r.stderr || r.status.message || 'exec failed'}`);
-              log.info({ pod: podKey(p), container: data.container }, 'injector ended early');
-            } else if (st?.state?.terminated) {
-              const msg = firstLine(st.state.terminated.message);
-              const clean = msg === 'reverted' || msg.startsWith('failed');
-              if (!clean && spec.cleanable) await cleanUp(p, pod);
-            } else {
-              log.warn({ pod: podKey(p), container: data.container, status: describeStatus(st) }, 'injector never started; past its start deadline it refuses to apply');
-            }
-          }
-          if (pod.metadata?.annotations?.[RUN_ANNOTATION] === injection.runId) {
-            await core.patchNamespacedPod(
-              { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: null } } } },
-              strategicPatch(),
-            ).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
-          }
+          const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+          return pod.metadata?.uid === p.uid ? pod : undefined;
         } catch (err) {
-          problems.push(`${podKey(p)}: ${errorText(err)}`);
+          if (isNotFound(err)) return undefined; // the pod is gone, and its fault with it
+          throw err;
+        }
+      };
+      const statusOf = (pod: V1Pod, name: string) => pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name);
+      let pod = await read();
+      if (!pod) return;
+      const added = pod.spec?.ephemeralContainers?.some((c) => c.name === data.container);
+      if (added && !instant) {
+        // Not started yet: wait until it runs (then end it) or its start deadline has passed.
+        while (pod && !statusOf(pod, data.container)?.state?.running && !statusOf(pod, data.container)?.state?.terminated && Date.now() < notAfterMs + 5_000) {
+          await sleep(POLL_MS);
+          pod = await read();
+        }
+        if (!pod) return;
+        const st = statusOf(pod, data.container);
+        if (st?.state?.running) {
+          const r = await execIn(kc, p.namespace, p.name, data.container, [...ABORT_COMMAND]);
+          if (!r.ok) throw new Error(`ending the injector: ${r.stderr || r.status.message || 'exec failed'}`);
+          log.info({ pod: podKey(p), container: data.container }, 'injector ended early');
+        } else if (st?.state?.terminated) {
+          const msg = firstLine(st.state.terminated.message);
+          const clean = msg === 'reverted' || msg.startsWith('failed');
+          if (!clean && spec.cleanable) await cleanUp(p, pod);
+        } else {
+          log.warn({ pod: podKey(p), container: data.container, status: describeStatus(st) }, 'injector never started; past its start deadline it refuses to apply');
         }
       }
-      if (problems.length) throw new Error(problems.join('; '));
+      if (pod.metadata?.annotations?.[RUN_ANNOTATION] === injection.runId) {
+        await core.patchNamespacedPod(
+          { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: null } } } },
+          strategicPatch(),
+        ).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+      }
 
       // A killed injector may have left its rules: a short cleanup container removes them by name.
-      async function cleanUp(p: InPodRevertData['pods'][number], pod: V1Pod): Promise<void> {
+      async function cleanUp(p: Target, pod: V1Pod): Promise<void> {
         const name = cleanupName(data.container);
         if (!pod.spec?.ephemeralContainers?.some((c) => c.name === name)) {
           const c = ephemeralContainer({ name, image: pod.spec!.ephemeralContainers!.find((e) => e.name === data.container)!.image!, targetContainer: p.target, command: command('clean', data), needs });
@@ -297,7 +294,7 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
         }
       }
     },
-  };
+  });
 }
 
 export type { Injection };

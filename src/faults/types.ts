@@ -46,6 +46,7 @@ export interface Injection {
   expiresAt: string; // ISO: in-pod faults end on their own then
 }
 
+/** What the executor and the revert loop call; each fault writes a TargetDriver and perTarget() makes this. */
 export interface FaultDriver {
   type: FaultType;
   /** Build the injection record (what will be touched and how to undo it) without changing anything. */
@@ -59,4 +60,28 @@ export interface FaultDriver {
   confirm?(ctx: FaultContext, injection: Injection, opts: ConfirmOptions): Promise<TargetOutcome[]>;
   /** Undo it. Must be idempotent and work from the ledger alone (after a crash). */
   revert(kc: KubeConfig, injection: Injection, log: Logger): Promise<void>;
+}
+
+/**
+ * A fault's driver as one object per target (Chaos Mesh's ChaosImpl: Apply/Recover per record).
+ * `perTarget` owns the loop: it checks every target before any is touched, applies them in order
+ * (the first error ends the injection; the executor then reverts everything recorded), and
+ * recovers every target even when some fail, reporting each failure with its target.
+ */
+export interface TargetDriver<R> {
+  type: FaultType;
+  /** Build the injection record (targets and how to undo each) without changing anything. */
+  prepare(ctx: FaultContext): Promise<Injection>;
+  /** The injection's targets, from its revert data (the same objects: check/apply may note facts on them). */
+  targets(injection: Injection): R[];
+  /** A target's name in messages (namespace/name, Kind/name). */
+  describe(target: R): string;
+  /** Refuse before anything changes (one refused target refuses the whole run). */
+  check?(ctx: FaultContext, injection: Injection, target: R): Promise<void>;
+  apply(ctx: FaultContext, injection: Injection, target: R): Promise<void>;
+  confirm?(ctx: FaultContext, injection: Injection, opts: ConfirmOptions): Promise<TargetOutcome[]>;
+  /** Undo one target. Idempotent, from the ledger alone; absent: nothing to undo (said once in the log). */
+  recover?(kc: KubeConfig, injection: Injection, target: R, log: Logger): Promise<void>;
+  /** Why there is nothing to undo, when `recover` is absent. */
+  nothingToRecover?: string;
 }

@@ -4,6 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apis, faultMarks, isNotFound, retryOnConflict, REVERT_ANNOTATION, RUN_ANNOTATION, RUN_LABEL } from '../k8s.js';
 import { durationMsParam, FaultParamError, intParam, numberParam } from '../params.js';
+import { perTarget } from '../per-target.js';
 import type { FaultContext, FaultDriver } from '../types.js';
 
 const VS = { group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices' } as const;
@@ -55,8 +56,11 @@ async function replaceVs(kc: KubeConfig, vs: VirtualService): Promise<void> {
   await apis(kc).custom.replaceNamespacedCustomObject({ ...VS, namespace: vs.metadata.namespace!, name: vs.metadata.name, body: vs });
 }
 
-export const httpFault: FaultDriver = {
+// One target: the VirtualService.
+export const httpFault: FaultDriver = perTarget<HttpFaultData>({
   type: 'http-fault',
+  targets: (injection) => [injection.revertData as HttpFaultData],
+  describe: (d) => `VirtualService ${d.namespace}/${d.name}`,
   async prepare(ctx) {
     istioFault(ctx.params);
     const name = vsName(ctx.params);
@@ -72,8 +76,7 @@ export const httpFault: FaultDriver = {
       expiresAt: new Date(Date.now() + ctx.durationMs).toISOString(),
     };
   },
-  async inject(ctx, injection) {
-    const data = injection.revertData as HttpFaultData;
+  async apply(ctx, injection, data) {
     const fault = istioFault(ctx.params);
     await retryOnConflict(async () => {
       const vs = await getVs(ctx.kc, data.namespace, data.name);
@@ -89,8 +92,7 @@ export const httpFault: FaultDriver = {
     });
     ctx.log.info({ virtualService: `${data.namespace}/${data.name}`, fault }, 'http fault added to VirtualService routes');
   },
-  async revert(kc, injection, log) {
-    const data = injection.revertData as HttpFaultData;
+  async recover(kc, injection, data, log) {
     await retryOnConflict(async () => {
       let vs: VirtualService;
       try {
@@ -121,4 +123,4 @@ export const httpFault: FaultDriver = {
       log.info({ virtualService: `${data.namespace}/${data.name}` }, 'VirtualService http routes restored');
     });
   },
-};
+});

@@ -5,6 +5,7 @@
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { TargetRef } from '../../runs/types.js';
 import { apis, isNotFound, RUN_ANNOTATION, statusCode } from '../k8s.js';
+import { perTarget } from '../per-target.js';
 import type { FaultDriver, Injection, TargetOutcome } from '../types.js';
 import type { Logger } from '../../log.js';
 
@@ -21,8 +22,12 @@ interface PodFailureData extends Record<string, unknown> {
 const jsonPatch = () => setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const escape = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
-export const podFailure: FaultDriver = {
+type FailedPod = PodFailureData['pods'][number];
+
+export const podFailure: FaultDriver = perTarget<FailedPod>({
   type: 'pod-failure',
+  targets: (injection) => (injection.revertData as PodFailureData).pods,
+  describe: (p) => `${p.namespace}/${p.name}`,
   async prepare(ctx) {
     const { core } = apis(ctx.kc);
     const pods: PodFailureData['pods'] = [];
@@ -39,27 +44,25 @@ export const podFailure: FaultDriver = {
     const revertData: PodFailureData = { pauseImage: PAUSE_IMAGE, pods };
     return { runId: ctx.runId, experiment: ctx.experiment, fault: 'pod-failure', touched, revertData, expiresAt: new Date(Date.now() + ctx.durationMs).toISOString() };
   },
-  async inject(ctx, injection) {
+  async apply(ctx, injection, p) {
     const { core } = apis(ctx.kc);
     const data = injection.revertData as PodFailureData;
-    for (const p of data.pods) {
-      const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
-      // The originals go on the pod in the same patch that swaps the images (uid-guarded).
-      const originals: Images = {
-        containers: Object.fromEntries((pod.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
-        initContainers: Object.fromEntries((pod.spec?.initContainers ?? []).map((c) => [c.name, c.image ?? ''])),
-      };
-      const ops: object[] = [
-        { op: 'test', path: '/metadata/uid', value: p.uid },
-        ...(pod.metadata?.annotations ? [] : [{ op: 'add', path: '/metadata/annotations', value: {} }]),
-        ...(pod.spec?.containers ?? []).map((_c, i) => ({ op: 'replace', path: `/spec/containers/${i}/image`, value: data.pauseImage })),
-        ...(pod.spec?.initContainers ?? []).map((_c, i) => ({ op: 'replace', path: `/spec/initContainers/${i}/image`, value: data.pauseImage })),
-        { op: 'add', path: `/metadata/annotations/${escape(IMAGES_ANNOTATION)}`, value: JSON.stringify(originals) },
-        { op: 'add', path: `/metadata/annotations/${escape(RUN_ANNOTATION)}`, value: injection.runId },
-      ];
-      await core.patchNamespacedPod({ namespace: p.namespace, name: p.name, body: ops }, jsonPatch());
-      ctx.log.info({ pod: `${p.namespace}/${p.name}`, image: data.pauseImage }, 'pod-failure: containers set to the pause image');
-    }
+    const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+    // The originals go on the pod in the same patch that swaps the images (uid-guarded).
+    const originals: Images = {
+      containers: Object.fromEntries((pod.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
+      initContainers: Object.fromEntries((pod.spec?.initContainers ?? []).map((c) => [c.name, c.image ?? ''])),
+    };
+    const ops: object[] = [
+      { op: 'test', path: '/metadata/uid', value: p.uid },
+      ...(pod.metadata?.annotations ? [] : [{ op: 'add', path: '/metadata/annotations', value: {} }]),
+      ...(pod.spec?.containers ?? []).map((_c, i) => ({ op: 'replace', path: `/spec/containers/${i}/image`, value: data.pauseImage })),
+      ...(pod.spec?.initContainers ?? []).map((_c, i) => ({ op: 'replace', path: `/spec/initContainers/${i}/image`, value: data.pauseImage })),
+      { op: 'add', path: `/metadata/annotations/${escape(IMAGES_ANNOTATION)}`, value: JSON.stringify(originals) },
+      { op: 'add', path: `/metadata/annotations/${escape(RUN_ANNOTATION)}`, value: injection.runId },
+    ];
+    await core.patchNamespacedPod({ namespace: p.namespace, name: p.name, body: ops }, jsonPatch());
+    ctx.log.info({ pod: `${p.namespace}/${p.name}`, image: data.pauseImage }, 'pod-failure: containers set to the pause image');
   },
   /** In place once the kubelet runs the pause image in every container of every pod. */
   async confirm(ctx, injection, opts): Promise<TargetOutcome[]> {
@@ -88,45 +91,40 @@ export const podFailure: FaultDriver = {
       await new Promise((r) => setTimeout(r, 200));
     }
   },
-  revert: revertImages,
-};
+  recover: restoreImages,
+});
 
-async function revertImages(kc: KubeConfig, injection: Injection, log: Logger): Promise<void> {
+async function restoreImages(kc: KubeConfig, injection: Injection, p: FailedPod, log: Logger): Promise<void> {
   const { core } = apis(kc);
-  const data = injection.revertData as PodFailureData;
-  for (const p of data.pods) {
-    const at = `${p.namespace}/${p.name}`;
-    try {
-      const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
-      // Ours only: same pod, and the images annotation written by this run (inject writes both in one patch).
-      if (pod.metadata?.uid !== p.uid || pod.metadata?.annotations?.[RUN_ANNOTATION] !== injection.runId || !pod.metadata.annotations[IMAGES_ANNOTATION]) {
-        log.warn({ pod: at }, 'pod-failure: pod not changed by this run (never injected, replaced, or already reverted); left alone');
-        continue;
-      }
-      // The pod's own record (written with the swap) is exact; the ledger's is the fallback.
-      let orig: Images = p;
-      try {
-        orig = JSON.parse(pod.metadata.annotations[IMAGES_ANNOTATION]) as Images;
-      } catch {
-        log.warn({ pod: at }, 'pod-failure: unreadable images annotation; restoring from the ledger');
-      }
-      const names = (pod.spec?.containers ?? []).map((c) => c.name);
-      const initNames = (pod.spec?.initContainers ?? []).map((c) => c.name);
-      const ops: object[] = [
-        { op: 'test', path: '/metadata/uid', value: p.uid },
-        ...names.map((n, i) => [n, i] as const).filter(([n]) => orig.containers?.[n] !== undefined).map(([n, i]) => ({ op: 'replace', path: `/spec/containers/${i}/image`, value: orig.containers[n] })),
-        ...initNames.map((n, i) => [n, i] as const).filter(([n]) => orig.initContainers?.[n] !== undefined).map(([n, i]) => ({ op: 'replace', path: `/spec/initContainers/${i}/image`, value: orig.initContainers[n] })),
-        { op: 'remove', path: `/metadata/annotations/${escape(IMAGES_ANNOTATION)}` },
-        { op: 'remove', path: `/metadata/annotations/${escape(RUN_ANNOTATION)}` },
-      ];
-      await core.patchNamespacedPod({ namespace: p.namespace, name: p.name, body: ops }, jsonPatch());
-      log.info({ pod: at }, 'pod-failure: original images restored');
-    } catch (err) {
-      if (isNotFound(err) || statusCode(err) === 422) {
-        log.warn({ pod: at }, 'pod-failure: pod gone or replaced; nothing to restore');
-        continue;
-      }
-      throw err;
+  const at = `${p.namespace}/${p.name}`;
+  try {
+    const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+    const images = pod.metadata?.annotations?.[IMAGES_ANNOTATION];
+    // Ours only: same pod, and the images annotation written by this run (inject writes both in one patch).
+    if (pod.metadata?.uid !== p.uid || pod.metadata?.annotations?.[RUN_ANNOTATION] !== injection.runId || !images) {
+      log.warn({ pod: at }, 'pod-failure: pod not changed by this run (never injected, replaced, or already reverted); left alone');
+      return;
     }
+    // The pod's own record (written with the swap) is exact; the ledger's is the fallback.
+    let orig: Images = p;
+    try {
+      orig = JSON.parse(images) as Images;
+    } catch {
+      log.warn({ pod: at }, 'pod-failure: unreadable images annotation; restoring from the ledger');
+    }
+    const names = (pod.spec?.containers ?? []).map((c) => c.name);
+    const initNames = (pod.spec?.initContainers ?? []).map((c) => c.name);
+    const ops: object[] = [
+      { op: 'test', path: '/metadata/uid', value: p.uid },
+      ...names.map((n, i) => [n, i] as const).filter(([n]) => orig.containers?.[n] !== undefined).map(([n, i]) => ({ op: 'replace', path: `/spec/containers/${i}/image`, value: orig.containers[n] })),
+      ...initNames.map((n, i) => [n, i] as const).filter(([n]) => orig.initContainers?.[n] !== undefined).map(([n, i]) => ({ op: 'replace', path: `/spec/initContainers/${i}/image`, value: orig.initContainers[n] })),
+      { op: 'remove', path: `/metadata/annotations/${escape(IMAGES_ANNOTATION)}` },
+      { op: 'remove', path: `/metadata/annotations/${escape(RUN_ANNOTATION)}` },
+    ];
+    await core.patchNamespacedPod({ namespace: p.namespace, name: p.name, body: ops }, jsonPatch());
+    log.info({ pod: at }, 'pod-failure: original images restored');
+  } catch (err) {
+    if (!(isNotFound(err) || statusCode(err) === 422)) throw err;
+    log.warn({ pod: at }, 'pod-failure: pod gone or replaced; nothing to restore');
   }
 }

@@ -3,6 +3,7 @@
 import type { TargetRef } from '../../runs/types.js';
 import { apis, isNotFound, statusCode } from '../k8s.js';
 import { intParam } from '../params.js';
+import { perTarget } from '../per-target.js';
 import type { FaultDriver } from '../types.js';
 
 interface PodKillData extends Record<string, unknown> {
@@ -10,8 +11,13 @@ interface PodKillData extends Record<string, unknown> {
   pods: { namespace: string; name: string; uid: string }[];
 }
 
-export const podKill: FaultDriver = {
+type Killed = PodKillData['pods'][number];
+const dataOf = (injection: { revertData: Record<string, unknown> }) => injection.revertData as PodKillData;
+
+export const podKill: FaultDriver = perTarget<Killed>({
   type: 'pod-kill',
+  targets: (injection) => dataOf(injection).pods,
+  describe: (p) => `${p.namespace}/${p.name}`,
   async prepare(ctx) {
     const gracePeriodSeconds = Number(intParam(ctx.params, 'gracePeriodSeconds', 0, 3600, 0));
     const pods = ctx.targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid }));
@@ -21,28 +27,21 @@ export const podKill: FaultDriver = {
     const revertData: PodKillData = { gracePeriodSeconds, pods };
     return { runId: ctx.runId, experiment: ctx.experiment, fault: 'pod-kill', touched, revertData, expiresAt: new Date().toISOString() };
   },
-  async inject(ctx, injection) {
+  async apply(ctx, injection, p) {
     const { core } = apis(ctx.kc);
-    const data = injection.revertData as PodKillData;
-    for (const p of data.pods) {
-      try {
-        // The uid precondition makes sure we delete the pod we chose, not a successor with its name.
-        await core.deleteNamespacedPod({
-          namespace: p.namespace, name: p.name, gracePeriodSeconds: data.gracePeriodSeconds,
-          body: { gracePeriodSeconds: data.gracePeriodSeconds, preconditions: { uid: p.uid } },
-        });
-        ctx.log.info({ pod: `${p.namespace}/${p.name}`, gracePeriodSeconds: data.gracePeriodSeconds }, 'pod deleted');
-      } catch (err) {
-        if (isNotFound(err) || statusCode(err) === 409) {
-          ctx.log.warn({ pod: `${p.namespace}/${p.name}` }, 'pod already gone or replaced; not deleted');
-          continue;
-        }
-        throw err;
-      }
+    const { gracePeriodSeconds } = dataOf(injection);
+    try {
+      // The uid precondition makes sure we delete the pod we chose, not a successor with its name.
+      await core.deleteNamespacedPod({
+        namespace: p.namespace, name: p.name, gracePeriodSeconds,
+        body: { gracePeriodSeconds, preconditions: { uid: p.uid } },
+      });
+      ctx.log.info({ pod: `${p.namespace}/${p.name}`, gracePeriodSeconds }, 'pod deleted');
+    } catch (err) {
+      if (!(isNotFound(err) || statusCode(err) === 409)) throw err;
+      ctx.log.warn({ pod: `${p.namespace}/${p.name}` }, 'pod already gone or replaced; not deleted');
     }
   },
-  async revert(_kc, injection, log) {
-    // Deleted pods are recreated by their controllers; there is nothing to put back.
-    log.info({ pods: injection.touched.length }, 'pod-kill: nothing to revert (controllers recreate the pods)');
-  },
-};
+  // Deleted pods are recreated by their controllers; there is nothing to put back.
+  nothingToRecover: 'controllers recreate the pods',
+});

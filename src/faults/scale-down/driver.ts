@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { TargetRef } from '../../runs/types.js';
 import { apis, clearedMarks, faultMarks, isNotFound, mergePatch, RUN_ANNOTATION } from '../k8s.js';
 import { intParam } from '../params.js';
+import { perTarget } from '../per-target.js';
 import type { FaultDriver, Injection } from '../types.js';
 
 type ScaleKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet';
@@ -49,8 +50,10 @@ async function annotationOf(kc: KubeConfig, w: Omit<ScaledWorkload, 'replicas'>)
   return obj.metadata?.annotations?.[RUN_ANNOTATION];
 }
 
-export const scaleDown: FaultDriver = {
+export const scaleDown: FaultDriver = perTarget<ScaledWorkload>({
   type: 'scale-down',
+  targets: (injection) => (injection.revertData as ScaleDownData).workloads,
+  describe: (w) => `${w.namespace}/${w.kind}/${w.name}`,
   async prepare(ctx) {
     const replicas = Number(intParam(ctx.params, 'replicas', 0, 1000, 0));
     const seen = new Map<string, Omit<ScaledWorkload, 'replicas'>>();
@@ -65,29 +68,20 @@ export const scaleDown: FaultDriver = {
     const revertData: ScaleDownData = { replicas, workloads };
     return { runId: ctx.runId, experiment: ctx.experiment, fault: 'scale-down', touched, revertData, expiresAt: new Date(Date.now() + ctx.durationMs).toISOString() };
   },
-  async inject(ctx, injection) {
-    const data = injection.revertData as ScaleDownData;
-    for (const w of data.workloads) {
-      const target = Math.min(data.replicas, w.replicas); // a scale-down never scales up
-      await annotate(ctx.kc, w, injection);
-      await writeReplicas(ctx.kc, w, target);
-      ctx.log.info({ workload: `${w.kind}/${w.name}`, namespace: w.namespace, from: w.replicas, to: target }, 'scaled down');
+  async apply(ctx, injection, w) {
+    const target = Math.min((injection.revertData as ScaleDownData).replicas, w.replicas); // a scale-down never scales up
+    await annotate(ctx.kc, w, injection);
+    await writeReplicas(ctx.kc, w, target);
+    ctx.log.info({ workload: `${w.kind}/${w.name}`, namespace: w.namespace, from: w.replicas, to: target }, 'scaled down');
+  },
+  async recover(kc, injection, w, log) {
+    try {
+      await writeReplicas(kc, w, w.replicas);
+      if ((await annotationOf(kc, w)) === injection.runId) await annotate(kc, w, null);
+      log.info({ workload: `${w.kind}/${w.name}`, namespace: w.namespace, replicas: w.replicas }, 'replicas restored');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      log.warn({ workload: `${w.kind}/${w.name}`, namespace: w.namespace }, 'workload gone; nothing to restore');
     }
   },
-  async revert(kc, injection, log) {
-    const data = injection.revertData as ScaleDownData;
-    for (const w of data.workloads) {
-      try {
-        await writeReplicas(kc, w, w.replicas);
-        if ((await annotationOf(kc, w)) === injection.runId) await annotate(kc, w, null);
-        log.info({ workload: `${w.kind}/${w.name}`, namespace: w.namespace, replicas: w.replicas }, 'replicas restored');
-      } catch (err) {
-        if (isNotFound(err)) {
-          log.warn({ workload: `${w.kind}/${w.name}`, namespace: w.namespace }, 'workload gone; nothing to restore');
-          continue;
-        }
-        throw err;
-      }
-    }
-  },
-};
+});
