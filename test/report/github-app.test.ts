@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createGitHost, type GitHubHost } from '../../src/hosts/index.js';
 import { startHostServer, type HostServer, type Recorded } from './host-server.js';
-import { exampleResponse, validateRequest } from './fake-github.js';
+import { exampleResponse, findOperation, validateRequest } from './fake-github.js';
+import { PLAN_MARKER } from '../../src/hosts/index.js';
 
 type Json = Record<string, unknown>;
 const APP_ID = 424242;
@@ -76,6 +77,11 @@ async function startFakeAppGitHub(publicKey: KeyObject): Promise<FakeAppGitHub> 
       const expires = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       return { status: 201, body: { ...exampleResponse(operation, 201), token: INSTALLATION_TOKEN, expires_at: expires } };
     }
+    if (id === 'apps/get-authenticated') {
+      const jwt = /^bearer (.+)$/i.exec(authorization)?.[1];
+      if (!jwt || !decodeJwt(jwt, publicKey).valid) return { status: 401, body: { message: 'A JSON web token could not be decoded' } };
+      return { status: 200, body: { ...exampleResponse(operation, 200), id: APP_ID, slug: 'faultline-test' } };
+    }
     // Everything else only with a credential this server handed out (or, in token mode, the PAT).
     if (!/^token (ghs_faultlineTestInstallationToken000|ghp_plainToken)$/i.test(authorization)) {
       return { status: 401, body: { message: 'Bad credentials' } };
@@ -115,8 +121,17 @@ async function startFakeAppGitHub(publicKey: KeyObject): Promise<FakeAppGitHub> 
         return { status: 201, body: { ...exampleResponse(operation, 201), state: body.state, context: body.context } };
       }
       case 'issues/create-comment': {
-        comments.push({ issue: Number(parts[5]), body: body.body });
-        return { status: 201, body: { ...exampleResponse(operation, 201), id: nextId++, body: body.body } };
+        const c = { ...exampleResponse(operation, 201), id: nextId++, body: body.body, user: { login: 'faultline-test[bot]', type: 'Bot' }, issue: Number(parts[5]) };
+        comments.push(c);
+        return { status: 201, body: c };
+      }
+      case 'issues/list-comments':
+        return { status: 200, body: comments.filter((c) => c.issue === Number(parts[5])) };
+      case 'issues/update-comment': {
+        const c = comments.find((x) => x.id === Number(parts[6]));
+        if (!c) return { status: 404, body: { message: 'Not Found' } };
+        c.body = body.body;
+        return { status: 200, body: c };
       }
       default:
         return { status: 501, body: { message: `fake does not implement ${id}` } };
@@ -124,6 +139,38 @@ async function startFakeAppGitHub(publicKey: KeyObject): Promise<FakeAppGitHub> 
   });
   return Object.assign(server, { errors, operations, auth, jwtClaims, runs, statuses, comments });
 }
+
+const appConfig = (url: string, privateKey: string) => ({
+type: 'github' as const,
+apiUrl: url,
+repository: 'octo-org/chaos',
+appId: APP_ID,
+installationId: INSTALLATION_ID,
+privateKey,
+});
+
+describe('GitHub App mode: sticky comments', () => {
+  it("edits only the App's own comment (its bot user from GET /app), never one pasted by a person", async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const gh = await startFakeAppGitHub(publicKey);
+    try {
+      const ex = exampleResponse(findOperation('POST', '/repos/o/r/issues/3/comments')!, 201);
+      gh.comments.push({ ...ex, id: 1, issue: 3, body: `${PLAN_MARKER} pasted`, user: { login: 'octocat', type: 'User' } });
+      const host = createGitHost(appConfig(gh.url, pem), { retry });
+      expect((await host.upsertComment(3, PLAN_MARKER, `${PLAN_MARKER} one`)).action).toBe('created');
+      expect((await host.upsertComment(3, PLAN_MARKER, `${PLAN_MARKER} two`)).action).toBe('updated');
+      expect(gh.comments.map((c) => [c.id, c.body])).toEqual([
+        [1, `${PLAN_MARKER} pasted`],
+        [5000, `${PLAN_MARKER} two`],
+      ]);
+      expect(gh.operations.filter((o) => o === 'apps/get-authenticated')).toHaveLength(1);
+      expect(gh.errors).toEqual([]);
+    } finally {
+      await gh.close();
+    }
+  });
+});
 
 describe('GitHub App mode: Check Runs', () => {
   let pkcs1: string;
@@ -140,15 +187,6 @@ describe('GitHub App mode: Check Runs', () => {
   afterEach(async () => {
     await gh?.close();
     gh = undefined;
-  });
-
-  const appConfig = (url: string, privateKey: string) => ({
-    type: 'github' as const,
-    apiUrl: url,
-    repository: 'octo-org/chaos',
-    appId: APP_ID,
-    installationId: INSTALLATION_ID,
-    privateKey,
   });
 
   it('exchanges a JWT for an installation token, creates one check run and updates it in place', async () => {
@@ -256,7 +294,7 @@ describe('GitHub App mode: Check Runs', () => {
     expect([...output.title].length).toBeLessThanOrEqual(255);
 
     await host.comment(12, 'Run finished: passed');
-    expect(gh.comments).toEqual([{ issue: 12, body: 'Run finished: passed' }]);
+    expect(gh.comments.map((c) => ({ issue: c.issue, body: c.body }))).toEqual([{ issue: 12, body: 'Run finished: passed' }]);
     expect(gh.operations).not.toContain('repos/create-commit-status');
     expect(gh.errors).toEqual([]);
   });

@@ -16,6 +16,7 @@ export interface Reply {
   body?: unknown;
   headers?: Record<string, string>;
   hang?: boolean; // never answer (until the server closes)
+  raw?: string; // sent as is instead of JSON (hostile or broken hosts)
 }
 
 export interface HostServer {
@@ -51,7 +52,7 @@ export async function startHostServer(handler: (req: Recorded) => Reply | Promis
         }
         state.pending--;
         res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-        res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+        res.end(reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body)));
       });
     });
   });

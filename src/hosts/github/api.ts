@@ -8,7 +8,7 @@ import type { CommitStatus, GitHost, GitHostConfig, HostOptions, RetryOptions, U
 import { shorten, withRetry, type Headers } from '../retry.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { CheckRuns } from './checks.js';
-import { checkComments, checkCreatedComment, checkPullsForCommit, checkUser, type GitHubComment } from './schema.js';
+import { checkApp, checkComments, checkCreatedComment, checkPullsForCommit, checkUser, type GitHubComment } from './schema.js';
 
 /** GitHub App fields: all three together switch the adapter to App mode. */
 export interface GitHubHostConfig extends GitHostConfig {
@@ -88,19 +88,26 @@ export class GitHubHost implements GitHost {
 
   /**
    * Only comments this token (or this App) wrote are ours to edit: anyone can paste the marker,
-   * and a maintainer's token may edit other people's comments. An App's comments carry its id;
-   * a token's user is asked once (GET /user).
+   * and a maintainer's token may edit other people's comments. Who we are is asked once: a token's
+   * user (GET /user), or an App's bot user `<slug>[bot]` (GET /app, which auth-app signs with the
+   * App's JWT). An App's comments may also carry its id in performed_via_github_app.
    */
   private async isOurs(c: GitHubComment): Promise<boolean> {
-    if (this.appId !== undefined) return c.performed_via_github_app?.id === this.appId;
-    this.me ??= this.call((signal) => this.octokit.rest.users.getAuthenticated({ request: { signal } })).then(
-      ({ data }) => checkUser(data).login.toLowerCase(),
-      (err: unknown) => {
-        this.me = undefined;
-        throw err;
-      },
-    );
+    if (this.appId !== undefined && c.performed_via_github_app?.id === this.appId) return true;
+    this.me ??= this.whoami().catch((err: unknown) => {
+      this.me = undefined;
+      throw err;
+    });
     return c.user?.login.toLowerCase() === (await this.me);
+  }
+
+  private async whoami(): Promise<string> {
+    if (this.appId !== undefined) {
+      const { data } = await this.call((signal) => this.octokit.rest.apps.getAuthenticated({ request: { signal } }));
+      return `${checkApp(data).slug}[bot]`.toLowerCase();
+    }
+    const { data } = await this.call((signal) => this.octokit.rest.users.getAuthenticated({ request: { signal } }));
+    return checkUser(data).login.toLowerCase();
   }
 
   /** 'checks' as a GitHub App installation, 'statuses' with a token. */

@@ -30,6 +30,11 @@ export const checkUser = responseCheck<{ login: string }>('github', 'GET /user',
   required: ['login'],
   properties: { login: { type: 'string', minLength: 1 } },
 });
+export const checkApp = responseCheck<{ slug: string }>('github', 'GET /app', {
+  type: 'object',
+  required: ['slug'],
+  properties: { slug: { type: 'string', minLength: 1 } },
+});
 
 export interface GitHubPullForCommit {
   number: number;
