@@ -9,6 +9,7 @@ import type { SimStore } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import type { KObject } from './types.js';
 import { admitPod } from './podsecurity.js';
+import { evictPod } from './eviction.js';
 import { checkDecodable, validate, type WriteTarget } from './validate.js';
 import { present, type WatchHub } from './watch.js';
 
@@ -138,6 +139,10 @@ async function route(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, req:
       if (method === 'GET') return send(res, 200, present(def, p.version, ctx.store.mustGet(def, ns, p.name)));
       if (method === 'PUT') return send(res, 200, replace(ctx, p, await readJson(req), 'ephemeralcontainers', dryRun));
       if (method === 'PATCH') return send(res, 200, patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'ephemeralcontainers', dryRun));
+      throw methodNotAllowed();
+    case 'eviction':
+      if (def.kind !== 'Pod') break;
+      if (method === 'POST') return send(res, 201, evictPod(ctx.store, ns!, p.name, await readJson(req), dryRun));
       throw methodNotAllowed();
     case 'scale':
       if (!def.subresources?.some((s) => s.name === 'scale')) break;

@@ -56,6 +56,38 @@ describe('pod-kill', () => {
   });
 });
 
+describe('pod-kill with respectPdb (the Eviction API)', () => {
+  it('a pod with no budget is evicted and confirmed gone', async () => {
+    const c = ctx('pod-kill', { gracePeriodSeconds: 0, respectPdb: true }, { namespace: 'shop', selector: { matchLabels: { app: 'cart' } }, mode: { type: 'one' } });
+    const inj = await FAULT_DRIVERS['pod-kill'].prepare(c);
+    await FAULT_DRIVERS['pod-kill'].inject(c, inj);
+    const outcomes = await FAULT_DRIVERS['pod-kill'].confirm!(c, inj, { timeoutMs: 5000 });
+    expect(outcomes).toEqual([{ target: `shop/${c.targets.pods[0]!.name}`, ok: true, message: 'evicted' }]);
+    await waitFor('cart back to 3 ready', async () => (await readyCount('cart')) === 3);
+  });
+
+  it('a spent budget: the API server refuses (429), no pod is killed, and confirm names the budget for each pod', async () => {
+    const policy = kc.makeApiClient((await import('@kubernetes/client-node')).PolicyV1Api);
+    await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'payments-all' }, spec: { minAvailable: '100%', selector: { matchLabels: { app: 'payments' } } } } });
+    try {
+      await waitFor('payments-all processed', async () => (await policy.readNamespacedPodDisruptionBudget({ namespace: 'shop', name: 'payments-all' })).status?.expectedPods === 2);
+      const c = ctx('pod-kill', { gracePeriodSeconds: 0, respectPdb: true }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'all' } });
+      const inj = await FAULT_DRIVERS['pod-kill'].prepare(c);
+      await FAULT_DRIVERS['pod-kill'].inject(c, inj); // refusals are not thrown: every pod is tried
+      const outcomes = await FAULT_DRIVERS['pod-kill'].confirm!(c, inj, { timeoutMs: 5000 });
+      expect(outcomes).toHaveLength(2);
+      for (const o of outcomes) {
+        expect(o.ok).toBe(false);
+        expect(o.message).toBe("eviction refused: Cannot evict pod as it would violate the pod's disruption budget. The disruption budget payments-all needs 2 healthy pods and has 2 currently");
+      }
+      const live = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=payments' })).items;
+      expect(live.map((p) => p.metadata!.uid).sort()).toEqual(c.targets.pods.map((p) => p.uid).sort());
+    } finally {
+      await policy.deleteNamespacedPodDisruptionBudget({ namespace: 'shop', name: 'payments-all' });
+    }
+  });
+});
+
 describe('scale-down', () => {
   it('records replicas before scaling, scales, and revert restores them idempotently', async () => {
     const c = ctx('scale-down', { replicas: 0 }, { namespace: 'shop', selector: { matchLabels: { app: 'cart' } }, mode: { type: 'one' } });

@@ -36,6 +36,31 @@ describe('pod-kill (shop without the checkout PDB)', () => {
   });
 });
 
+describe('pod-kill with respectPdb when the budget is spent after the guards looked', () => {
+  let w: World;
+  beforeAll(async () => { w = await startWorld(); });
+  afterAll(async () => { await w?.close(); });
+
+  it('the API server refuses the eviction (429): the run fails naming the budget, nothing is killed', async () => {
+    const core = w.sim.kubeConfig().makeApiClient(CoreV1Api);
+    const before = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=checkout' })).items.map((p) => p.metadata!.uid).sort();
+    // The guard passed (checkout-pdb allows one); then another team tightens the budget.
+    const tighten = onState('Injecting', () => {
+      w.sim.store.mutate('poddisruptionbudgets', 'shop', 'checkout-pdb', (o) => { (o.spec as { minAvailable: number }).minAvailable = 4; });
+    });
+    const rec = await w.executor({ listeners: [tighten] }).execute(
+      job('co-evict', { type: 'pod-kill', params: { gracePeriodSeconds: 0, respectPdb: true } }, { ...checkout, mode: { type: 'one' } }),
+      new AbortController().signal,
+    );
+    console.log(`[figure] pod-kill respectPdb with a spent budget: ${rec.state} (${rec.reasonCode}): ${rec.reason}`);
+    expect(rec).toMatchObject({ state: 'Failed', outcome: 'failed', reasonCode: 'InjectFailed' });
+    expect(rec.reason).toMatch(/^fault not in place on 1 of 1 target\(s\): shop\/checkout-[^:]+: eviction refused: Cannot evict pod as it would violate the pod's disruption budget\. The disruption budget checkout-pdb /);
+    const after = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=checkout' })).items.map((p) => p.metadata!.uid).sort();
+    expect(after).toEqual(before);
+    expect(await new FaultLedger(w.redis, w.prefix).list()).toEqual({ entries: [], broken: [] });
+  });
+});
+
 describe('guards stop a run with a reason and inject nothing', () => {
   let w: World;
   beforeAll(async () => { w = await startWorld(); });

@@ -6,7 +6,16 @@ export const podKill = defineFault({
   type: 'pod-kill',
   scope: 'pods',
   description: 'Deletes the selected pods; their controllers recreate them.',
-  paramsSchema: obj({ gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 0 } }),
+  paramsSchema: obj({
+    gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 0 },
+    // Default false: pod-kill stands for an involuntary loss (a crash), which no budget prevents; the
+    // PDB guard still checks the budgets before injecting. true: the API server enforces them.
+    respectPdb: {
+      type: 'boolean',
+      default: false,
+      description: 'kill through the Eviction API so the API server enforces PodDisruptionBudgets; a refused eviction fails the run for that pod',
+    },
+  }),
   // Killed pods must be gone before their workload counts as recovered.
   instant: { replacesPods: true },
   driver: async () => (await import('./driver.js')).podKill,
