@@ -29,6 +29,8 @@ export interface FaultDefinition<T extends string = string> {
   type: T;
   /** One line for the schema, the docs and `plan`. */
   description: string;
+  /** What happens and how it is undone, for the README's fault table (markdown). */
+  docs: string;
   scope: 'pods' | 'workload' | 'node' | 'service';
   /** JSON Schema of `params`: bounded, no extra fields. The experiment schema embeds it. */
   paramsSchema: object;

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { FAULT_TYPES } from '../../src/experiments/model.js';
 import { buildExperimentSchema } from '../../src/experiments/schema.js';
 import { SCHEMA_FILE } from '../../src/experiments/schema-file.js';
-import { FAULT_CATALOG, FAULT_DRIVERS, FAULTS } from '../../src/faults/index.js';
+import { ephemeralContainer, FAULT_CATALOG, FAULT_DRIVERS, FAULTS, injectorNeeds } from '../../src/faults/index.js';
+import { faultTable, README_FILE, TABLE_BEGIN, TABLE_END, withTable } from '../../src/faults/docs.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -39,6 +40,34 @@ describe('the fault registry drives everything', () => {
       for (const t of FAULT_TYPES) {
         expect(schema.$defs[`params-${t}`], t).toEqual({ description: FAULT_CATALOG[t].description, ...FAULT_CATALOG[t].paramsSchema });
       }
+    }
+  });
+
+  it('README.md holds the fault table the registry writes: one row per fault, with what its injector needs', () => {
+    const readme = readFileSync(README_FILE, 'utf8');
+    expect(withTable(readme), 'README.md is stale: run npx tsx src/faults/docs.ts').toBe(readme);
+    const table = readme.slice(readme.indexOf(TABLE_BEGIN) + TABLE_BEGIN.length, readme.indexOf(TABLE_END)).trim();
+    expect(table).toBe(faultTable());
+    const rows = new Map(table.split('\n').slice(2).map((r) => {
+      const cells = r.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '').trim());
+      return [cells[0]!.replaceAll('`', ''), cells] as const;
+    }));
+    expect([...rows.keys()]).toEqual([...FAULT_TYPES]);
+    for (const t of FAULT_TYPES) {
+      const [, params, , user, caps, level] = rows.get(t)!;
+      const props = Object.keys((FAULT_CATALOG[t].paramsSchema as { properties: object }).properties);
+      expect(params, t).toBe(props.length ? props.map((p) => `\`${p}\``).join(', ') : '—');
+      const needs = FAULT_CATALOG[t].injector;
+      if (!needs) {
+        expect([user, caps, level], t).toEqual(['— (API calls only)', '—', 'any']);
+        continue;
+      }
+      // The row says what the injector really gets: the ephemeral container built from the same definition.
+      const sc = ephemeralContainer({ name: 'x', image: 'i', targetContainer: 'app', command: ['true'], needs: injectorNeeds(t) }).securityContext!;
+      expect(user, t).toBe(sc.runAsUser === 0 ? '0 (root)' : String(sc.runAsUser));
+      expect(caps, t).toBe(sc.capabilities!.add!.length ? sc.capabilities!.add!.map((c) => `\`${c}\``).join(', ') : 'none');
+      expect(sc.capabilities!.drop).toEqual(['ALL']);
+      expect(level, t).toBe(needs.podSecurity);
     }
   });
 

@@ -6,6 +6,7 @@ export const containerKill = defineFault({
   type: 'container-kill',
   scope: 'pods',
   description: 'Sends SIGTERM to one container\'s main process in each selected pod; the run checks that the kubelet restarted it.',
+  docs: 'an ephemeral container sends SIGTERM to the container\'s main process; the run succeeds only if the pod status shows it restarted (`signal: SIGKILL` is refused by `validate`: the kernel drops it when sent from inside the pod)',
   // KILL: the app usually runs as another user. Root: non-root gets no added capability.
   injector: { capabilities: ['KILL'], runAsUser: 0, podSecurity: 'baseline' },
   paramsSchema: obj(

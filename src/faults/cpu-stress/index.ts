@@ -7,6 +7,7 @@ export const cpuStress = defineFault({
   type: 'cpu-stress',
   scope: 'pods',
   description: 'Burns CPU inside the selected pods\' cgroup.',
+  docs: '`stress-ng --cpu` in the pod\'s cgroup',
   injector: STRESS,
   paramsSchema: obj({
     workers: { type: 'integer', minimum: 1, maximum: 64, default: 1 },

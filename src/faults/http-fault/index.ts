@@ -11,6 +11,7 @@ export const httpFault = defineFault({
   type: 'http-fault',
   scope: 'service',
   description: 'Injects aborts or delays into an Istio VirtualService\'s http routes; revert restores them.',
+  docs: 'patches an Istio VirtualService\'s routes; the original routes are restored',
   paramsSchema: obj(
     {
       virtualService: { type: 'string', maxLength: 253, pattern: DNS1123_SUBDOMAIN_PATTERN },

@@ -7,6 +7,7 @@ export const memoryStress = defineFault({
   type: 'memory-stress',
   scope: 'pods',
   description: 'Allocates memory inside the selected pods\' cgroup (size in total, across the workers).',
+  docs: '`stress-ng --vm` in the pod\'s cgroup; `size` is the total, split across the workers',
   injector: STRESS,
   paramsSchema: obj(
     {

@@ -7,6 +7,7 @@ export const networkBandwidth = defineFault({
   type: 'network-bandwidth',
   scope: 'pods',
   description: 'Limits the selected pods\' outgoing bandwidth (tc tbf).',
+  docs: 'a tc token bucket (tbf) on the pod\'s interface; `rate` in tc units (`1mbit`, `500kbit`, `1mbps` = bytes/s), `buffer` and `limit` in bytes',
   injector: NET_TC,
   paramsSchema: obj(
     {

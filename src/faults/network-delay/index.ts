@@ -7,6 +7,7 @@ export const networkDelay = defineFault({
   type: 'network-delay',
   scope: 'pods',
   description: 'Adds latency to the selected pods\' outgoing traffic (tc netem).',
+  docs: '`tc netem delay` in an ephemeral container sharing the pod\'s network namespace',
   injector: NET_TC,
   paramsSchema: obj(
     {

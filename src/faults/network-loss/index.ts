@@ -7,6 +7,7 @@ export const networkLoss = defineFault({
   type: 'network-loss',
   scope: 'pods',
   description: 'Drops a share of the selected pods\' packets (tc netem).',
+  docs: '`tc netem loss`',
   injector: NET_TC,
   paramsSchema: obj({ percent: { type: 'number', minimum: 0.1, maximum: 100 }, correlation, interface: iface }, ['percent']),
   driver: async () => (await import('./driver.js')).networkLoss,

@@ -6,6 +6,7 @@ export const networkPartition = defineFault({
   type: 'network-partition',
   scope: 'pods',
   description: 'Cuts the selected pods off from the given CIDRs (and ports).',
+  docs: 'iptables DROP rules for the given CIDRs/ports, in `FL-` chains',
   // iptables opens raw netlink/packet sockets (NET_RAW) besides changing rules (NET_ADMIN).
   injector: { capabilities: ['NET_ADMIN', 'NET_RAW'], runAsUser: 0, podSecurity: 'privileged' },
   paramsSchema: obj(

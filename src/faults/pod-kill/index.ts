@@ -6,6 +6,7 @@ export const podKill = defineFault({
   type: 'pod-kill',
   scope: 'pods',
   description: 'Deletes the selected pods; their controllers recreate them.',
+  docs: 'deletes the chosen pods; their controller recreates them (recovery time is measured). `respectPdb: true` kills through the Eviction API, so the API server enforces PodDisruptionBudgets: a refused eviction (429) fails the run naming the budget and that pod. Default `false`: pod-kill stands for an involuntary loss, which budgets do not prevent (the PDB guard still checks them before injecting)',
   paramsSchema: obj({
     gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 0 },
     // Default false: pod-kill stands for an involuntary loss (a crash), which no budget prevents; the

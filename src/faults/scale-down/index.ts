@@ -6,6 +6,7 @@ export const scaleDown = defineFault({
   type: 'scale-down',
   scope: 'workload',
   description: 'Scales the workloads owning the selected pods down; revert restores the replicas.',
+  docs: 'scales the owning Deployment/StatefulSet; the recorded replica count is restored',
   paramsSchema: obj({ replicas: { type: 'integer', minimum: 0, maximum: 1000, default: 0 } }),
   // It removes ready − replicas pods of each owning workload, whatever the mode chose.
   blastRadius: (params, chosen) => {
