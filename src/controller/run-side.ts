@@ -58,7 +58,8 @@ export async function createRunSide(deps: {
 }): Promise<RunSide> {
   const { config, kc, redis, log } = deps;
   const prefix = config.redis.prefix;
-  const resolver = createTargetResolver(kc);
+  // With the controller's logger: watch failures and relists (410 Gone) show in its log.
+  const resolver = createTargetResolver(kc, { log });
   await resolver.ready();
   // The kill switch lives in the cluster too (ConfigMap in the controller's namespace): it survives a Redis flush.
   const state = new SafetyState(redis, { prefix, maxConcurrentRuns: config.safety.maxConcurrentRuns, cluster: new ClusterKillSwitch(kc, config.kubernetes.namespace) });

@@ -261,7 +261,10 @@ describe('in-pod faults', () => {
       expect(outcomes[1]).toEqual({ target: `shop/${c.targets.pods[1]!.name}`, ok: true, message: 'applied' });
       expect(outcomes[0]!.ok).toBe(false);
       expect(outcomes[0]!.message).toMatch(/has not restarted \(restartCount still 0\); its main process may ignore SIGTERM/);
+      for (const p of c.targets.pods) expect((await core.readNamespacedPod({ namespace: 'shop', name: p.name })).metadata?.annotations?.[RUN_ANNOTATION]).toBe(c.runId);
       await driver.revert(kc, inj, silentLogger);
+      // After the revert no pod carries the run's annotation any more (the restarted pod included).
+      for (const p of c.targets.pods) expect((await core.readNamespacedPod({ namespace: 'shop', name: p.name })).metadata?.annotations?.[RUN_ANNOTATION]).toBeUndefined();
     } finally {
       sim.injectors.behave(undefined);
     }
