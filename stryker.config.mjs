@@ -20,6 +20,19 @@
 //   `!raw` → false: new URL('') / new URL(undefined) throws and the catch reserves nothing.
 // - experiments/cidr.ts `!addr.includes(':')` → `!addr.includes('')`: IPv6.isValid refuses every
 //   text without a colon, with the same message.
+// - runs/revert-loop.ts stop(): three guards each stop the loop alone (the flag checked before a
+//   pass, the flag checked before rescheduling, the timer cleared), so `stopped = false` at
+//   construction, `if (this.stopped) return` → false, `if (!this.stopped)` → true, the flag set in
+//   stop() and `if (this.timer) clearTimeout(...)` (→ true/false/removed) each survive one at a time.
+//   `intervalMs ?? 1000` → `&&` (in both places) only changes when a pass starts; no test asserts a
+//   timing. `.catch(() => null)` on the lock → undefined: both are "not OK". `b.nextAt > Date.now()`
+//   → `>=` and `expiresAt + overdueAfter < now` → `<=` differ for one millisecond. backoff.delete
+//   after a successful revert: the next pass drops it anyway (the fault is gone from both sources).
+//   `!found.has(inj.runId)` → true: the cluster's copy of an injection the ledger also holds was
+//   written from the same Injection.
+// - runs/heartbeat.ts `everyMs ?? HEARTBEAT_EVERY_MS` → `&&`: only how often it beats (no timed
+//   assertions); `timer.unref()` removed: only keeps a finished process alive, not observable in
+//   one test process.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',

@@ -11,6 +11,10 @@ export default defineConfig({
       'test/faults/params.test.ts',
       'test/faults/param-*.test.ts',
       'test/runs/state*.test.ts',
+      // these three need Redis (REDIS_URL) and start the in-process simulator: about a second each
+      'test/runs/sweep.test.ts',
+      'test/runs/revert-loop*.test.ts',
+      'test/runs/heartbeat*.test.ts',
       'test/experiments/rules.test.ts',
       'test/experiments/semantic-*.test.ts',
       'test/reconcile/plan*.test.ts',
