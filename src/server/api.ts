@@ -7,6 +7,13 @@ import { presentedToken, requireToken, tokenMatches, type AuthOptions } from './
 import { ConflictError, NotFoundError, type ControlPlane } from './control-plane.js';
 import { RUN_STATES } from '../runs/types.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Kill switch and abort routes: a valid token is never rate-limited on them. */
+    stopButton?: boolean;
+  }
+}
+
 export interface ApiOptions extends AuthOptions {
   control: ControlPlane;
   /** Per client address; with redis the count is shared by every replica. Default 600 per minute. */
@@ -74,10 +81,23 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   // The API's bodies are small JSON: text/plain is refused (415), not parsed.
   app.removeContentTypeParser('text/plain');
+  // The stop buttons (kill switch, abort) are never rate-limited away from a caller with the
+  // token: an ingress puts every client behind one address, and a flood must not lock them out.
+  const authenticated = (req: Parameters<typeof presentedToken>[0]) => {
+    const token = opts.apiToken ? presentedToken(req, 'write') : undefined;
+    return Boolean(token && opts.apiToken && tokenMatches(token, opts.apiToken));
+  };
+  const isStopButton = (req: { routeOptions: { config?: { stopButton?: boolean } } }) => req.routeOptions.config?.stopButton === true;
+  const stopButton = { stopButton: true };
+
   const limit = opts.rateLimit ?? { max: 600, windowMs: 60_000 };
   await app.register(rateLimit, {
+    // Not per route: the plugin would append its hook after each route's token check, so a
+    // request refused with 401 would never be counted and a token-guessing client never slowed.
+    global: false,
     max: limit.max,
     timeWindow: limit.windowMs,
+    allowList: (req) => isStopButton(req) && authenticated(req),
     ...(limit.redis ? { redis: limit.redis, nameSpace: `${limit.prefix ?? 'faultline'}:ratelimit:` } : {}),
     // Redis down must not lock every caller out (the kill switch least of all): count nothing then.
     skipOnError: true,
@@ -85,14 +105,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     errorResponseBuilder: (_req, ctx) =>
       Object.assign(new Error(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded`), { statusCode: ctx.statusCode, code: 'rate_limited' }),
   });
-
-  // The stop buttons (kill switch, abort) are never rate-limited away from a caller with the
-  // token: an ingress puts every client behind one address, and a flood must not lock them out.
-  const authenticated = (req: Parameters<typeof presentedToken>[0]) => {
-    const token = opts.apiToken ? presentedToken(req, 'write') : undefined;
-    return Boolean(token && opts.apiToken && tokenMatches(token, opts.apiToken));
-  };
-  const stopButton = { rateLimit: { allowList: authenticated } };
+  // One bucket per client address for the whole API, counted before any route's own hooks (the
+  // token check among them): a scope hook runs ahead of route hooks.
+  app.addHook('onRequest', app.rateLimit());
   const small = opts.bodyLimitBytes ?? 16 * 1024;
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
