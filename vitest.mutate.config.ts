@@ -19,6 +19,7 @@ export default defineConfig({
       'test/experiments/semantic-*.test.ts',
       'test/reconcile/plan*.test.ts',
       'test/server/signatures*.test.ts',
+      'test/server/repository-match.test.ts',
       'test/egress/policy*.test.ts',
     ],
     pool: 'forks',

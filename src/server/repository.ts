@@ -38,6 +38,7 @@ export function repositoryMatcher(config: Pick<ControllerConfig, 'repo' | 'gitHo
   return (e) => {
     if (named && host.isRepository(named, e)) return true;
     if (clonePath && e.repository.toLowerCase() === clonePath) return true;
-    return (e.repositoryUrls ?? []).some((u) => repositoryKey(u) === cloneKey);
+    // no key for our clone URL (a local path): no delivery URL is ours, not every unparsable one
+    return cloneKey !== undefined && (e.repositoryUrls ?? []).some((u) => repositoryKey(u) === cloneKey);
   };
 }
