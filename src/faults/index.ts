@@ -18,9 +18,18 @@ export type { ConfirmOptions, FaultContext, FaultDriver, Injection, TargetOutcom
 export { RUN_ANNOTATION, shortRunId } from './k8s.js';
 export { FaultParamError } from './params.js';
 export {
-  ABORT_COMMAND, CONTAINER_KILL_SCRIPT, CPU_STRESS_SCRIPT, MEMORY_STRESS_SCRIPT, NETWORK_DELAY_SCRIPT, NETWORK_LOSS_SCRIPT,
-  NETWORK_PARTITION_SCRIPT, READ_RESULT_COMMAND, RESULT_FILE, PID_FILE, TC_HANDLE, WATCHDOG_GRACE_S, DEFAULT_START_TIMEOUT_MS,
+  ABORT_COMMAND, READ_RESULT_COMMAND, RESULT_FILE, PID_FILE, TC_HANDLE, WATCHDOG_GRACE_S, DEFAULT_START_TIMEOUT_MS,
   ephemeralContainer, ephemeralContainerName, injectorNeeds, scriptCommand,
 } from './inpod.js';
+// Each in-pod fault's own script (in its driver).
+export { CONTAINER_KILL_SCRIPT } from './container-kill/driver.js';
+export { CPU_STRESS_SCRIPT } from './cpu-stress/driver.js';
+export { MEMORY_STRESS_SCRIPT } from './memory-stress/driver.js';
+export { NETWORK_BANDWIDTH_SCRIPT } from './network-bandwidth/driver.js';
+export { NETWORK_CORRUPT_SCRIPT } from './network-corrupt/driver.js';
+export { NETWORK_DELAY_SCRIPT } from './network-delay/driver.js';
+export { NETWORK_DUPLICATE_SCRIPT } from './network-duplicate/driver.js';
+export { NETWORK_LOSS_SCRIPT } from './network-loss/driver.js';
+export { NETWORK_PARTITION_SCRIPT } from './network-partition/driver.js';
 export { errorText, execIn } from './exec.js';
 export { istioFault } from './http-fault/driver.js';

@@ -1,5 +1,6 @@
-// The injector's shell scripts (busybox sh in deploy/agent). Constant text: parameters arrive as
-// positional arguments after strict validation, never inside the script.
+// The injector's shell protocol (busybox sh in deploy/agent), shared by the in-pod faults; each
+// fault's own script is in its driver. Constant text: parameters arrive as positional arguments
+// after strict validation, never inside the script.
 //
 // Every script takes the same first three arguments: $1 MODE (apply | clean), $2 NOT_AFTER (epoch
 // seconds: an injector that starts later than this refuses to apply, so a slow image pull cannot
@@ -70,111 +71,24 @@ wait "$HOLD"
 finish
 `;
 
-const script = (vars: string, undo: string, apply: string): string =>
+/** A held fault's script: its variables, its undo (by name), its apply; then hold, watchdog, finish. */
+export const heldScript = (vars: string, undo: string, apply: string): string =>
   `${COMMON}${vars}\nundo() {\n${undo}\n  true\n}\n${START}${apply}\n${HOLD}`;
 
-const tcUndo = `  tc qdisc show dev "$IFACE" 2>/dev/null | grep -q "^qdisc [a-z_]* ${TC_HANDLE} root" && tc qdisc del dev "$IFACE" root 2>>"$ERR"`;
-
-/** network-delay: $4 IFACE, $5 DELAY_MS, $6 JITTER_MS, $7 CORRELATION_PCT */
-export const NETWORK_DELAY_SCRIPT = script(
-  'IFACE="$1"; DELAY="$2"; JITTER="$3"; CORR="$4"',
-  tcUndo,
-  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem delay "\${DELAY}ms" "\${JITTER}ms" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
-);
-
-/** network-loss: $4 IFACE, $5 LOSS_PCT, $6 CORRELATION_PCT */
-export const NETWORK_LOSS_SCRIPT = script(
-  'IFACE="$1"; LOSS="$2"; CORR="$3"',
-  tcUndo,
-  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem loss "\${LOSS}%" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
-);
-
-/** network-corrupt: $4 IFACE, $5 CORRUPT_PCT, $6 CORRELATION_PCT */
-export const NETWORK_CORRUPT_SCRIPT = script(
-  'IFACE="$1"; PCT="$2"; CORR="$3"',
-  tcUndo,
-  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem corrupt "\${PCT}%" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
-);
-
-/** network-duplicate: $4 IFACE, $5 DUPLICATE_PCT, $6 CORRELATION_PCT */
-export const NETWORK_DUPLICATE_SCRIPT = script(
-  'IFACE="$1"; PCT="$2"; CORR="$3"',
-  tcUndo,
-  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} netem duplicate "\${PCT}%" "\${CORR}%" 2>>"$ERR" || fail "tc qdisc add"`,
-);
-
-/** network-bandwidth (tbf): $4 IFACE, $5 RATE_KBIT, $6 BURST_BYTES, $7 LIMIT_BYTES */
-export const NETWORK_BANDWIDTH_SCRIPT = script(
-  'IFACE="$1"; RATE="$2"; BURST="$3"; LIMIT="$4"',
-  tcUndo,
-  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} tbf rate "\${RATE}kbit" burst "$BURST" limit "$LIMIT" 2>>"$ERR" || fail "tc qdisc add"`,
-);
-
-/** network-partition: $4 IFACE, $5 DIRECTION, $6 PORTS ("80,443" or "-"), $7 CHAIN SUFFIX, $8… CIDRs */
-export const NETWORK_PARTITION_SCRIPT = script(
-  `IFACE="$1"; DIRECTION="$2"; PORTS="$3"; SUFFIX="$4"
-shift 4
-IN="FL-IN-$SUFFIX"; OUT="FL-OUT-$SUFFIX"; TABLES=""
-chains() {
-  case " $TABLES " in *" $1 "*) return 0;; esac
-  TABLES="$TABLES $1"
-  "$1" -w -N "$IN" 2>>"$ERR" && "$1" -w -N "$OUT" 2>>"$ERR" \\
-    && "$1" -w -I INPUT -i "$IFACE" -j "$IN" 2>>"$ERR" && "$1" -w -I OUTPUT -o "$IFACE" -j "$OUT" 2>>"$ERR" || fail "$1 chains"
-}
-drop() {
-  if [ "$PORTS" = "-" ]; then
-    "$1" -w -A "$2" "$3" "$4" -j DROP 2>>"$ERR" || fail "$1 rule"
-  else
-    for p in $(echo "$PORTS" | tr ',' ' '); do
-      for proto in tcp udp; do "$1" -w -A "$2" "$3" "$4" -p "$proto" --dport "$p" -j DROP 2>>"$ERR" || fail "$1 rule"; done
-    done
-  fi
-}`,
-  // every Faultline chain, of this run or an earlier one whose injector was killed
-  `  for t in iptables ip6tables; do
-    command -v "$t" >/dev/null 2>&1 || continue
-    "$t" -w -S 2>/dev/null | grep -E '^-A (INPUT|OUTPUT) .*-j FL-(IN|OUT)-[0-9a-f]+$' | while read -r _ rule; do "$t" -w -D $rule 2>>"$ERR"; done
-    "$t" -w -S 2>/dev/null | grep -E '^-N FL-(IN|OUT)-[0-9a-f]+$' | while read -r _ c; do "$t" -w -F "$c" 2>>"$ERR"; "$t" -w -X "$c" 2>>"$ERR"; done
-  done`,
-  `for c in "$@"; do
-  case "$c" in *:*) t=ip6tables;; *) t=iptables;; esac
-  chains "$t"
-  case "$DIRECTION" in egress|both) drop "$t" "$OUT" -d "$c";; esac
-  case "$DIRECTION" in ingress|both) drop "$t" "$IN" -s "$c";; esac
-done`,
-);
+/** Removes Faultline's root qdisc (by its handle) from $IFACE. */
+export const TC_UNDO = `  tc qdisc show dev "$IFACE" 2>/dev/null | grep -q "^qdisc [a-z_]* ${TC_HANDLE} root" && tc qdisc del dev "$IFACE" root 2>>"$ERR"`;
 
 // stress-ng ends by itself (--timeout), so a leftover needs no cleanup by name; it must start
 // in a writable directory (--temp-path) and is checked to be alive before "applied".
-const stressUndo = '  [ -n "$STRESS" ] && kill "$STRESS" 2>/dev/null';
-const stressStarted = `STRESS=$!
+export const STRESS_UNDO = '  [ -n "$STRESS" ] && kill "$STRESS" 2>/dev/null';
+export const STRESS_STARTED = `STRESS=$!
 sleep 1
 kill -0 "$STRESS" 2>/dev/null || { wait "$STRESS"; STRESS=""; fail stress-ng; }`;
 
-/** cpu-stress: $4 WORKERS, $5 LOAD_PCT */
-export const CPU_STRESS_SCRIPT = script(
-  'WORKERS="$1"; LOAD="$2"; STRESS=""',
-  stressUndo,
-  `stress-ng --temp-path /tmp --cpu "$WORKERS" --cpu-load "$LOAD" --timeout "\${DURATION}s" 2>>"$ERR" &
-${stressStarted}`,
-);
-
-/** memory-stress: $4 WORKERS, $5 MiB in total (stress-ng splits --vm-bytes across its workers) */
-export const MEMORY_STRESS_SCRIPT = script(
-  'WORKERS="$1"; SIZE="$2"; STRESS=""',
-  stressUndo,
-  `stress-ng --temp-path /tmp --vm "$WORKERS" --vm-bytes "\${SIZE}m" --vm-keep --timeout "\${DURATION}s" 2>>"$ERR" &
-${stressStarted}`,
-);
-
-/**
- * container-kill: $4 SIGNAL. One shot: signal the target container's main process (PID 1 of the
- * PID namespace the injector joins through targetContainerName), report, exit. The controller
- * then checks the container's restartCount.
- */
-export const CONTAINER_KILL_SCRIPT = `${COMMON}SIG="$1"
+/** A one-shot script (over once applied): its variables and its action; no hold, no undo. */
+export const oneShotScript = (vars: string, action: string): string => `${COMMON}${vars}
 undo() { true; }
-${START}kill -s "$SIG" 1 2>>"$ERR" || fail kill
+${START}${action}
 trap - EXIT INT TERM HUP
 report applied
 `;

@@ -1,6 +1,6 @@
 // In-pod faults run in an ephemeral container (the injector) added to each target pod: it shares
 // the pod's network namespace and cgroup, brings its own tools (deploy/agent) and arms its own
-// expiry. The scripts and their result protocol are in inpod-scripts.ts.
+// expiry. The shell protocol is in inpod-scripts.ts; each fault's script is in its driver.
 //
 // Privileges: the kernel honours added capabilities only for root when no_new_privs is set
 // (allowPrivilegeEscalation: false makes file capabilities useless), so faults that need a

@@ -3,7 +3,7 @@
 // (ContainerCreating), runs, writes its result file ("applied"), and terminates with exit code and
 // termination message ("reverted" after its duration or an abort). Tests can make an injector fail,
 // start late or never, or make an app ignore SIGTERM, through `behave`.
-import { CONTAINER_KILL_SCRIPT } from '../faults/inpod-scripts.js';
+import { CONTAINER_KILL_SCRIPT } from '../faults/container-kill/driver.js';
 
 export interface InjectorBehaviour {
   /** Delay from added to running (default: the simulator's readyDelayMs). */

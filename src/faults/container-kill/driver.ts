@@ -4,7 +4,8 @@
 // Kernel facts: a process inside a PID namespace cannot SIGKILL that namespace's init (dropped),
 // and SIGTERM reaches it only if the app handles TERM; an app that ignores it is reported as not
 // restarted, honestly. SIGKILL is refused by validate (see index.ts).
-import { CONTAINER_KILL_SCRIPT, inPodDriver } from '../inpod.js';
+import { inPodDriver } from '../inpod.js';
+import { oneShotScript } from '../inpod-scripts.js';
 import { FaultParamError, enumParam } from '../params.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -14,6 +15,13 @@ function container(params: Record<string, unknown>): string {
   if (typeof c !== 'string' || !DNS_LABEL.test(c)) throw new FaultParamError('container', 'expected a container name (DNS-1123 label)');
   return c;
 }
+
+/**
+ * container-kill: $4 SIGNAL. One shot: signal the target container's main process (PID 1 of the
+ * PID namespace the injector joins through targetContainerName), report, exit. The controller
+ * then checks the container's restartCount.
+ */
+export const CONTAINER_KILL_SCRIPT = oneShotScript('SIG="$1"', 'kill -s "$SIG" 1 2>>"$ERR" || fail kill');
 
 export const containerKill = inPodDriver('container-kill', {
   script: CONTAINER_KILL_SCRIPT,

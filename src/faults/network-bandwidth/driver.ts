@@ -1,6 +1,7 @@
 // network-bandwidth: a tc token bucket (tbf) on the pod's interface, from an ephemeral container.
 // The rate is passed to tc as a whole number of kbit/s, computed here from the validated text.
-import { inPodDriver, NETWORK_BANDWIDTH_SCRIPT } from '../inpod.js';
+import { inPodDriver } from '../inpod.js';
+import { TC_HANDLE, TC_UNDO, heldScript } from '../inpod-scripts.js';
 import { FaultParamError, interfaceParam, intParam } from '../params.js';
 
 // tc's units: bit = bits per second, bps = bytes per second.
@@ -12,6 +13,13 @@ export function rateKbit(params: Record<string, unknown>): string {
   if (!Number.isInteger(kbit) || kbit < 1 || kbit > 100_000_000) throw new FaultParamError('rate', `must be a whole number of kbit/s from 1kbit to 100gbit, not ${JSON.stringify(params.rate)}`);
   return String(kbit);
 }
+
+/** network-bandwidth (tbf): $4 IFACE, $5 RATE_KBIT, $6 BURST_BYTES, $7 LIMIT_BYTES */
+export const NETWORK_BANDWIDTH_SCRIPT = heldScript(
+  'IFACE="$1"; RATE="$2"; BURST="$3"; LIMIT="$4"',
+  TC_UNDO,
+  `tc qdisc add dev "$IFACE" root handle ${TC_HANDLE} tbf rate "\${RATE}kbit" burst "$BURST" limit "$LIMIT" 2>>"$ERR" || fail "tc qdisc add"`,
+);
 
 export const networkBandwidth = inPodDriver('network-bandwidth', {
   script: NETWORK_BANDWIDTH_SCRIPT,
