@@ -2,6 +2,7 @@
 // malformed header is a plain refusal (false), never an exception that turns into a 500.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { giteaSignatureValid } from '../../src/hosts/gitea/signature.js';
 import { githubSignatureValid, gitlabTokenValid, hmacHexMatches, signGitea, signGithub } from '../../src/server/index.js';
 
 const body = Buffer.from('{"ref":"refs/heads/main"}');
@@ -54,6 +55,31 @@ describe('Gitea / Forgejo X-Gitea-Signature (bare hex)', () => {
     expect(hmacHexMatches(body, signGitea(body, 'k'), ['k'])).toBe(true);
     expect(hmacHexMatches(body, signGitea(body, 'k'), ['other'])).toBe(false);
     expect(hmacHexMatches(body, undefined, ['k'])).toBe(false);
+  });
+});
+
+describe('Gitea / Forgejo deliveries as the webhook endpoint checks them', () => {
+  it('either header may carry the signature: X-Gitea-Signature or X-Forgejo-Signature', () => {
+    expect(giteaSignatureValid(body, signGitea(body, 'k'), undefined, ['k'])).toBe(true);
+    expect(giteaSignatureValid(body, undefined, signGitea(body, 'k'), ['k'])).toBe(true);
+    // Forgejo sends both; one matching is enough
+    expect(giteaSignatureValid(body, signGitea(body, 'k'), signGitea(body, 'k'), ['k'])).toBe(true);
+    expect(giteaSignatureValid(body, 'f'.repeat(64), signGitea(body, 'k'), ['k'])).toBe(true);
+  });
+
+  it('no header, or headers signed with another secret, is refused', () => {
+    expect(giteaSignatureValid(body, undefined, undefined, ['k'])).toBe(false);
+    expect(giteaSignatureValid(body, signGitea(body, 'other'), signGitea(body, 'other'), ['k'])).toBe(false);
+    expect(giteaSignatureValid(body, signGitea(body, 'k'), undefined, [])).toBe(false);
+  });
+
+  it('a Gitea signature of the wrong length, with a prefix or with junk after it is refused without an exception', () => {
+    const good = signGitea(body, 'k');
+    for (const bad of [`${good}00`, good.slice(0, 62), `sha256=${good}`, `${good}zz`, ` ${good}`, '']) {
+      expect(() => giteaSignatureValid(body, bad, undefined, ['k']), bad).not.toThrow();
+      expect(giteaSignatureValid(body, bad, undefined, ['k']), bad).toBe(false);
+      expect(giteaSignatureValid(body, undefined, bad, ['k']), bad).toBe(false);
+    }
   });
 });
 
