@@ -9,10 +9,10 @@ import type { TargetResolver } from '../cluster/types.js';
 import { SafetyState } from '../safety/state.js';
 import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
 import { planExperiment } from '../safety/plan.js';
-import { createRunExecutor, endRunOutside, RevertLoop, type ActiveRunExecutor } from '../runs/index.js';
+import { createRunExecutor, endRun, REASONS, RevertLoop, type ActiveRunExecutor } from '../runs/index.js';
 import type { RunExecutor, RunJobData, RunListener, RunRecord, RunStore } from '../runs/types.js';
 import type { LeaderLock, RunMarker } from '../queue/index.js';
-import { isFrozen, ORPHAN_REASON } from '../queue/index.js';
+import { isFrozen } from '../queue/index.js';
 import type { Queue } from 'bullmq';
 import { loadExperimentFiles } from '../experiments/index.js';
 import { handlePullRequest, toPlanEvent, type PullRequestResult } from '../report/pr-plan.js';
@@ -90,21 +90,11 @@ export async function createRunSide(deps: {
     });
   const local = (runId: string) => ((executor as Partial<ActiveRunExecutor>).active?.() ?? []).includes(runId);
 
-  // A run the revert loop cleaned up after: its record ends through the runs lifecycle, and the
-  // listeners (status branch, notifications) hear of it once.
-  const endOrphan = async (runId: string, job: RunJobData | undefined, reason: string): Promise<RunRecord | undefined> => {
+  // A run the revert loop cleaned up after ends through the runs lifecycle (state machine, reason
+  // code), and the listeners (status branch, notifications) hear of it once.
+  const endOrphan = async (runId: string, job: RunJobData | undefined, revertError?: string): Promise<RunRecord | undefined> => {
     const jobData = job ?? ((await deps.runsQueue.getJob(runId).catch(() => undefined))?.data as RunJobData | undefined);
-    const record = await endRunOutside(deps.runStore, jobData, runId, 'Failed', 'ControllerDied', reason);
-    if (!record) return undefined;
-    const forListeners = jobData ?? ({ runId, experiment: record.experiment, file: record.file, specHash: record.specHash, revision: record.revision, occurrence: 'once', trigger: record.trigger } as RunJobData);
-    for (const l of deps.listeners) {
-      try {
-        await l.onRunUpdate(record, forListeners);
-      } catch (err) {
-        log.error({ err, runId }, 'run listener failed');
-      }
-    }
-    return record;
+    return endRun({ store: deps.runStore, listeners: deps.listeners, log }, jobData, runId, REASONS.controllerDied(revertError));
   };
 
   // Whatever a dead controller left injected (found in the ledger or marked in the cluster) is
@@ -112,7 +102,7 @@ export async function createRunSide(deps: {
   // live only while its heartbeat (5 s TTL) is fresh, so a dead run's fault goes within seconds.
   const revertLoop = new RevertLoop({
     kc, redis, prefix, log, isLocal: local,
-    onReverted: async (inj) => void (await endOrphan(inj.runId, undefined, ORPHAN_REASON)),
+    onReverted: async (inj) => void (await endOrphan(inj.runId, undefined)),
   });
   await revertLoop.pass().catch((err: unknown) => log.error({ err }, 'start-up revert pass failed; the revert loop retries'));
   revertLoop.start();
@@ -122,8 +112,7 @@ export async function createRunSide(deps: {
   const onRedelivered = async (job: RunJobData): Promise<RunRecord | undefined> => {
     const swept = await revertLoop.pass();
     const failed = swept.failed.find((f) => f.runId === job.runId);
-    const reason = failed ? `${ORPHAN_REASON}; revert failed: ${failed.error} (the revert loop keeps retrying)` : ORPHAN_REASON;
-    const record = await endOrphan(job.runId, job, reason);
+    const record = await endOrphan(job.runId, job, failed?.error);
     log.warn({ runId: job.runId, experiment: job.experiment, ended: !!record }, 'run re-delivered after its controller died');
     return record ?? (await deps.runStore.get(job.runId));
   };

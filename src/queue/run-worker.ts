@@ -5,12 +5,13 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ReasonCode, RunExecutor, RunJobData, RunRecord, RunState, RunStore } from '../runs/types.js';
-import { endRunOutside, newRunRecord } from '../runs/lifecycle.js';
+import { endRun } from '../runs/lifecycle.js';
+import { ORPHAN_REASON, REASONS, type Ending } from '../runs/reasons.js';
 import { silentLogger, type Logger } from '../log.js';
 import { isFrozen, matchesRun, pendingAbort, subscribeAbort, type AbortRequest } from './abort.js';
 import { keys, QUEUE_RUNS, runJobId } from './keys.js';
 
-export const ORPHAN_REASON = 'controller died mid-run; reverted by orphan sweep';
+export { ORPHAN_REASON };
 const MARKER_TTL_MS = 30 * 24 * 3600 * 1000;
 
 export interface RunMarker {
@@ -92,16 +93,17 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
   });
 
   // Runs this worker ends without the executor go through the runs lifecycle (one constructor,
-  // reason codes, a terminal record never rewritten).
-  const record = async (data: RunJobData, state: 'Failed' | 'Aborted', code: ReasonCode, reason: string): Promise<RunRecord> => {
-    const ended = await endRunOutside(opts.runStore, data, data.runId, state, code, reason);
-    return ended ?? (await opts.runStore?.get(data.runId)) ?? { ...newRunRecord(data, undefined), state, reason };
+  // the state machine, reason codes, a terminal record never rewritten). The state it returns:
+  // the stored record's, else the ending's.
+  const end = async (data: RunJobData, ending: Ending): Promise<RunState> => {
+    const ended = await endRun({ store: opts.runStore, log }, data, data.runId, ending);
+    return (ended ?? (await opts.runStore?.get(data.runId)))?.state ?? ({ failed: 'Failed', aborted: 'Aborted', succeeded: 'Succeeded' } as const)[ending.outcome];
   };
 
   const onRedelivered =
     opts.onRedelivered ??
     (async (data: RunJobData) => {
-      await record(data, 'Failed', 'ControllerDied', ORPHAN_REASON);
+      await end(data, REASONS.controllerDied());
     });
 
   const processor = async (job: Job<RunJobData, RunJobResult>, _token?: string, bullSignal?: AbortSignal): Promise<RunJobResult> => {
@@ -141,10 +143,10 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
         throw err;
       }
       if (frozen) {
-        const rec = await record(data, 'Aborted', 'Frozen', 'freeze: the kill switch is on; run not started');
+        const state = await end(data, REASONS.notStartedFrozen());
         runLog.warn('kill switch on: run not started');
         await finish(markerKey, data.runId, 'aborted');
-        return { runId: data.runId, state: rec.state };
+        return { runId: data.runId, state };
       }
 
       runLog.info({ occurrence: data.occurrence, trigger: data.trigger }, 'run starting');

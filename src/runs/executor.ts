@@ -23,7 +23,8 @@ import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { FaultLedger } from './ledger.js';
 import { newRunRecord } from './lifecycle.js';
 import { startRun, transition, type Run } from './state.js';
-import type { ReasonCode, RunExecutor, RunJobData, RunListener, RunOutcome, RunRecord, RunStore, TargetRef } from './types.js';
+import { REASONS, type Ending } from './reasons.js';
+import type { ReasonCode, RunExecutor, RunJobData, RunListener, RunRecord, RunStore, TargetRef } from './types.js';
 
 export interface RunExecutorDeps {
   kc: KubeConfig;
@@ -67,7 +68,7 @@ export interface ActiveRunExecutor extends RunExecutor {
   active(): string[];
 }
 
-interface End { outcome: RunOutcome; reason?: string; code: ReasonCode }
+type End = Ending;
 type Live = Run<'Validating'> | Run<'Injecting'> | Run<'Running'>;
 
 const LOCK_MARGIN_MS = 10 * 60_000;
@@ -117,7 +118,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     };
     const reasonOf = (s: AbortSignal) => (s.reason instanceof Error ? s.reason.message : String(s.reason ?? 'abort requested'));
     // The abort's Error may carry a reason code (ShuttingDown from the controller's shutdown).
-    const onAbort = () => stopWith({ outcome: 'aborted', reason: `aborted: ${reasonOf(signal)}`, code: (signal.reason as { code?: ReasonCode } | undefined)?.code ?? 'Aborted' });
+    const onAbort = () => stopWith(REASONS.aborted(reasonOf(signal), (signal.reason as { code?: ReasonCode } | undefined)?.code));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
 
@@ -178,16 +179,16 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           });
           record.guards = guards;
           const refused = guards.filter((g) => !g.ok);
-          const reason = `refused by safety guards: ${refused.map((g) => `${g.guard}: ${g.reason}`).join('; ')}`;
-          if (refused.length && refused.every((g) => WAITABLE_GUARDS.has(g.guard)) && (await busy(reason))) continue;
+          const refusal = REASONS.guardRefused(refused.map((g) => `${g.guard}: ${g.reason}`).join('; '));
+          if (refused.length && refused.every((g) => WAITABLE_GUARDS.has(g.guard)) && (await busy(refusal.reason))) continue;
           if (stop.signal.aborted) return stopCause!;
-          if (refused.length) return { outcome: 'failed', reason, code: 'GuardRefused' };
+          if (refused.length) return refusal;
 
           const ttl = durationMs + LOCK_MARGIN_MS;
           if (!(await safetyState.acquireSlot(job.runId, ttl))) {
-            const why = `refused by safety guards: concurrency: all ${deps.safety.maxConcurrentRuns} run slots are taken`;
-            if (await busy(why)) continue;
-            return stopCause ?? { outcome: 'failed', reason: why, code: 'GuardRefused' };
+            const why = REASONS.slotsTaken(deps.safety.maxConcurrentRuns);
+            if (await busy(why.reason)) continue;
+            return stopCause ?? why;
           }
           slotTaken = true;
           const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
@@ -196,9 +197,9 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           if (!lock.ok) {
             await safetyState.releaseSlot(job.runId);
             slotTaken = false;
-            const why = `refused by safety guards: lock: workload ${lock.heldBy}`;
-            if (await busy(why)) continue;
-            return stopCause ?? { outcome: 'failed', reason: why, code: 'GuardRefused' };
+            const why = REASONS.workloadLocked(String(lock.heldBy));
+            if (await busy(why.reason)) continue;
+            return stopCause ?? why;
           }
           lockKeys = keys;
           break;
@@ -208,7 +209,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         const before = await probes.before(stop.signal);
         record.probes.push(...before.summaries);
         if (stop.signal.aborted) return stopCause!;
-        if (!before.ok) return { outcome: 'failed', reason: before.reason, code: 'BeforeProbeFailed' };
+        if (!before.ok) return REASONS.beforeProbeFailed(before.reason ?? 'before-probes failed');
 
         const injecting = transition(validating, 'Injecting', `injecting ${spec.fault.type} into ${targets.refs.length} target(s)`, now());
         current = injecting;
@@ -232,7 +233,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           if (stop.signal.aborted) return stopCause!;
           const failed = outcomes.filter((o) => !o.ok);
           if (failed.length) {
-            return { outcome: 'failed', reason: `fault not in place on ${failed.length} of ${outcomes.length} target(s): ${failed.map((o) => `${o.target}: ${o.message}`).join('; ')}`, code: 'InjectFailed' };
+            return REASONS.notInPlace(failed.map((o) => `${o.target}: ${o.message}`), outcomes.length);
           }
         }
         await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
@@ -249,15 +250,15 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         const running = transition(injecting, 'Running', `fault active for ${spec.duration}`, now());
         current = running;
         await publish();
-        const during = probes.during((reason) => stopWith({ outcome: 'failed', reason: `steady state lost: ${reason}`, code: 'SteadyStateLost' }));
+        const during = probes.during((reason) => stopWith(REASONS.steadyStateLost(reason)));
         const watch = (async () => {
           while (!stop.signal.aborted) {
             await sleep(deps.stopCheckMs ?? 500, stop.signal);
             if (stop.signal.aborted) break;
             try {
               const ks = await safetyState.killSwitch();
-              if (ks) stopWith({ outcome: 'aborted', reason: `aborted: kill switch: ${ks.reason}`, code: 'KillSwitch' });
-              else if (await deps.isFrozen()) stopWith({ outcome: 'aborted', reason: 'aborted: the repository has .faultline/freeze', code: 'Frozen' });
+              if (ks) stopWith(REASONS.killSwitch(ks.reason));
+              else if (await deps.isFrozen()) stopWith(REASONS.frozenWhileRunning());
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'could not read the kill switch');
             }
@@ -273,11 +274,11 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           await watch;
           record.probes.push(...(await during.stop()));
         }
-        return stopCause ?? { outcome: 'succeeded', code: 'DurationOver' };
+        return stopCause ?? REASONS.durationOver();
       })();
     } catch (err) {
       log.error({ err: (err as Error).message }, 'run failed');
-      end = stopCause ?? { outcome: 'failed', reason: `error: ${(err as Error).message}`, code: injection ? 'Error' : 'InjectFailed' };
+      end = stopCause ?? REASONS.error((err as Error).message, injection !== undefined);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -292,8 +293,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         reverted = true;
         await events(injection.touched, 'ChaosReverted', `Faultline reverted ${spec.fault.type} (run ${job.runId})`, 'Normal', job, log);
       } else {
-        const why = `revert failed: ${r.error}; handed to the revert loop (the cluster and the ledger keep the revert data)`;
-        end = { outcome: 'failed', reason: end.reason ? `${end.reason}; ${why}` : why, code: 'RevertHandedOver' };
+        end = REASONS.revertHandedOver(r.error, end.reason);
       }
     }
     // Reverted, or handed over: either way the revert loop may now act on this run.

@@ -1,13 +1,14 @@
 // The run lifecycle as a typed state machine. Allowed moves:
 //   Pending → Validating → Injecting → Running → Reverting → Succeeded | Failed | Aborted
-// and from Validating/Injecting straight to Reverting (a refusal or an error), so EVERY path to
+// and from Pending/Validating/Injecting straight to Reverting (never started, a refusal or an
+// error), so EVERY path to
 // a terminal state passes through Reverting. An illegal move does not compile
 // (`transition(run, to)` only accepts NextOf<S>) and throws at runtime as well (for callers
 // that reach it through `any`, JSON, or a stale handle).
 import type { RunRecord, RunState } from './types.js';
 
 export const TRANSITIONS = {
-  Pending: ['Validating'],
+  Pending: ['Validating', 'Reverting'],
   Validating: ['Injecting', 'Reverting'],
   Injecting: ['Running', 'Reverting'],
   Running: ['Reverting'],
@@ -56,6 +57,11 @@ export function startRun(record: RunRecord, message: string, at = new Date()): R
   return { state: 'Pending', record };
 }
 
+/** A handle on a stored run, at the state its record says (to end it from outside the executor). */
+export function resumeRun(record: RunRecord): Run<RunState> {
+  return { state: record.state, record };
+}
+
 /** Moves a run to `to`, recording it on the timeline. Throws on an illegal or stale move. */
 export function transition<S extends RunState, T extends NextOf<S>>(run: Run<S>, to: T, message: string, at = new Date()): Run<T> {
   const from = run.state as RunState;
@@ -64,4 +70,13 @@ export function transition<S extends RunState, T extends NextOf<S>>(run: Run<S>,
   run.record.state = to;
   run.record.timeline.push({ at: at.toISOString(), state: to, message });
   return { state: to, record: run.record };
+}
+
+/**
+ * A run of any live state to Reverting (a run already Reverting stays). The state is known only at
+ * runtime here (a stored record), so the check is transition()'s runtime one: a terminal run throws.
+ */
+export function toReverting(run: Run<RunState>, message: string, at = new Date()): Run<'Reverting'> {
+  if (run.state === 'Reverting') return run as Run<'Reverting'>;
+  return transition(run as Run<'Pending' | 'Validating' | 'Injecting' | 'Running'>, 'Reverting', message, at);
 }
