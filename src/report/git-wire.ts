@@ -7,10 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { crc32, deflate } from 'node:zlib';
-
-const deflateAsync = promisify(deflate);
+import { crc32, deflateSync } from 'node:zlib';
 
 export type ObjectType = 'commit' | 'tree' | 'blob';
 const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
@@ -52,9 +49,9 @@ export function makeCommit(c: { tree: string; parent?: string; author: { name: s
   return makeObject('commit', Buffer.from(`${head.join('\n')}\n\n${c.message}`));
 }
 
-/** A version 2 pack of the objects, each deflated on libuv's thread pool (off the event loop). */
+/** A version 2 pack of the objects. */
 export async function buildPack(objects: GitObject[]): Promise<{ pack: Buffer; entries: { oid: string; offset: number; crc: number }[] }> {
-  const deflated = await mapLimit(objects, 8, (o) => deflateAsync(o.body));
+  const deflated = await deflateAll(objects);
   const header = Buffer.alloc(12);
   header.write('PACK', 0);
   header.writeUInt32BE(2, 4);
@@ -193,16 +190,21 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//');
 }
 
-async function mapLimit<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
+/**
+ * Deflates every object on this thread, yielding to the event loop every few milliseconds. For
+ * small objects (status records, trees) node's async deflate costs about twice the CPU of the
+ * sync one (a stream and a thread-pool round trip per object; 10,000 records: ~1.4 s against
+ * ~0.6 s on the bench machine), and the slices keep webhooks and runs from waiting behind it.
+ */
+async function deflateAll(objects: GitObject[], sliceMs = 5): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let slice = performance.now();
+  for (const o of objects) {
+    out.push(deflateSync(o.body));
+    if (performance.now() - slice > sliceMs) {
+      await new Promise((r) => setImmediate(r));
+      slice = performance.now();
+    }
+  }
   return out;
 }
