@@ -11,7 +11,8 @@ import { PackReader } from '../../src/source/pack-reader.js';
 const TOKEN = 'tok-123';
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
-describe('GitSource against a smart-HTTP server', () => {
+// Both fetch paths: the `git` binary (used when installed) and isomorphic-git (where it is not).
+describe.each([{ nativeGit: true }, { nativeGit: false }])('GitSource against a smart-HTTP server (native git: $nativeGit)', ({ nativeGit }) => {
   let server: GitServer;
   let work: WorkClone;
   let repoUrl: string;
@@ -22,7 +23,7 @@ describe('GitSource against a smart-HTTP server', () => {
     return join(d, 'source.git');
   };
   const source = async (o: Partial<GitSourceOptions> = {}): Promise<GitSourceController> =>
-    createGitSource({ url: repoUrl, branch: 'main', dir: await newDir(), token: TOKEN, log: silentLogger, backoffBaseMs: 1000, ...o });
+    createGitSource({ url: repoUrl, branch: 'main', dir: await newDir(), token: TOKEN, log: silentLogger, backoffBaseMs: 1000, nativeGit, ...o });
 
   beforeAll(async () => {
     server = await startGitServer({ token: TOKEN });
@@ -90,7 +91,8 @@ describe('GitSource against a smart-HTTP server', () => {
     const gitRead = vi.spyOn(git, 'readBlob');
     const before = server.requests;
     const s1 = await src.sync();
-    expect(server.requests - before).toBe(3); // ls-refs, then fetch: info/refs + upload-pack
+    // ls-refs, then the fetch: info/refs + upload-pack (git's protocol v2 asks ls-refs again first).
+    expect(server.requests - before).toBe(nativeGit ? 4 : 3);
     expect(packRead).toHaveBeenCalledTimes(1);
     expect(packRead.mock.calls[0]![0]).toBe(s1.changed[0]!.oid);
     expect(gitRead).not.toHaveBeenCalled(); // served natively, no fallback
@@ -148,7 +150,7 @@ describe('GitSource against a smart-HTTP server', () => {
     // diffs incrementally instead of reloading everything.
     await work.write('experiments/new.yaml', 'name: new\n');
     const c5 = await work.commitAndPush('add new');
-    const restarted = createGitSource({ url: repoUrl, branch: 'main', dir, token: TOKEN, log: silentLogger, previousRevision: forced.revision });
+    const restarted = createGitSource({ url: repoUrl, branch: 'main', dir, token: TOKEN, log: silentLogger, previousRevision: forced.revision, nativeGit });
     const s5 = await restarted.sync();
     expect(s5.revision).toBe(c5);
     expect(s5.previousRevision).toBe(forced.revision);
@@ -158,14 +160,14 @@ describe('GitSource against a smart-HTTP server', () => {
 
     // A restart on an empty gitdir cannot diff against a revision it does not have: full load,
     // and no previousRevision in the snapshot tells the caller to reset.
-    const emptyDir = createGitSource({ url: repoUrl, branch: 'main', dir: await newDir(), token: TOKEN, log: silentLogger, previousRevision: forced.revision });
+    const emptyDir = createGitSource({ url: repoUrl, branch: 'main', dir: await newDir(), token: TOKEN, log: silentLogger, previousRevision: forced.revision, nativeGit });
     const s6 = await emptyDir.sync();
     expect(s6.previousRevision).toBeUndefined();
     expect(s6.changed.map((f) => f.path).sort()).toEqual([...s5.files.keys()].sort());
   });
 });
 
-describe('GitSource store compaction', () => {
+describe.each([{ nativeGit: true }, { nativeGit: false }])('GitSource store compaction (native git: $nativeGit)', ({ nativeGit }) => {
   it('past maxPacks, a fresh shallow copy replaces the store and the diff stays exact', async () => {
     const server = await startGitServer({ token: TOKEN });
     const tmp = await mkdtemp(join(tmpdir(), 'fl-src-compact-'));
@@ -176,7 +178,7 @@ describe('GitSource store compaction', () => {
       await work.write('experiments/b.yaml', 'b: 0\n');
       await work.commitAndPush('init');
       const dir = join(tmp, 'source.git');
-      const src = createGitSource({ url, branch: 'main', dir, token: TOKEN, log: silentLogger, maxPacks: 3 });
+      const src = createGitSource({ url, branch: 'main', dir, token: TOKEN, log: silentLogger, maxPacks: 3, nativeGit });
       await src.sync();
       const packCount = async () => (await readdir(join(dir, 'objects', 'pack'))).filter((n) => n.endsWith('.idx')).length;
       for (let i = 1; i <= 5; i++) {
