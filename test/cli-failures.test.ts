@@ -146,6 +146,35 @@ describe('run', { timeout: 240_000 }, () => {
   });
 });
 
+describe('run with the API server away', { timeout: 240_000 }, () => {
+  // Redis answers and repo.url is set: only the cluster is missing. Without the check the watches
+  // restarted forever and the controller never started or said why.
+  const kubeconfigAt = (port: number) => {
+    const file = join(dir, `kubeconfig-${port}.yaml`);
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    );
+    return file;
+  };
+  const env = { FAULTLINE_REPO_URL: 'http://127.0.0.1:9/chaos.git', REDIS_URL, FAULTLINE_REDIS_PREFIX: `fl-cli-${process.pid}` };
+
+  it('a closed port: one line naming the server and the refusal, exit 3', async () => {
+    const r = await faultline(['run', '--kubeconfig', kubeconfigAt(freePort)], env);
+    console.log(`[figure] faultline run, API server port closed: exit ${r.code} after ${r.ms} ms (waits up to 15 s)`);
+    expect(r.code).toBe(3);
+    expect(oneClearLine(r, 'run')).toMatch(new RegExp(`cannot reach the Kubernetes API server https://127\\.0\\.0\\.1:${freePort} within 15s: .*ECONNREFUSED`));
+    expect(r.stdout).toBe('');
+  });
+
+  it('a server that accepts and never answers: the same, not a hang', async () => {
+    const r = await faultline(['run', '--kubeconfig', kubeconfigAt(silentPort)], env);
+    console.log(`[figure] faultline run, API server silent: exit ${r.code} after ${r.ms} ms`);
+    expect(r.code).toBe(3);
+    expect(oneClearLine(r, 'run')).toMatch(/cannot reach the Kubernetes API server .* within 15s: /);
+  });
+});
+
 describe('demo error paths clean up what they started', { timeout: 240_000 }, () => {
   const answers = (port: number) =>
     new Promise<boolean>((resolve) => {

@@ -2,8 +2,11 @@ import type { Command } from 'commander';
 import { commandConfig, NO_REPO_URL } from './config.js';
 import { CliError, EXIT, action, connectRedis, oneLine, safeUrl } from './fail.js';
 import { createLogger } from '../log.js';
-import { KubeConfigError, loadKubeConfig } from '../cluster/index.js';
+import { KubeConfigError, loadKubeConfig, waitForApiServer } from '../cluster/index.js';
 import { startController } from '../controller/index.js';
+
+// A controller pod restarting while the API server is briefly away waits this long, then exits 3.
+const API_SERVER_WAIT_MS = 15_000;
 
 export function register(program: Command): void {
   program
@@ -27,6 +30,11 @@ export function register(program: Command): void {
         }
         // Redis first, with a bounded wait: otherwise every queue would retry forever, printing errors.
         (await connectRedis(config.redis.url, 5000)).disconnect();
+        // The API server too: without it the watches would restart forever and nothing would start.
+        const server = safeUrl(kubeConfig.getCurrentCluster()?.server ?? '?');
+        await waitForApiServer(kubeConfig, API_SERVER_WAIT_MS).catch((err: unknown) => {
+          throw new CliError(`cannot reach the Kubernetes API server ${server} within ${API_SERVER_WAIT_MS / 1000}s: ${oneLine((err as Error).message)}`, EXIT.unreachable);
+        });
         const log = createLogger();
         let controller;
         try {

@@ -1,5 +1,5 @@
 // The cluster stage: Kubernetes access on @kubernetes/client-node.
-export { loadKubeConfig, KubeConfigError, type LoadKubeConfigOptions } from './kubeconfig.js';
+export { loadKubeConfig, waitForApiServer, KubeConfigError, type LoadKubeConfigOptions } from './kubeconfig.js';
 export { matchesSelector, selectorToString } from './selector.js';
 export { mulberry32, randomSeed, countForMode, chooseSeeded } from './choose.js';
 export { createTargetResolver, isPodReady, type TargetResolverOptions } from './resolver.js';

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 
 export interface LoadKubeConfigOptions {
   kubeconfig?: string;
@@ -70,5 +70,44 @@ function loadFile(kc: KubeConfig, file: string): void {
     kc.loadFromFile(file);
   } catch (err) {
     throw new KubeConfigError(`cannot load kubeconfig ${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Waits until the API server answers at all (GET /version; any HTTP status counts, a 403 too),
+ * for at most `timeoutMs`. Rejects with the last network error's message otherwise, so a command
+ * can say "cannot reach" instead of retrying its watches forever.
+ */
+export async function waitForApiServer(kc: KubeConfig, timeoutMs: number): Promise<void> {
+  const api = kc.makeApiClient(VersionApi);
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(last);
+    try {
+      await raceTimeout(api.getCode(), Math.min(left, 5000));
+      return;
+    } catch (err) {
+      if (typeof (err as { code?: unknown }).code === 'number') return; // an HTTP answer: it is there
+      last = reason(err);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+function reason(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string }; code?: string };
+  const code = e.cause?.code ?? e.code;
+  const text = e.cause?.message ?? e.message ?? String(err);
+  return code && !text.includes(code) ? `${code}: ${text}` : text;
+}
+
+async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
