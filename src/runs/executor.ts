@@ -1,12 +1,17 @@
-// The run executor: one run end to end, always reverting what it injected.
-//   Validating: live targets from the resolver (seeded, seed recorded), every guard re-checked,
-//               global slot + per-workload locks taken, before-probes.
-//   Injecting:  driver.prepare → ledger write → driver.inject → Kubernetes Events.
-//   Running:    for the experiment duration; during-probes, the abort signal, the kill switch
-//               and the freeze flag can all end it early.
-//   Reverting:  ALWAYS (finally): driver.revert → ledger removal; locks and slot released;
-//               after-probes and recovery time.
-// A RunRecord is saved and listeners are told at every transition.
+// The run executor: one run end to end, always reverting what it injected, as named phases
+// (RUN_PHASES): acquire → before-probes → inject → hold, then ALWAYS revert → recover.
+//   acquire:       live targets from the resolver (seeded, seed recorded), every guard re-checked,
+//                  global slot + per-workload locks taken (Validating).
+//   before-probes: steady state holds before anything changes (Validating).
+//   inject:        driver.prepare → ledger write → driver.inject → confirm → Kubernetes Events
+//                  (Injecting), then Running.
+//   hold:          the experiment duration; during-probes, the abort signal, the kill switch and
+//                  the freeze flag can all end it early.
+//   revert:        driver.revert with retries → ledger removal, or handed to the revert loop;
+//                  locks and slot released (Reverting).
+//   recover:       recovery time and after-probes; then the terminal state with its reason code.
+// Each ending comes from REASONS (code next to message). A RunRecord is saved and listeners are
+// told at every transition.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { emitEvent, randomSeed } from '../cluster/index.js';
@@ -70,6 +75,10 @@ export interface ActiveRunExecutor extends RunExecutor {
 
 type End = Ending;
 type Live = Run<'Validating'> | Run<'Injecting'> | Run<'Running'>;
+
+/** The run's phases in order; every run goes through revert and recover whatever ended it. */
+export const RUN_PHASES = ['acquire', 'before-probes', 'inject', 'hold', 'revert', 'recover'] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
 
 const LOCK_MARGIN_MS = 10 * 60_000;
 // Refusals that end on their own (another run's lock or slot, a budget spent while a sibling run's
@@ -138,144 +147,215 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     const recoveryStop = new AbortController();
     let end: End;
 
-    try {
-      end = await (async (): Promise<End> => {
+    let durationMs = 0;
+    let reverted = false;
+    let reverting: Run<'Reverting'> | undefined;
+
+    // The phases, in order (as Flux's reconcile() steps). acquire: live targets, every guard, the
+    // run slot and the workload locks (waiting its turn up to lockWaitMs). before-probes: steady
+    // state holds. inject: prepare, ledger, apply, confirm, Events; then Running. hold: the
+    // duration, ended early by an abort, a failing during-probe, the kill switch or the freeze.
+    // revert: ALWAYS, with retries, else handed to the revert loop; locks released. recover: the
+    // workloads' recovery time and the after-probes. Each of the first four may end the run.
+    const acquire = async (): Promise<End | undefined> => {
+      if (stop.signal.aborted) return stopCause!;
+      durationMs = parseDuration(spec.duration);
+      await deps.resolver.ready();
+      const seed = deps.seed?.(job) ?? (job.occurrence === 'once' ? seedFromSpecHash(job.specHash) : randomSeed());
+      record.seed = seed;
+      // A run that finds its workload locked or every slot taken waits its turn (up to
+      // lockWaitMs), re-resolving and re-checking everything each time; then it fails with the reason.
+      const waitUntil = Date.now() + (deps.lockWaitMs ?? 0);
+      let waitingLogged = false;
+      const busy = async (reason: string): Promise<boolean> => {
+        if (Date.now() >= waitUntil) return false;
+        if (!waitingLogged) {
+          waitingLogged = true;
+          record.timeline.push({ at: now().toISOString(), state: 'Validating', message: `waiting: ${reason}` });
+          await publish();
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        });
+        return !stop.signal.aborted;
+      };
+      for (;;) {
+        targets = deps.resolver.resolve(spec.target, seed);
+        record.targets = targets.refs;
+        record.blastRadius = targets.blastRadius;
+
+        const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
+        const [freeze, killSwitch, runs, locked] = await Promise.all([
+          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(),
+        ]);
+        const guards = evaluateGuards({
+          experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
+          pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
+          config: deps.safety, now: now(), freeze, killSwitch,
+          active: { runs: runs.filter((r) => r !== job.runId).length, lockedWorkloads: locked },
+        });
+        record.guards = guards;
+        const refused = guards.filter((g) => !g.ok);
+        const refusal = REASONS.guardRefused(refused.map((g) => `${g.guard}: ${g.reason}`).join('; '));
+        if (refused.length && refused.every((g) => WAITABLE_GUARDS.has(g.guard)) && (await busy(refusal.reason))) continue;
         if (stop.signal.aborted) return stopCause!;
-        const durationMs = parseDuration(spec.duration);
-        await deps.resolver.ready();
-        const seed = deps.seed?.(job) ?? (job.occurrence === 'once' ? seedFromSpecHash(job.specHash) : randomSeed());
-        record.seed = seed;
-        // A run that finds its workload locked or every slot taken waits its turn (up to
-        // lockWaitMs), re-resolving and re-checking everything each time; then it fails with the reason.
-        const waitUntil = Date.now() + (deps.lockWaitMs ?? 0);
-        let waitingLogged = false;
-        const busy = async (reason: string): Promise<boolean> => {
-          if (Date.now() >= waitUntil) return false;
-          if (!waitingLogged) {
-            waitingLogged = true;
-            record.timeline.push({ at: now().toISOString(), state: 'Validating', message: `waiting: ${reason}` });
-            await publish();
-          }
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, 1000);
-            stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-          });
-          return !stop.signal.aborted;
-        };
-        for (;;) {
-          targets = deps.resolver.resolve(spec.target, seed);
-          record.targets = targets.refs;
-          record.blastRadius = targets.blastRadius;
+        if (refused.length) return refusal;
 
-          const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
-          const [freeze, killSwitch, runs, locked] = await Promise.all([
-            deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(),
-          ]);
-          const guards = evaluateGuards({
-            experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
-            pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
-            config: deps.safety, now: now(), freeze, killSwitch,
-            active: { runs: runs.filter((r) => r !== job.runId).length, lockedWorkloads: locked },
-          });
-          record.guards = guards;
-          const refused = guards.filter((g) => !g.ok);
-          const refusal = REASONS.guardRefused(refused.map((g) => `${g.guard}: ${g.reason}`).join('; '));
-          if (refused.length && refused.every((g) => WAITABLE_GUARDS.has(g.guard)) && (await busy(refusal.reason))) continue;
-          if (stop.signal.aborted) return stopCause!;
-          if (refused.length) return refusal;
-
-          const ttl = durationMs + LOCK_MARGIN_MS;
-          if (!(await safetyState.acquireSlot(job.runId, ttl))) {
-            const why = REASONS.slotsTaken(deps.safety.maxConcurrentRuns);
-            if (await busy(why.reason)) continue;
-            return stopCause ?? why;
-          }
-          slotTaken = true;
-          const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
-          for (const k of fault.lockKeys?.(spec.fault.params) ?? []) keys.push(workloadLockKey(spec.target.namespace, k));
-          const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
-          if (!lock.ok) {
-            await safetyState.releaseSlot(job.runId);
-            slotTaken = false;
-            const why = REASONS.workloadLocked(String(lock.heldBy));
-            if (await busy(why.reason)) continue;
-            return stopCause ?? why;
-          }
-          lockKeys = keys;
-          break;
+        const ttl = durationMs + LOCK_MARGIN_MS;
+        if (!(await safetyState.acquireSlot(job.runId, ttl))) {
+          const why = REASONS.slotsTaken(deps.safety.maxConcurrentRuns);
+          if (await busy(why.reason)) continue;
+          return stopCause ?? why;
         }
+        slotTaken = true;
+        const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
+        for (const k of fault.lockKeys?.(spec.fault.params) ?? []) keys.push(workloadLockKey(spec.target.namespace, k));
+        const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
+        if (!lock.ok) {
+          await safetyState.releaseSlot(job.runId);
+          slotTaken = false;
+          const why = REASONS.workloadLocked(String(lock.heldBy));
+          if (await busy(why.reason)) continue;
+          return stopCause ?? why;
+        }
+        lockKeys = keys;
+        break;
+      }
+      return undefined;
+    };
 
-        probes = new ProbeRunner((spec.steadyState?.probes ?? []).map((p) => createProbe(p, { kc: deps.kc, fetch: deps.fetch, exposeResponses: deps.exposeResponses })), { log });
-        const before = await probes.before(stop.signal);
-        record.probes.push(...before.summaries);
+    const beforeProbes = async (): Promise<End | undefined> => {
+      probes = new ProbeRunner((spec.steadyState?.probes ?? []).map((p) => createProbe(p, { kc: deps.kc, fetch: deps.fetch, exposeResponses: deps.exposeResponses })), { log });
+      const before = await probes.before(stop.signal);
+      record.probes.push(...before.summaries);
+      if (stop.signal.aborted) return stopCause!;
+      if (!before.ok) return REASONS.beforeProbeFailed(before.reason ?? 'before-probes failed');
+      return undefined;
+    };
+
+    const inject = async (): Promise<End | undefined> => {
+      const injecting = transition(validating, 'Injecting', `injecting ${spec.fault.type} into ${targets!.refs.length} target(s)`, now());
+      current = injecting;
+      record.startedAt = now().toISOString();
+      await publish();
+      const ctx: FaultContext = {
+        kc: deps.kc, runId: job.runId, experiment: job.experiment, params: spec.fault.params, durationMs, targets: targets!,
+        injectorImage: deps.injectorImage, log, namespace: spec.target.namespace,
+        startTimeoutMs: deps.injectorStartTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, allowHostNetwork: deps.allowHostNetwork ?? false,
+      };
+      // Live from here until reverted: without this heartbeat the revert loop undoes the fault.
+      heartbeat = await startHeartbeat(deps.redis, deps.prefix, job.runId, log);
+      const prepared = await driver.prepare(ctx);
+      await ledger.write(prepared); // before anything changes in the cluster
+      injection = prepared;
+      const injectedAt = Date.now();
+      await driver.inject(ctx, prepared);
+      if (driver.confirm) {
+        // Running only once every target confirms; otherwise revert (below) and fail with each target's error.
+        const outcomes = await driver.confirm(ctx, prepared, { timeoutMs: ctx.startTimeoutMs!, signal: stop.signal });
         if (stop.signal.aborted) return stopCause!;
-        if (!before.ok) return REASONS.beforeProbeFailed(before.reason ?? 'before-probes failed');
+        const failed = outcomes.filter((o) => !o.ok);
+        if (failed.length) {
+          return REASONS.notInPlace(failed.map((o) => `${o.target}: ${o.message}`), outcomes.length);
+        }
+      }
+      await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
+      if (fault.instant) {
+        // The fault is over once injected: the recovery clock starts now, polled in the background.
+        instantRecovery = measureRecovery({
+          kc: deps.kc, workloads: targets!.workloads, since: injectedAt, timeoutMs: deps.recoveryTimeoutMs ?? 300_000,
+          signal: recoveryStop.signal,
+          // Replaced pods must be gone before their workload counts as recovered.
+          gone: fault.instant.replacesPods ? targets!.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })) : [],
+        });
+      }
 
-        const injecting = transition(validating, 'Injecting', `injecting ${spec.fault.type} into ${targets.refs.length} target(s)`, now());
-        current = injecting;
-        record.startedAt = now().toISOString();
-        await publish();
-        const ctx: FaultContext = {
-          kc: deps.kc, runId: job.runId, experiment: job.experiment, params: spec.fault.params, durationMs, targets,
-          injectorImage: deps.injectorImage, log, namespace: spec.target.namespace,
-          startTimeoutMs: deps.injectorStartTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, allowHostNetwork: deps.allowHostNetwork ?? false,
-        };
-        // Live from here until reverted: without this heartbeat the revert loop undoes the fault.
-        heartbeat = await startHeartbeat(deps.redis, deps.prefix, job.runId, log);
-        const prepared = await driver.prepare(ctx);
-        await ledger.write(prepared); // before anything changes in the cluster
-        injection = prepared;
-        const injectedAt = Date.now();
-        await driver.inject(ctx, prepared);
-        if (driver.confirm) {
-          // Running only once every target confirms; otherwise revert (below) and fail with each target's error.
-          const outcomes = await driver.confirm(ctx, prepared, { timeoutMs: ctx.startTimeoutMs!, signal: stop.signal });
-          if (stop.signal.aborted) return stopCause!;
-          const failed = outcomes.filter((o) => !o.ok);
-          if (failed.length) {
-            return REASONS.notInPlace(failed.map((o) => `${o.target}: ${o.message}`), outcomes.length);
+      const running = transition(injecting, 'Running', `fault active for ${spec.duration}`, now());
+      current = running;
+      await publish();
+      return undefined;
+    };
+
+    const hold = async (): Promise<End> => {
+      const during = probes!.during((reason) => stopWith(REASONS.steadyStateLost(reason)));
+      const watch = (async () => {
+        while (!stop.signal.aborted) {
+          await sleep(deps.stopCheckMs ?? 500, stop.signal);
+          if (stop.signal.aborted) break;
+          try {
+            const ks = await safetyState.killSwitch();
+            if (ks) stopWith(REASONS.killSwitch(ks.reason));
+            else if (await deps.isFrozen()) stopWith(REASONS.frozenWhileRunning());
+          } catch (err) {
+            log.warn({ err: (err as Error).message }, 'could not read the kill switch');
           }
         }
-        await events(prepared.touched, 'ChaosInjected', `Faultline ${spec.fault.type} (experiment ${job.experiment}, run ${job.runId})`, 'Warning', job, log);
-        if (fault.instant) {
-          // The fault is over once injected: the recovery clock starts now, polled in the background.
-          instantRecovery = measureRecovery({
-            kc: deps.kc, workloads: targets.workloads, since: injectedAt, timeoutMs: deps.recoveryTimeoutMs ?? 300_000,
-            signal: recoveryStop.signal,
-            // Replaced pods must be gone before their workload counts as recovered.
-            gone: fault.instant.replacesPods ? targets.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })) : [],
-          });
-        }
-
-        const running = transition(injecting, 'Running', `fault active for ${spec.duration}`, now());
-        current = running;
-        await publish();
-        const during = probes.during((reason) => stopWith(REASONS.steadyStateLost(reason)));
-        const watch = (async () => {
-          while (!stop.signal.aborted) {
-            await sleep(deps.stopCheckMs ?? 500, stop.signal);
-            if (stop.signal.aborted) break;
-            try {
-              const ks = await safetyState.killSwitch();
-              if (ks) stopWith(REASONS.killSwitch(ks.reason));
-              else if (await deps.isFrozen()) stopWith(REASONS.frozenWhileRunning());
-            } catch (err) {
-              log.warn({ err: (err as Error).message }, 'could not read the kill switch');
-            }
-          }
-        })();
-        const timer = new AbortController();
-        try {
-          await sleep(durationMs, AbortSignal.any([stop.signal, timer.signal]));
-        } finally {
-          timer.abort();
-          // Ran the full duration: end the watcher (stopCause stays unset: nothing went wrong).
-          if (!stop.signal.aborted) stop.abort(new Error('duration over'));
-          await watch;
-          record.probes.push(...(await during.stop()));
-        }
-        return stopCause ?? REASONS.durationOver();
       })();
+      const timer = new AbortController();
+      try {
+        await sleep(durationMs, AbortSignal.any([stop.signal, timer.signal]));
+      } finally {
+        timer.abort();
+        // Ran the full duration: end the watcher (stopCause stays unset: nothing went wrong).
+        if (!stop.signal.aborted) stop.abort(new Error('duration over'));
+        await watch;
+        record.probes.push(...(await during.stop()));
+      }
+      return stopCause ?? REASONS.durationOver();
+    };
+
+    const revert = async (): Promise<void> => {
+      // Reverting: every path comes through here.
+      reverting = transition(current, 'Reverting', injection ? `reverting: ${end.reason ?? 'duration over'}` : `nothing injected: ${end.reason ?? 'no fault'}`, now());
+      await publish();
+      if (injection) {
+        const r = await revertWithRetry(injection, log);
+        if (r.ok) {
+          reverted = true;
+          await events(injection.touched, 'ChaosReverted', `Faultline reverted ${spec.fault.type} (run ${job.runId})`, 'Normal', job, log);
+        } else {
+          end = REASONS.revertHandedOver(r.error, end.reason);
+        }
+      }
+      // Reverted, or handed over: either way the revert loop may now act on this run.
+      await heartbeat?.stop();
+      try {
+        if (lockKeys.length) await safetyState.releaseWorkloads(lockKeys, job.runId);
+        if (slotTaken) await safetyState.releaseSlot(job.runId);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'could not release locks/slot (they expire)');
+      }
+    };
+
+    const recover = async (): Promise<void> => {
+      const onShutdown = () => recoveryStop.abort();
+      deps.shutdown?.addEventListener('abort', onShutdown, { once: true });
+      if (injection && reverted && targets && deps.shutdown?.aborted) {
+        log.warn('controller shutting down: recovery not measured, after-probes skipped');
+      } else if (injection && reverted && targets) {
+        const recovery = instantRecovery ?? measureRecovery({
+          kc: deps.kc, workloads: targets.workloads, since: Date.now(), timeoutMs: deps.recoveryTimeoutMs ?? 300_000, signal: recoveryStop.signal,
+        });
+        const r = await recovery;
+        if (r.recovered) record.recoveryMs = r.recoveryMs;
+        else log.warn({ pending: r.pending }, 'workloads did not recover to their pre-run ready count in time');
+        if (probes) record.probes.push(...(await probes.after()));
+      }
+      recoveryStop.abort();
+      deps.shutdown?.removeEventListener('abort', onShutdown);
+    };
+
+    const phase = async <T>(name: RunPhase, fn: () => Promise<T>): Promise<T> => {
+      log.debug({ phase: name, state: record.state }, `phase ${name}`);
+      return fn();
+    };
+    try {
+      end =
+        (await phase('acquire', acquire)) ??
+        (await phase('before-probes', beforeProbes)) ??
+        (await phase('inject', inject)) ??
+        (await phase('hold', hold));
     } catch (err) {
       log.error({ err: (err as Error).message }, 'run failed');
       end = stopCause ?? REASONS.error((err as Error).message, injection !== undefined);
@@ -283,51 +363,16 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       signal.removeEventListener('abort', onAbort);
     }
 
-    // Reverting: every path comes through here.
-    const reverting = transition(current, 'Reverting', injection ? `reverting: ${end.reason ?? 'duration over'}` : `nothing injected: ${end.reason ?? 'no fault'}`, now());
-    await publish();
-    let reverted = false;
-    if (injection) {
-      const r = await revertWithRetry(injection, log);
-      if (r.ok) {
-        reverted = true;
-        await events(injection.touched, 'ChaosReverted', `Faultline reverted ${spec.fault.type} (run ${job.runId})`, 'Normal', job, log);
-      } else {
-        end = REASONS.revertHandedOver(r.error, end.reason);
-      }
-    }
-    // Reverted, or handed over: either way the revert loop may now act on this run.
-    await heartbeat?.stop();
-    try {
-      if (lockKeys.length) await safetyState.releaseWorkloads(lockKeys, job.runId);
-      if (slotTaken) await safetyState.releaseSlot(job.runId);
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'could not release locks/slot (they expire)');
-    }
-
-    const onShutdown = () => recoveryStop.abort();
-    deps.shutdown?.addEventListener('abort', onShutdown, { once: true });
-    if (injection && reverted && targets && deps.shutdown?.aborted) {
-      log.warn('controller shutting down: recovery not measured, after-probes skipped');
-    } else if (injection && reverted && targets) {
-      const recovery = instantRecovery ?? measureRecovery({
-        kc: deps.kc, workloads: targets.workloads, since: Date.now(), timeoutMs: deps.recoveryTimeoutMs ?? 300_000, signal: recoveryStop.signal,
-      });
-      const r = await recovery;
-      if (r.recovered) record.recoveryMs = r.recoveryMs;
-      else log.warn({ pending: r.pending }, 'workloads did not recover to their pre-run ready count in time');
-      if (probes) record.probes.push(...(await probes.after()));
-    }
-    recoveryStop.abort();
-    deps.shutdown?.removeEventListener('abort', onShutdown);
+    await phase('revert', revert);
+    await phase('recover', recover);
 
     record.outcome = end.outcome;
     if (end.reason) record.reason = end.reason;
     record.endedAt = now().toISOString();
     const message = end.reason ?? (record.recoveryMs !== undefined ? `reverted; recovered in ${record.recoveryMs}ms` : 'reverted');
-    if (end.outcome === 'succeeded') transition(reverting, 'Succeeded', message, now());
-    else if (end.outcome === 'aborted') transition(reverting, 'Aborted', message, now());
-    else transition(reverting, 'Failed', message, now());
+    if (end.outcome === 'succeeded') transition(reverting!, 'Succeeded', message, now());
+    else if (end.outcome === 'aborted') transition(reverting!, 'Aborted', message, now());
+    else transition(reverting!, 'Failed', message, now());
     record.reasonCode = end.code;
     record.timeline[record.timeline.length - 1]!.code = end.code;
     await publish();

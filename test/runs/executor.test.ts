@@ -2,7 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { ABORT_COMMAND, NETWORK_DELAY_SCRIPT, READ_RESULT_COMMAND, RUN_ANNOTATION, shortRunId } from '../../src/faults/index.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { FaultLedger } from '../../src/runs/index.js';
+import { RUN_PHASES } from '../../src/runs/executor.js';
 import type { RunRecord } from '../../src/runs/types.js';
 import { healthServer, job, onState, startWorld, type World } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
@@ -58,6 +61,31 @@ describe('pod-kill with respectPdb when the budget is spent after the guards loo
     const after = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=checkout' })).items.map((p) => p.metadata!.uid).sort();
     expect(after).toEqual(before);
     expect(await new FaultLedger(w.redis, w.prefix).list()).toEqual({ entries: [], broken: [] });
+  });
+});
+
+describe('the run goes through named phases', () => {
+  let w: World;
+  beforeAll(async () => { w = await startWorld({ withoutPdb: true }); });
+  afterAll(async () => { await w?.close(); });
+
+  const phasesOf = async (j: ReturnType<typeof job>) => {
+    const lines: { msg: string; phase?: string; runId?: string }[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _e, done) { for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l)); done(); } });
+    const rec = await w.executor({ log: pino({ level: 'debug' }, sink) }).execute(j, new AbortController().signal);
+    return { rec, phases: lines.filter((l) => l.phase && l.runId === j.runId).map((l) => l.phase) };
+  };
+
+  it('a run that ends well: acquire, before-probes, inject, hold, revert, recover', async () => {
+    const { rec, phases } = await phasesOf(job('phases-ok', { type: 'pod-kill' }, { ...checkout, mode: { type: 'one' } }));
+    expect(rec.state).toBe('Succeeded');
+    expect(phases).toEqual([...RUN_PHASES]);
+  });
+
+  it('a run a guard refuses skips to revert and recover', async () => {
+    const { rec, phases } = await phasesOf(job('phases-refused', { type: 'pod-kill' }, { namespace: 'kube-system', selector: { matchLabels: { 'k8s-app': 'kube-dns' } }, mode: { type: 'one' } }));
+    expect(rec).toMatchObject({ state: 'Failed', reasonCode: 'GuardRefused' });
+    expect(phases).toEqual(['acquire', 'revert', 'recover']);
   });
 });
 
