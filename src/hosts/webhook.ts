@@ -123,7 +123,7 @@ export function pushEvent(host: string, deliveryId: string, p: Obj, repository: 
   return { kind: 'push', event };
 }
 
-/** GitHub and Gitea/Forgejo share the pull_request payload shape. */
+/** GitHub and Gitea/Forgejo share the pull_request payload shape (each host maps its own action words). */
 export function githubLikePullRequest(host: string, deliveryId: string, p: Obj): Normalised {
   const pr = obj(p.pull_request);
   const head = obj(pr?.head);
@@ -145,7 +145,7 @@ export function githubLikePullRequest(host: string, deliveryId: string, p: Obj):
     event: {
       host,
       deliveryId,
-      action: host === 'gitea' && action === 'synchronized' ? 'synchronize' : action,
+      action,
       number,
       headSha,
       headRef,

@@ -13,8 +13,12 @@ export function normaliseGitea(eventName: string | undefined, deliveryId: string
     case 'push':
       return pushEvent('gitea', deliveryId, p, str(obj(p.repository)?.full_name), obj(p.repository));
     case 'pull_request':
-    case 'pull_request_sync':
-      return githubLikePullRequest('gitea', deliveryId, p);
+    case 'pull_request_sync': {
+      const n = githubLikePullRequest('gitea', deliveryId, p);
+      // Gitea says `synchronized` where GitHub says `synchronize`.
+      if (n.kind === 'pull_request' && n.event.action === 'synchronized') n.event.action = 'synchronize';
+      return n;
+    }
     default:
       return { kind: 'ignored', reason: 'event' };
   }
