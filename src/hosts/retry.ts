@@ -86,7 +86,7 @@ export function classifyHttpError(err: unknown): Classified {
  */
 export async function requestJson(
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: unknown; host?: string; endpoint?: string },
+  init: { method: string; headers: Record<string, string>; body?: unknown; host?: string; endpoint?: string; maxBytes?: number },
   opts: RetryOptions = {},
 ): Promise<{ status: number; data: unknown; headers: Record<string, string> }> {
   return withRetry(
@@ -98,19 +98,45 @@ export async function requestJson(
         signal,
       });
       const headers = Object.fromEntries(res.headers.entries());
-      const text = await res.text();
+      const host = init.host ?? new URL(url).host;
+      const endpoint = init.endpoint ?? `${init.method} ${new URL(url).pathname}`;
+      const max = init.maxBytes ?? MAX_RESPONSE_BYTES;
+      const text = await readCapped(res, max);
+      if (text === undefined) throw new HostResponseError(host, endpoint, '', `is larger than ${max} bytes`);
       if (!res.ok) throw new HttpError(res.status, headers, `${init.method} ${new URL(url).pathname}: ${res.status} ${text.slice(0, 200)}`);
       let data: unknown;
       try {
         data = text ? (JSON.parse(text) as unknown) : undefined;
       } catch {
-        throw new HostResponseError(init.host ?? new URL(url).host, init.endpoint ?? `${init.method} ${new URL(url).pathname}`, '', 'is not JSON');
+        throw new HostResponseError(host, endpoint, '', 'is not JSON');
       }
       return { status: res.status, data, headers };
     },
     classifyHttpError,
     opts,
   );
+}
+
+// A page of 100 GitLab notes at their 1,000,000-character cap is the largest honest answer.
+const MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+
+/** The body as text, or undefined once it passes `max` bytes (the rest is not read). */
+async function readCapped(res: Response, max: number): Promise<string | undefined> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Cut a one-line description to `max` characters without splitting a surrogate pair. */

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitHost, PLAN_MARKER } from '../../src/hosts/index.js';
 import { HostResponseError } from '../../src/hosts/response.js';
+import { requestJson } from '../../src/hosts/retry.js';
 import { handlePullRequest } from '../../src/report/pr-plan.js';
 import { loadExperimentFiles } from '../../src/experiments/index.js';
 import { startHostServer, type HostServer, type Recorded, type Reply } from '../report/host-server.js';
@@ -113,6 +114,15 @@ describe('GitLab and Gitea answers checked by schema', () => {
     expect((await rejected(host.upsertComment(3, PLAN_MARKER, 'x'))).field).toBe('/0/user');
     expect((await rejected(host.findPullRequestForCommit(SHA))).message).toBe('gitea GET /repos/{owner}/{repo}/commits/{sha}/pull: unexpected answer: body must be object');
     expect(writes(s)).toEqual([]);
+  });
+});
+
+describe('size', () => {
+  it('an answer past the byte cap is refused without reading the rest, not retried', async () => {
+    const s = await stand(() => ({ status: 200, raw: JSON.stringify(Array.from({ length: 5000 }, (_, i) => ({ id: i + 1, body: 'x'.repeat(100) }))) }));
+    const err = await rejected(requestJson(`${s.url}/notes`, { method: 'GET', headers: {}, host: 'gitlab', endpoint: 'GET /notes', maxBytes: 64 * 1024 }, fast.retry));
+    expect(err.message).toBe('gitlab GET /notes: unexpected answer: body is larger than 65536 bytes');
+    expect(s.requests).toHaveLength(1);
   });
 });
 
