@@ -33,21 +33,38 @@
 // - runs/heartbeat.ts `everyMs ?? HEARTBEAT_EVERY_MS` → `&&`: only how often it beats (no timed
 //   assertions); `timer.unref()` removed: only keeps a finished process alive, not observable in
 //   one test process.
+// - experiments/semantic.ts: the time-zone and cron memo caches (`ok === undefined`, the size
+//   checks, `cronCache.has`, `.set`, `.clear`, the key's `timezone ?? ''`) only save work: the
+//   answer is the same computed again; an empty catch leaves `ok` undefined, which callers read as
+//   false. labelKeyError `slash >= 0` → true / `> 0`: without a slash `slice(0)` is the key, and a
+//   key starting with "/" has the empty prefix, refused first. The zone passed to cron-parser
+//   (`timezone && isTimeZone(...)`, `typeof tz === 'string'`) changes when a cron fires, not
+//   whether it parses. The probe timeout rule's `!== undefined` checks: `undefined > n` and
+//   `n > undefined` are false. `isObj(fault) && typeof fault.type === 'string'` → true: an unknown
+//   type has no definition and no checkParams. `cron.trim().startsWith('@')` → untrimmed: cron-parser
+//   refuses " @daily" either way.
+// - server/repository.ts `repositoryUrls ?? []` → ["Stryker was here"]: that text has no key, so it
+//   never equals the (defined) clone key.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutate.config.ts', related: true },
   plugins: ['@stryker-mutator/vitest-runner'],
+  // The safety-critical modules. The revert loop and heartbeat tests need Redis: set REDIS_URL.
   mutate: [
     'src/safety/guards.ts',
+    'src/safety/pdb.ts',
     'src/faults/params.ts',
     'src/runs/state.ts',
+    'src/runs/revert-loop.ts',
+    'src/runs/heartbeat.ts',
     'src/experiments/semantic.ts',
+    'src/experiments/cidr.ts',
     'src/reconcile/plan.ts',
     'src/hosts/signature.ts',
     'src/hosts/*/signature.ts',
+    'src/server/repository.ts',
     'src/egress/policy.ts',
-    'src/experiments/cidr.ts',
   ],
   coverageAnalysis: 'perTest',
   // Two cores shared by many: one test process. Raise it locally with --concurrency N.

@@ -8,10 +8,11 @@ export type { RepositoryRefs } from '../hosts/index.js';
 
 /** host/path of a clone or web URL, lowercased, without credentials, port, ".git" or slashes. */
 export function repositoryKey(url: string): string | undefined {
-  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(url); // git@host:owner/name.git
+  // git@host:owner/name.git; never a scheme URL: its first colon is followed by "//"
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(url);
   let host: string;
   let path: string;
-  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+  if (scp) {
     host = scp[1]!;
     path = scp[2]!;
   } else {

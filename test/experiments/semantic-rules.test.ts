@@ -26,7 +26,7 @@ describe('label keys and values', () => {
   });
 
   it('a label key with a DNS-subdomain prefix of up to 253 characters is accepted', () => {
-    for (const key of ['faultline.dev/team', 'a/team', 'a-b.c-d.example/team', `${'a'.repeat(253)}/team`, '0.io/x']) ok((d) => (d.metadata.labels = { [key]: 'x' }));
+    for (const key of ['faultline.dev/team', 'a/team', 'a-b.c-d.example/team', `${'a'.repeat(253)}/team`, '0.io/x', 'a.b.example/x']) ok((d) => (d.metadata.labels = { [key]: 'x' }));
   });
 
   it('the name part of a label key is 1 to 63 characters, starting and ending with a letter or digit', () => {
@@ -222,6 +222,35 @@ describe('a document the schema has not shaped never crashes the semantic checks
     expect(semanticProblems({ spec: { target: { mode: { type: 'percent', value: '500' } }, safety: { maxBlastRadiusPercent: '10' } } })).toEqual([]);
     expect(semanticProblems({ spec: { target: { mode: { type: 'all' } }, safety: { maxBlastRadiusPercent: '10' } } })).toEqual([]);
     expect(semanticProblems({ spec: { target: { mode: { type: 'percent', value: 60 } }, safety: { maxTargets: 1 } } })).toEqual([]);
+  });
+
+  it('a label value or expression value that is not text is not judged as text (String([\'a b\']) would be a bad value)', () => {
+    expect(semanticProblems({ metadata: { labels: { team: ['a b'] } } })).toEqual([]);
+    expect(semanticProblems({ spec: { target: { selector: { matchExpressions: [{ key: 'app', operator: 'In', values: [['a b'], { x: 1 }] }] } } } })).toEqual([]);
+  });
+
+  it('an operator the schema refuses is not also told it takes no values', () => {
+    expect(semanticProblems({ spec: { target: { selector: { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] } } } })).toEqual([]);
+  });
+
+  it('two probes whose names are not text are not a duplicate name; a bodyMatch that is not text is not compiled', () => {
+    const probes = [{ name: 5, http: { url: 'http://a.svc/' } }, { name: 5, http: { url: 'http://a.svc/', bodyMatch: ['('] } }];
+    expect(semanticProblems({ spec: { steadyState: { probes } } })).toEqual([]);
+  });
+
+  it('a mode value or a cap that is not a number is compared by neither rule', () => {
+    const cases = [
+      { mode: { type: 'fixed', value: '3' }, safety: { maxTargets: 1 } },
+      { mode: { type: 'fixed', value: 3 }, safety: { maxTargets: '1' } },
+      { mode: { type: 'percent', value: '500' }, safety: { maxBlastRadiusPercent: 10 } },
+      { mode: { type: 'percent', value: 50 }, safety: { maxBlastRadiusPercent: '10' } },
+    ];
+    for (const c of cases) expect(semanticProblems({ spec: { target: { mode: c.mode }, safety: c.safety } }), JSON.stringify(c)).toEqual([]);
+  });
+
+  it('a fixed pod count is not held to the percent cap, nor a percent to maxTargets', () => {
+    expect(semanticProblems({ spec: { target: { mode: { type: 'fixed', value: 60 } }, safety: { maxBlastRadiusPercent: 10, maxTargets: 100 } } })).toEqual([]);
+    expect(semanticProblems({ spec: { target: { mode: { type: 'percent', value: 60 } }, safety: { maxBlastRadiusPercent: 100, maxTargets: 1 } } })).toEqual([]);
   });
 
   it('a bad label key is pointed at as a key, with "~" and "/" escaped in the pointer', () => {

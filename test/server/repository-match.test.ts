@@ -13,6 +13,8 @@ describe('the repository key of a clone URL', () => {
     expect(repositoryKey('github.com:acme/chaos')).toBe('github.com/acme/chaos');
     expect(repositoryKey('https://user:pw@GitHub.com:8443//Acme/Chaos.GIT//')).toBe('github.com/acme/chaos');
     expect(repositoryKey('ssh://git@git.internal:2222/group/sub/project.git')).toBe('git.internal/group/sub/project');
+    expect(repositoryKey('git+ssh://git@git.internal/group/project.git')).toBe('git.internal/group/project');
+    expect(repositoryKey('HTTPS://git.internal:443/group/project')).toBe('git.internal/group/project');
     expect(repositoryKey('https://git.internal/acme/chaos.gitx')).toBe('git.internal/acme/chaos.gitx');
     expect(repositoryKey('https://git.internal/acme/x.git.mirror')).toBe('git.internal/acme/x.git.mirror');
   });
@@ -22,6 +24,9 @@ describe('the repository key of a clone URL', () => {
     expect(repositoryKey('https://github.com/')).toBeUndefined();
     expect(repositoryKey('https://github.com/.git')).toBeUndefined();
     expect(repositoryKey('git@github.com:/acme/chaos')).toBeUndefined();
+    // a local path that happens to hold "user@host:" is not the scp form
+    expect(repositoryKey('/srv/git@github.com:acme/chaos')).toBeUndefined();
+    expect(repositoryKey('git@github.com:acme/chaos\nother')).toBeUndefined();
   });
 });
 
