@@ -4,6 +4,7 @@
 import { loadExperimentFiles, type LoadOptions } from '../experiments/index.js';
 import type { LoadResult, LoadedExperiment, Problem } from '../experiments/model.js';
 import type { SourceFile } from '../source/types.js';
+import type { ParseCache } from './parse-cache.js';
 
 interface Entry {
   file: SourceFile;
@@ -12,18 +13,41 @@ interface Entry {
 
 export class DesiredState {
   private readonly byFile = new Map<string, Entry>();
-  constructor(private readonly load: LoadOptions = {}) {}
+  /** Files parsed and files taken from the cache, since start. */
+  readonly stats = { parsed: 0, cached: 0 };
+  constructor(
+    private readonly load: LoadOptions = {},
+    private readonly cache?: ParseCache,
+  ) {}
 
-  /** Applies a snapshot's changes: changed files are parsed, deleted ones dropped. */
+  /** Applies a snapshot's changes: changed files are parsed (or found in the cache), deleted ones dropped. */
   apply(changed: SourceFile[], deleted: string[]): void {
-    for (const path of deleted) this.byFile.delete(path);
-    for (const file of changed) this.byFile.set(file.path, { file, result: loadExperimentFiles([file], this.load) });
+    for (const path of deleted) {
+      this.byFile.delete(path);
+      this.cache?.delete(path);
+    }
+    for (const file of changed) {
+      let result = this.cache?.get(file.path, file.oid);
+      if (result) this.stats.cached++;
+      else {
+        result = loadExperimentFiles([file], this.load);
+        this.stats.parsed++;
+        this.cache?.set(file.path, file.oid, file.content, result);
+      }
+      this.byFile.set(file.path, { file, result });
+    }
   }
 
   /** Replaces everything (a first load). */
   reset(files: SourceFile[]): void {
     this.byFile.clear();
     this.apply(files, []);
+    this.cache?.retain(new Set(files.map((f) => f.path)));
+  }
+
+  /** Writes the parse cache (if any) when it changed; a failure only costs the next start a parse. */
+  persist(): void {
+    this.cache?.save();
   }
 
   get fileCount(): number {

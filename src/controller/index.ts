@@ -32,6 +32,7 @@ import { apiPlugin } from '../server/api.js';
 import { dashboardPlugin } from '../server/dashboard.js';
 import { gitFetchErrors, invalidExperiments, lastReconcileTimestamp, queueDepth, reconcileDuration, statusOutbox, statusWriteFailing } from '../metrics.js';
 import { DesiredState } from './desired.js';
+import { ParseCache } from './parse-cache.js';
 import { acquireDataDir } from './data-dir.js';
 import { CatalogPublisher } from './catalog.js';
 import { MetricsListener } from './metrics-listener.js';
@@ -125,8 +126,24 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // queued request is never taken (and dropped) by a replica that would skip it.
   const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
   const reconciler = new Reconciler({ queues, applied: status, log, leader });
-  const desired = new DesiredState({ egress: egress.policy });
+  // Parsed files survive a restart in the data directory (keyed by blob id and the build).
+  const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
   const catalog = new CatalogPublisher(redis, prefix);
+  // Written a few seconds after a pass (and at close), not inside it: rewriting the file costs
+  // ~0.1 s for 10k files, which a push should not wait behind.
+  let persistTimer: NodeJS.Timeout | undefined;
+  const persist = () => {
+    persistTimer = undefined;
+    try {
+      desired.persist();
+    } catch (err) {
+      log.warn({ err }, 'parse cache not written; the next start parses every file');
+    }
+  };
+  const persistSoon = () => {
+    persistTimer ??= setTimeout(persist, 3000);
+    persistTimer.unref();
+  };
   let synced = false;
   // The last pass that went through completely; a poll or push that finds the same revision
   // again has nothing to do (unless Redis lost the catalog, e.g. a flush: then a full pass).
@@ -166,6 +183,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
     for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
     const summary = await reconciler.reconcile({ revision: snapshot.revision, load, freeze: snapshot.freeze });
+    persistSoon();
     if (!summary.skipped) {
       await catalog.publish(snapshot.revision, snapshot.freeze, load);
       lastReconcileTimestamp.set(Date.now() / 1000);
@@ -252,6 +270,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     closing ??= (async () => {
       if (poll) clearInterval(poll);
       clearInterval(depth);
+      if (persistTimer) {
+        clearTimeout(persistTimer);
+        persist();
+      }
       await server.close();
       await leader.stop();
       await workerChange;
