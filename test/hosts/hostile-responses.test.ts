@@ -67,6 +67,14 @@ describe('GitHub (Octokit) answers checked by schema', () => {
     expect(writes(s)).toEqual(['POST /repos/o/r/issues/1/comments']);
   });
 
+  it('an HTML page instead of JSON (a proxy login page): refused by shape, asked once', async () => {
+    const s = await stand((req) => (req.method === 'GET' ? { status: 200, raw: '<html>sign in</html>', headers: { 'content-type': 'text/html' } } : undefined));
+    const host = createGitHost({ type: 'github', apiUrl: s.url, token: 't', repository: 'o/r' }, fast);
+    expect((await rejected(host.upsertComment(1, PLAN_MARKER, 'x'))).message).toMatch(/^github GET \/repos\/\{owner\}\/\{repo\}\/issues\/\{issue_number\}\/comments: unexpected answer: /);
+    expect((await rejected(host.findPullRequestForCommit(SHA))).message).toMatch(/^github GET \/repos\/\{owner\}\/\{repo\}\/commits\/\{commit_sha\}\/pulls: unexpected answer: body must be array/);
+    expect(s.requests.map((r) => r.method)).toEqual(['GET', 'GET']);
+  });
+
   it('a pull request for a commit without a number, and a created comment without an id', async () => {
     const s = await stand((req) => {
       if (req.path.endsWith('/pulls')) return { status: 200, body: [{ number: 'seven', merged_at: null }] };

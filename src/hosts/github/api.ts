@@ -136,21 +136,21 @@ export class GitHubHost implements GitHost {
   }
 
   async upsertComment(prNumber: number, marker: string, body: string, opts: { createIfMissing?: boolean } = {}): Promise<UpsertResult> {
-    const raw = await this.call((signal) =>
-      this.octokit.paginate(this.octokit.rest.issues.listComments, {
-        owner: this.owner,
-        repo: this.repo,
-        issue_number: prNumber,
-        per_page: 100,
-        request: { signal },
-      }),
-    );
+    // Page by page rather than octokit.paginate, which reads fields of each answer before any
+    // check (an HTML page made it throw a TypeError) and would hold every page at once.
     let mine: GitHubComment | undefined;
-    for (const c of checkComments(raw)) {
-      if (c.body?.includes(marker) && (await this.isOurs(c))) {
-        mine = c;
-        break;
+    pages: for (let page = 1; page <= 50; page++) {
+      const { data } = await this.call((signal) =>
+        this.octokit.rest.issues.listComments({ owner: this.owner, repo: this.repo, issue_number: prNumber, per_page: 100, page, request: { signal } }),
+      );
+      const comments = checkComments(data);
+      for (const c of comments) {
+        if (c.body?.includes(marker) && (await this.isOurs(c))) {
+          mine = c;
+          break pages;
+        }
       }
+      if (comments.length < 100) break;
     }
     if (mine) {
       if (mine.body === body) return { action: 'unchanged', id: String(mine.id) };
