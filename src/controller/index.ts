@@ -223,7 +223,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ? setInterval(() => void enqueueReconcile(queues, { trigger: 'poll' }).catch((err: unknown) => log.error({ err }, 'poll enqueue failed')), config.repo.pollIntervalMs)
     : undefined;
   const depth = setInterval(() => {
-    void sampleQueueDepth(queues, plans);
+    void sampleQueueDepth(queues, plans, deliveries.queue);
     sampleStatus(status);
   }, 15_000);
   status.start().catch((err: unknown) => log.error({ err }, 'status outbox could not be opened'));
@@ -335,8 +335,8 @@ function sampleStatus(status: GitStatusStore): void {
   statusWriteFailing.set(h.ok ? 0 : 1);
 }
 
-async function sampleQueueDepth(queues: Queues, plans: Queue): Promise<void> {
-  for (const q of [queues.reconcile, queues.runs, plans]) {
+async function sampleQueueDepth(queues: Queues, plans: Queue, notifications: Queue): Promise<void> {
+  for (const q of [queues.reconcile, queues.runs, plans, notifications]) {
     const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => undefined);
     for (const [state, n] of Object.entries(counts ?? {})) queueDepth.set({ queue: q.name, state }, n);
   }

@@ -163,7 +163,8 @@ function isFinal(err: unknown): boolean {
 
 export class DurableDeliveries implements Deliveries {
   private readonly handlers = new Map<string, Handler>();
-  private readonly queue: Queue<DeliveryJob>;
+  /** The BullMQ queue (its depth is sampled into faultline_queue_depth). */
+  readonly queue: Queue<DeliveryJob>;
   private worker: Worker<DeliveryJob> | undefined;
   private readonly pendingAdds = new Set<Promise<unknown>>();
   private readonly log: Logger;
