@@ -18,7 +18,7 @@ const byFile = (file: string): Outcome => {
 const tikv = { matchLabels: { 'app.kubernetes.io/component': 'tikv' } };
 const webShow = { matchLabels: { app: 'web-show' } };
 const delay = (latency: string, jitter: string, correlation: number) => ({ type: 'network-delay', params: { latency, jitter, correlation, interface: 'eth0' } });
-const podKill = { type: 'pod-kill', params: { gracePeriodSeconds: 0, respectPdb: false } };
+const podKill = { type: 'pod-kill', params: { gracePeriodSeconds: 0} };
 
 // file → [fault, namespace, selector, mode, duration, schedule cron or undefined]
 const EXPECTED: Record<string, [object, string, object, object, string, string | undefined]> = {

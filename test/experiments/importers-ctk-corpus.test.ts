@@ -29,7 +29,7 @@ describe.skipIf(NO_CORPUS)('Chaos Toolkit corpus', () => {
     const r = results.get('ctk/pg/kubernetes-pack/kill-pods-experiment.json')!;
     expect(r.problems).toEqual([]);
     const spec = r.experiments[0]!.experiment.spec;
-    expect(spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 30, respectPdb: false } }); // grace_period -1: the pod's own, 30s by default
+    expect(spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 30} }); // grace_period -1: the pod's own, 30s by default
     expect(spec.target).toEqual({ namespace: 'shop', selector: { matchLabels: { app: 'web' } }, mode: { type: 'fixed', value: 2 } });
     expect(spec.duration).toBe('30s');
     expect(spec.steadyState!.probes).toEqual([

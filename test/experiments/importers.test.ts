@@ -21,7 +21,7 @@ describe('chaos.io/v1 importer', () => {
 
   it('maps PodKiller: percentage, grace period, string selector, duration', () => {
     const x = e['checkout-pod-killer']!;
-    expect(x.experiment.spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 10, respectPdb: false } });
+    expect(x.experiment.spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 10} });
     expect(x.experiment.spec.target).toEqual({
       namespace: 'shop',
       selector: {
@@ -207,7 +207,7 @@ ${extra}  parameters: ${parameters}
     const r = loadExperimentFiles([fixture('chaosio-canonical.yaml')]);
     expect(r.problems).toEqual([]);
     const spec = r.experiments[0]!.experiment.spec;
-    expect(spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 30, respectPdb: false } });
+    expect(spec.fault).toEqual({ type: 'pod-kill', params: { gracePeriodSeconds: 30} });
     expect(spec.target).toEqual({ namespace: 'shop', selector: { matchLabels: { app: 'checkout' } }, mode: { type: 'percent', value: 50 } });
     expect(r.experiments[0]!.durationMs).toBe(300_000);
   });

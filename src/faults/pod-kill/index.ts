@@ -9,12 +9,13 @@ export const podKill = defineFault({
   docs: 'deletes the chosen pods; their controller recreates them (recovery time is measured). `respectPdb: true` kills through the Eviction API, so the API server enforces PodDisruptionBudgets: a refused eviction (429) fails the run naming the budget and that pod. Default `false`: pod-kill stands for an involuntary loss, which budgets do not prevent (the PDB guard still checks them before injecting)',
   paramsSchema: obj({
     gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 0 },
-    // Default false: pod-kill stands for an involuntary loss (a crash), which no budget prevents; the
-    // PDB guard still checks the budgets before injecting. true: the API server enforces them.
+    // Absent means false: pod-kill stands for an involuntary loss (a crash), which no budget
+    // prevents; the PDB guard still checks the budgets before injecting. true: the API server
+    // enforces them. No schema `default` on purpose: normalisation would write it into every
+    // pod-kill spec and change the spec hash of experiments that already ran (they would run again).
     respectPdb: {
       type: 'boolean',
-      default: false,
-      description: 'kill through the Eviction API so the API server enforces PodDisruptionBudgets; a refused eviction fails the run for that pod',
+      description: 'kill through the Eviction API so the API server enforces PodDisruptionBudgets; a refused eviction fails the run for that pod (absent: false)',
     },
   }),
   // Killed pods must be gone before their workload counts as recovered.
