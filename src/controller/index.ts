@@ -176,8 +176,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     }
     lastGood = undefined;
     // A snapshot with no previous revision is a full load (first sync, or the source started over).
+    const before = { ...desired.stats };
+    const t = performance.now();
     if (!synced || snapshot.previousRevision === undefined) desired.reset(snapshot.changed);
     else desired.apply(snapshot.changed, snapshot.deleted);
+    if (snapshot.changed.length > 0) {
+      const parsed = desired.stats.parsed - before.parsed;
+      log.info({ revision: snapshot.revision, files: snapshot.changed.length, parsed, fromCache: desired.stats.cached - before.cached, ms: Math.round(performance.now() - t) }, 'experiment files loaded');
+    }
     synced = true;
     const load = desired.result();
     invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
