@@ -4,7 +4,7 @@ import type { ControllerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { RunListener } from '../runs/types.js';
 import { createGitHost, type GitHost } from '../hosts/index.js';
-import { RunResultReporter } from '../report/run-result.js';
+import { RunResultReporter, redisNewestStore } from '../report/run-result.js';
 import { SlackNotifier, redisMessageStore } from '../report/slack.js';
 import { WebhookNotifier } from '../report/webhook.js';
 import { onReportFailure } from '../report/failures.js';
@@ -26,7 +26,7 @@ export function createReporters(deps: { config: ControllerConfig; redis: Redis; 
   }
   const out: RunListener[] = [];
   const host = gitHostFrom(config, log);
-  if (host) out.push(new RunResultReporter({ host, logger: log, deliveries }));
+  if (host) out.push(new RunResultReporter({ host, logger: log, deliveries, newest: redisNewestStore(redis, config.redis.prefix) }));
   if (config.slack && (config.slack.botToken || config.slack.webhookUrl)) {
     out.push(
       new SlackNotifier({

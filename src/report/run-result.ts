@@ -1,6 +1,7 @@
 // After a run ends: a commit status on the revision that introduced the spec, and a comment on
 // the pull request that brought that revision in. The comment is sticky per experiment (hidden
 // marker), so a scheduled experiment edits its comment instead of adding one per run.
+import type { Redis } from 'ioredis';
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { CommitState, GitHost } from '../hosts/types.js';
@@ -12,8 +13,48 @@ export interface RunResultReporterOptions {
   /** Status context; default `faultline/run/<experiment>` so one revision with several experiments keeps them apart. */
   statusContext?: (record: RunRecord) => string;
   deliveries?: Deliveries; // default: in-process (lost on restart)
+  /** Which run each experiment's sticky comment shows; default in memory (the controller shares one in Redis). */
+  newest?: NewestRunStore;
   logger?: Logger;
 }
+
+/**
+ * The newest run per experiment that may write the sticky comment. Durable deliveries retry
+ * out of order (a failed older one can come after a newer one): an older run never overwrites.
+ */
+export interface NewestRunStore {
+  /** True when `stamp` is not older than the newest stamp seen for `experiment` (and it is now the newest). */
+  claim(experiment: string, stamp: string): Promise<boolean>;
+}
+
+export function memoryNewestStore(): NewestRunStore {
+  const map = new Map<string, string>();
+  return {
+    async claim(experiment, stamp) {
+      const cur = map.get(experiment);
+      if (cur !== undefined && cur > stamp) return false;
+      map.set(experiment, stamp);
+      return true;
+    },
+  };
+}
+
+const CLAIM = `local cur = redis.call('GET', KEYS[1])
+if cur and cur > ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
+
+/** Shared by the replicas: whichever delivers, the comment ends on the newest run. */
+export function redisNewestStore(redis: Redis, prefix: string, ttlSeconds = 30 * 24 * 3600): NewestRunStore {
+  return {
+    async claim(experiment, stamp) {
+      return (await redis.eval(CLAIM, 1, `${prefix}:comment:newest:${experiment}`, stamp, String(ttlSeconds))) === 1;
+    },
+  };
+}
+
+/** Orders runs: when they ended (ISO time), then the run id. */
+export const runStamp = (record: RunRecord) => `${record.endedAt ?? record.createdAt}|${record.id}`;
 
 interface ResultDelivery {
   record: RunRecord;
@@ -60,11 +101,13 @@ export function renderRunComment(record: RunRecord, dashboardUrl?: string): stri
 export class RunResultReporter implements RunListener {
   readonly deliveries: Deliveries;
   private readonly prOf = new Map<string, number | null>(); // revision → PR (null: none)
+  private readonly newest: NewestRunStore;
   private readonly log: Logger;
 
   constructor(private readonly opts: RunResultReporterOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'run-result', host: opts.host.kind });
     this.deliveries = opts.deliveries ?? new MemoryDeliveries({ logger: this.log });
+    this.newest = opts.newest ?? memoryNewestStore();
     this.deliveries.register('status', opts.host.kind, (data) => this.deliverStatus(data as ResultDelivery));
     this.deliveries.register('comment', opts.host.kind, (data) => this.deliverComment(data as ResultDelivery));
   }
@@ -98,6 +141,10 @@ export class RunResultReporter implements RunListener {
     }
     if (pr === null) {
       this.log.debug({ revision: record.revision }, 'no pull request for this revision; status only');
+      return;
+    }
+    if (!(await this.newest.claim(record.experiment, runStamp(record)))) {
+      this.log.info({ runId: record.id, experiment: record.experiment }, 'a newer run of this experiment has the comment; not overwriting it');
       return;
     }
     await host.upsertComment(pr, runMarker(record.experiment), renderRunComment(record, this.opts.dashboardUrl));
