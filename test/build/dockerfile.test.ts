@@ -84,6 +84,9 @@ export function dockerfileProblems(text: string): string[] {
   const user = last('USER')?.args.split(':')[0];
   if (!user || user === 'root' || user === '0') problems.push(`the runtime stage runs as ${user ?? 'root (no USER)'}`);
   else if (!/^\d+$/.test(user)) problems.push(`USER ${user}: use a numeric uid, so runAsNonRoot can verify it`);
+  if (!runtime.instrs.some((i) => i.op === 'RUN' && /apt-get install\b.*\bgit\b/.test(i.args))) {
+    problems.push('the runtime stage has no git (the controller would fetch with isomorphic-git, the slow path)');
+  }
   const hc = last('HEALTHCHECK');
   if (!hc || !/\/healthz/.test(hc.args)) problems.push('the runtime stage has no HEALTHCHECK on /healthz');
   const entry = last('ENTRYPOINT')?.args ?? '';
@@ -120,6 +123,9 @@ describe('the controller Dockerfile', () => {
     ]));
     expect(problems).toHaveLength(5);
     expect(dockerfileProblems(dockerfile.replace('RUN npm run build', 'RUN npx tsc'))).toContain('no stage runs `npm run build`');
+    expect(dockerfileProblems(dockerfile.replace(/RUN apt-get update[^\n]*\\\n[^\n]*\\\n[^\n]*\n/, ''))).toEqual([
+      'the runtime stage has no git (the controller would fetch with isomorphic-git, the slow path)',
+    ]);
     expect(dockerfileProblems(dockerfile.replace('"dist/cli/main.js"', '"src/cli/bin.js"'))).toEqual([expect.stringMatching(/^ENTRYPOINT .* does not run node dist\/cli\/main\.js$/)]);
   });
 
