@@ -47,6 +47,7 @@
 //   never equals the (defined) clone key.
 // - safety/guards.ts `faultDefinition(type)?.` → `.` (three places): every type that reaches the
 //   guards passed the schema's enum, so it has a definition.
+// - safety/pdb.ts `Number(value.trim())` → `Number(value)`: Number() ignores surrounding spaces.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
