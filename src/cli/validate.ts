@@ -1,4 +1,4 @@
-// `faultline validate [PATH...]`: checks experiment files the way the controller will load them.
+// `faultline validate [PATH...]`: checks experiment and workflow files the way the controller will load them.
 // Exit 0 when every file is valid, 1 when any problem is found. One bad file never hides another's.
 import type { Command } from 'commander';
 import { validatePaths } from '../experiments/index.js';
@@ -9,7 +9,7 @@ import { toolConfig } from './config.js';
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('validate experiment files (directories are walked for *.yaml / *.yml / *.json)')
+    .description('validate experiment and workflow files (directories are walked for *.yaml / *.yml / *.json)')
     .argument('[paths...]', 'files or directories', ['experiments/'])
     .option('--format <format>', 'text or json', 'text')
     .option('--root <dir>', 'symlinks must stay inside this directory (default: each path\'s own tree)')
@@ -35,9 +35,11 @@ export function register(program: Command): void {
       } else {
         for (const p of result.problems) process.stdout.write(`${p.file}:${p.line}:${p.column}: ${p.message}\n`);
         const n = result.experiments.length;
+        const w = result.workflows?.length ?? 0;
+        const workflows = w ? `, ${w} workflow${w === 1 ? '' : 's'}` : '';
         const summary = result.problems.length
-          ? `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}; ${n} valid experiment${n === 1 ? '' : 's'}`
-          : `${n} experiment${n === 1 ? '' : 's'} valid`;
+          ? `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}; ${n} valid experiment${n === 1 ? '' : 's'}${w ? `${workflows} valid` : ''}`
+          : `${n} experiment${n === 1 ? '' : 's'}${workflows} valid`;
         process.stderr.write(`${summary}\n`);
       }
       process.exitCode = result.problems.length ? 1 : 0;

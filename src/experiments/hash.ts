@@ -39,7 +39,7 @@ export function canonicalSpec(spec: ExperimentSpec): unknown {
   return out;
 }
 
-function canonicalProbe(p: ProbeSpec): ProbeSpec {
+export function canonicalProbe(p: ProbeSpec): ProbeSpec {
   const q = plainClone(p);
   q.interval = ms(q.interval) as string;
   if (q.http) {

@@ -15,12 +15,16 @@ import { DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, MEMORY_SIZE_PATTERN }
 import { DURATION_PATTERN } from './duration.js';
 import { egressProblems } from '../egress/urls.js';
 import type { EgressPolicy } from '../egress/policy.js';
+import { isWorkflowDocument, loadWorkflowDocument, resolveWorkflows } from '../workflows/load.js';
+import type { LoadedWorkflow } from '../workflows/model.js';
 
 export interface LoadOptions {
   /** URLs the files name are checked against it (validate/plan time); refused ones are problems. */
   egress?: EgressPolicy;
   /** Values for foreign files' environment references (Chaos Toolkit `type: env` configuration), given explicitly. */
   importEnv?: Record<string, string>;
+  /** Workflows' references to experiments are checked against the files loaded together (default true). */
+  resolveReferences?: boolean;
 }
 
 export interface InputFile {
@@ -48,10 +52,12 @@ export function loadExperimentFiles(files: InputFile[], options: LoadOptions = {
   const opts: Loading = { ...options, ctx: { ...relatedDocuments(files), env: options.importEnv ?? {} } };
   const experiments: WithPos[] = [];
   const problems: Problem[] = [];
+  const workflows: LoadedWorkflow[] = [];
   for (const f of files) {
     const r = loadFile(f, opts);
     experiments.push(...r.experiments);
     problems.push(...r.problems);
+    workflows.push(...r.workflows);
   }
   const byName = new Map<string, WithPos[]>();
   for (const e of experiments) {
@@ -75,7 +81,11 @@ export function loadExperimentFiles(files: InputFile[], options: LoadOptions = {
       });
     }
   }
-  return { experiments: unique.map(stripPos), problems };
+  const loaded = unique.map(stripPos);
+  if (!workflows.length) return { experiments: loaded, problems };
+  if (options.resolveReferences === false) return { experiments: loaded, problems, workflows };
+  const resolved = resolveWorkflows(workflows, loaded);
+  return { experiments: loaded, problems: [...problems, ...resolved.problems], workflows: resolved.workflows };
 }
 
 // Where metadata.name is written: computed only when a duplicate name must be reported.
@@ -106,9 +116,9 @@ function relatedDocuments(files: InputFile[]): Omit<ImportContext, 'env'> {
   return { related: (apiVersion, kind, name) => (kind === 'ChaosExperiment' ? found.get(`${apiVersion}\u0000${name}`) : undefined) };
 }
 
-function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; problems: Problem[] } {
+function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; problems: Problem[]; workflows: LoadedWorkflow[] } {
   const decoded = decodeYamlFile(f.content);
-  if ('problem' in decoded) return { experiments: [], problems: [{ file: f.path, ...decoded.problem }] };
+  if ('problem' in decoded) return { experiments: [], problems: [{ file: f.path, ...decoded.problem }], workflows: [] };
   // Fast path: most files are valid, and a valid file needs no positions. Any problem sends the
   // whole file through the full parser, which reports every problem at its line and column.
   const fast = fastParse(decoded.text);
@@ -116,6 +126,7 @@ function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; proble
     const experiments: WithPos[] = [];
     let definitions = 0;
     for (const d of fast) {
+      if (isWorkflowDocument(d.value)) break; // workflows take the full path (they need positions)
       const ev = evaluate(d.value, opts);
       if (ev.imported?.definition && !ev.imported.problems.length) {
         definitions++;
@@ -129,13 +140,20 @@ function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; proble
       };
       experiments.push(toExperiment(f.path, ev, d.index, d.line, namePos));
     }
-    if (experiments.length + definitions === fast.length) return { experiments, problems: [] };
+    if (experiments.length + definitions === fast.length) return { experiments, problems: [], workflows: [] };
   }
 
   const parsed = parseYamlFile(f.content);
   const problems: Problem[] = parsed.problems.map((p) => ({ file: f.path, ...p }));
   const experiments: WithPos[] = [];
+  const workflows: LoadedWorkflow[] = [];
   for (const d of parsed.documents) {
+    if (isWorkflowDocument(d.value)) {
+      const w = loadWorkflowDocument(f.path, d, parsed.lineCounter, opts.egress);
+      problems.push(...w.problems);
+      if (w.workflow) workflows.push(w.workflow);
+      continue;
+    }
     const ev = evaluate(d.value, opts);
     if (ev.imported?.definition && !ev.imported.problems.length) continue;
     const found = documentProblems(f.path, d.doc, parsed.lineCounter, ev);
@@ -146,7 +164,7 @@ function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; proble
     }
   }
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { experiments, problems };
+  return { experiments, problems, workflows };
 }
 
 interface Evaluation {
@@ -262,7 +280,7 @@ export function fieldName(pointer: string): string {
   return out;
 }
 
-function ajvProblem(e: ErrorObject): DocProblem[] {
+export function ajvProblem(e: ErrorObject): DocProblem[] {
   const at = e.instancePath;
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {

@@ -1,6 +1,7 @@
 // The experiment model: what a ChaosExperiment file means once parsed and validated.
 // Shared by every stage; stages to the right import these types, never the other way.
 import type { FaultType } from '../faults/registry.js';
+import type { LoadedWorkflow } from '../workflows/model.js';
 
 export const API_VERSION = 'faultline.dev/v1alpha1';
 export const KIND = 'ChaosExperiment';
@@ -105,4 +106,5 @@ export interface LoadedExperiment {
 export interface LoadResult {
   experiments: LoadedExperiment[];
   problems: Problem[];
+  workflows?: LoadedWorkflow[]; // ChaosWorkflow documents (absent when there are none)
 }

@@ -64,7 +64,7 @@ export function normaliseExperiment(doc: Experiment): Experiment {
   };
 }
 
-function normaliseProbe(p: ProbeSpec): ProbeSpec {
+export function normaliseProbe(p: ProbeSpec): ProbeSpec {
   return {
     ...plainClone(p),
     interval: p.interval ?? DEFAULT_PROBE_INTERVAL,

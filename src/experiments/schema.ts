@@ -20,12 +20,11 @@ function obj(properties: Record<string, object>, required: string[] = [], extra:
   return { type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}), ...extra };
 }
 
-export function buildExperimentSchema(): Record<string, unknown> {
-  const paramDefs: Record<string, object> = {};
+/** The fault, target, duration and safety parts an experiment's spec and a workflow's fault step share. */
+export function faultPart(): object {
   const byType: object[] = [];
   for (const type of FAULT_TYPES) {
     const schema = FAULT_CATALOG[type].paramsSchema as { required?: string[] };
-    paramDefs[`params-${type}`] = { description: FAULT_CATALOG[type].description, ...schema };
     byType.push({
       if: { properties: { type: { const: type } }, required: ['type'] },
       then: {
@@ -34,6 +33,37 @@ export function buildExperimentSchema(): Record<string, unknown> {
       },
     });
   }
+  return obj({ type: { enum: [...FAULT_TYPES] }, params: { type: 'object' } }, ['type'], { allOf: byType });
+}
+
+export function targetPart(): object {
+  return obj(
+    {
+      namespace: dnsLabel,
+      selector: { $ref: '#/$defs/selector' },
+      mode: obj({ type: { enum: ['one', 'all', 'fixed', 'percent'] }, value: { type: 'number' } }, ['type']),
+    },
+    ['namespace', 'selector'],
+  );
+}
+
+export const FAULT_DURATION = duration('1s', '24h');
+export const METADATA = obj({ name: dnsLabel, labels: stringMap, annotations: stringMap }, ['name']);
+export const SCHEDULE = obj(
+  { cron: { type: 'string', minLength: 1, maxLength: 128 }, timezone: { type: 'string', minLength: 1, maxLength: 64 } },
+  ['cron'],
+);
+export const SAFETY = obj({
+  maxBlastRadiusPercent: { type: 'number', minimum: 1, maximum: 100 },
+  maxTargets: { type: 'integer', minimum: 1, maximum: 100000 },
+});
+export const NOTIFY = obj({
+  slack: obj({ channel: { type: 'string', pattern: '^[#@]?[a-z0-9][a-z0-9._-]{0,79}$' } }, ['channel']),
+  webhook: obj({ url: httpUrl }, ['url']),
+});
+export { obj as schemaObject, duration as durationSchema, httpUrl as httpUrlSchema, dnsLabel as dnsLabelSchema };
+
+export function buildExperimentSchema(): Record<string, unknown> {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: SCHEMA_ID,
@@ -42,114 +72,96 @@ export function buildExperimentSchema(): Record<string, unknown> {
       {
         apiVersion: { const: API_VERSION },
         kind: { const: KIND },
-        metadata: obj(
-          { name: dnsLabel, labels: stringMap, annotations: stringMap },
-          ['name'],
-        ),
+        metadata: METADATA,
         spec: obj(
           {
             description: { type: 'string', maxLength: 2048 },
-            fault: obj(
-              { type: { enum: [...FAULT_TYPES] }, params: { type: 'object' } },
-              ['type'],
-              { allOf: byType },
-            ),
-            target: obj(
-              {
-                namespace: dnsLabel,
-                selector: { $ref: '#/$defs/selector' },
-                mode: obj(
-                  { type: { enum: ['one', 'all', 'fixed', 'percent'] }, value: { type: 'number' } },
-                  ['type'],
-                ),
-              },
-              ['namespace', 'selector'],
-            ),
-            duration: duration('1s', '24h'),
-            schedule: obj(
-              { cron: { type: 'string', minLength: 1, maxLength: 128 }, timezone: { type: 'string', minLength: 1, maxLength: 64 } },
-              ['cron'],
-            ),
+            fault: faultPart(),
+            target: targetPart(),
+            duration: FAULT_DURATION,
+            schedule: SCHEDULE,
             suspend: { type: 'boolean' },
             steadyState: obj(
               { probes: { type: 'array', maxItems: 16, items: { $ref: '#/$defs/probe' } } },
               ['probes'],
             ),
-            safety: obj({
-              maxBlastRadiusPercent: { type: 'number', minimum: 1, maximum: 100 },
-              maxTargets: { type: 'integer', minimum: 1, maximum: 100000 },
-            }),
-            notify: obj({
-              slack: obj({ channel: { type: 'string', pattern: '^[#@]?[a-z0-9][a-z0-9._-]{0,79}$' } }, ['channel']),
-              webhook: obj({ url: httpUrl }, ['url']),
-            }),
+            safety: SAFETY,
+            notify: NOTIFY,
           },
           ['fault', 'target', 'duration'],
         ),
       },
       ['apiVersion', 'kind', 'metadata', 'spec'],
     ),
-    $defs: {
-      selector: obj({
-        matchLabels: { type: 'object', maxProperties: 32, additionalProperties: { type: 'string', maxLength: 63 } },
-        matchExpressions: {
-          type: 'array',
-          maxItems: 32,
-          items: obj(
-            {
-              key: { type: 'string', minLength: 1, maxLength: 317 },
-              operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
-              values: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 63 } },
-            },
-            ['key', 'operator'],
-          ),
-        },
-      }),
-      probe: obj(
-        {
-          name: dnsLabel,
-          http: obj(
-            {
-              url: httpUrl,
-              method: { enum: ['GET', 'HEAD', 'POST'] },
-              expectStatus: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'integer', minimum: 100, maximum: 599 } },
-              bodyMatch: { type: 'string', maxLength: 512 },
-              maxLatency: duration('1ms', '60s'),
-              timeout: duration('1ms', '60s'),
-            },
-            ['url'],
-          ),
-          prometheus: obj(
-            {
-              url: httpUrl,
-              query: { type: 'string', minLength: 1, maxLength: 4096 },
-              op: { enum: ['<', '<=', '>', '>=', '==', '!='] },
-              threshold: { type: 'number' },
-              timeout: duration('1ms', '60s'),
-            },
-            ['url', 'query', 'op', 'threshold'],
-          ),
-          kubernetes: obj(
-            {
-              namespace: dnsLabel,
-              kind: { enum: ['Deployment', 'StatefulSet', 'ReplicaSet'] },
-              name: dnsSubdomain,
-              minReadyReplicas: { type: 'integer', minimum: 0, maximum: 100000 },
-            },
-            ['namespace', 'kind', 'name', 'minReadyReplicas'],
-          ),
-          interval: duration('1s', '1h'),
-          failureThreshold: { type: 'integer', minimum: 1, maximum: 100 },
-        },
-        ['name'],
-      ),
-      ...paramDefs,
-    },
+    $defs: sharedDefs(),
   };
 }
 
+/** Definitions both schemas reference: the selector, a probe and each fault's params. */
+export function sharedDefs(): Record<string, object> {
+  const paramDefs: Record<string, object> = {};
+  for (const type of FAULT_TYPES) {
+    paramDefs[`params-${type}`] = { description: FAULT_CATALOG[type].description, ...(FAULT_CATALOG[type].paramsSchema as object) };
+  }
+  return {
+    selector: obj({
+      matchLabels: { type: 'object', maxProperties: 32, additionalProperties: { type: 'string', maxLength: 63 } },
+      matchExpressions: {
+        type: 'array',
+        maxItems: 32,
+        items: obj(
+          {
+            key: { type: 'string', minLength: 1, maxLength: 317 },
+            operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+            values: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 63 } },
+          },
+          ['key', 'operator'],
+        ),
+      },
+    }),
+    probe: obj(
+      {
+        name: dnsLabel,
+        http: obj(
+          {
+            url: httpUrl,
+            method: { enum: ['GET', 'HEAD', 'POST'] },
+            expectStatus: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'integer', minimum: 100, maximum: 599 } },
+            bodyMatch: { type: 'string', maxLength: 512 },
+            maxLatency: duration('1ms', '60s'),
+            timeout: duration('1ms', '60s'),
+          },
+          ['url'],
+        ),
+        prometheus: obj(
+          {
+            url: httpUrl,
+            query: { type: 'string', minLength: 1, maxLength: 4096 },
+            op: { enum: ['<', '<=', '>', '>=', '==', '!='] },
+            threshold: { type: 'number' },
+            timeout: duration('1ms', '60s'),
+          },
+          ['url', 'query', 'op', 'threshold'],
+        ),
+        kubernetes: obj(
+          {
+            namespace: dnsLabel,
+            kind: { enum: ['Deployment', 'StatefulSet', 'ReplicaSet'] },
+            name: dnsSubdomain,
+            minReadyReplicas: { type: 'integer', minimum: 0, maximum: 100000 },
+          },
+          ['namespace', 'kind', 'name', 'minReadyReplicas'],
+        ),
+        interval: duration('1s', '1h'),
+        failureThreshold: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+      ['name'],
+    ),
+    ...paramDefs,
+  };
+}
 
-function createAjv(): Ajv2020 {
+export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, strictRequired: false });
   ajv.addFormat('cidr', { type: 'string', validate: isCidr });
   ajv.addKeyword({

@@ -77,7 +77,7 @@ function checkCron(cron: string, timezone?: string): string | undefined {
   }
 }
 
-function checkLabels(map: unknown, at: string, out: SemanticProblem[]): void {
+export function checkLabels(map: unknown, at: string, out: SemanticProblem[]): void {
   if (!isObj(map)) return;
   for (const [k, v] of Object.entries(map)) {
     const p = `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -143,7 +143,7 @@ function checkMode(mode: unknown, at: string, out: SemanticProblem[]): void {
   }
 }
 
-function checkProbes(probes: unknown, at: string, out: SemanticProblem[]): void {
+export function checkProbes(probes: unknown, at: string, out: SemanticProblem[]): void {
   if (!Array.isArray(probes)) return;
   const names = new Map<string, number>();
   probes.forEach((probe, i) => {
