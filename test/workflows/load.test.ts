@@ -200,7 +200,7 @@ spec:
     expect(hashOf(base)).toBe(h);
     expect(hashOf(base.replace('pause: 1m', 'pause: 60s'))).toBe(h);
     expect(hashOf(base.replace('one wording', 'other words').replace('  steps:', '  suspend: true\n  steps:'))).toBe(h);
-    const swapped = base.replace(/(        - \{ name: x.*\n)(        - \{ name: y.*\n)/, '$2$1');
+    const swapped = base.replace(/( {8}- \{ name: x.*\n)( {8}- \{ name: y.*\n)/, '$2$1');
     expect(swapped).not.toBe(base);
     expect(hashOf(swapped)).toBe(h);
     expect(hashOf(base.replace('selector: { matchLabels', 'mode: { type: one }, selector: { matchLabels'))).toBe(h); // the default mode
