@@ -73,7 +73,11 @@ function setCondition(conds: Condition[], c: Condition): void {
 const SLICE = 5_000;
 
 export class Controllers {
-  private readonly queue = new Set<string>();
+  // FIFO of keys with a set for de-duplication. A Set alone is quadratic here: taking its first
+  // entry walks over every slot deleted since its last rehash (100,000 pods = minutes).
+  private queue: string[] = [];
+  private queueHead = 0;
+  private readonly queued = new Set<string>();
   private drainScheduled = false;
   private seeding = false;
   private readonly starting = new Set<string>();
@@ -120,7 +124,10 @@ export class Controllers {
   }
 
   private enqueue(key: string): void {
-    this.queue.add(key);
+    if (!this.queued.has(key)) {
+      this.queued.add(key);
+      this.queue.push(key);
+    }
     if (this.seeding || this.drainScheduled) return;
     this.drainScheduled = true;
     setImmediate(() => {
@@ -134,7 +141,7 @@ export class Controllers {
   private drain(): void {
     this.nodeLoad = undefined;
     let done = 0;
-    while (this.queue.size) {
+    while (this.queued.size) {
       if (!this.seeding && done++ >= SLICE) {
         this.drainScheduled = true;
         setImmediate(() => {
@@ -143,8 +150,12 @@ export class Controllers {
         });
         return;
       }
-      const key = this.queue.values().next().value as string;
-      this.queue.delete(key);
+      const key = this.queue[this.queueHead++]!;
+      this.queued.delete(key);
+      if (this.queueHead >= 4096 && this.queueHead * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
       try {
         this.reconcile(key);
       } catch (err) {
@@ -168,9 +179,11 @@ export class Controllers {
       }
       case 'apps/statefulsets': this.enqueue(`sts|${ns}|${name}`); break;
       case 'pods': {
-        const owner = controllerOf(o);
-        if (owner?.kind === 'ReplicaSet') this.enqueue(`rs|${ns}|${owner.name}`);
-        if (owner?.kind === 'StatefulSet') this.enqueue(`sts|${ns}|${owner.name}`);
+        // the old owner too when the controller reference changed, as the ReplicaSet controller does
+        for (const owner of [controllerOf(o), e.old ? controllerOf(e.old) : undefined]) {
+          if (owner?.kind === 'ReplicaSet') this.enqueue(`rs|${ns}|${owner.name}`);
+          if (owner?.kind === 'StatefulSet') this.enqueue(`sts|${ns}|${owner.name}`);
+        }
         if (e.type !== 'DELETED') this.enqueue(`pod|${ns}|${name}`);
         for (const pdb of this.store.peek('poddisruptionbudgets', { namespace: ns })) this.enqueue(`pdb|${ns}|${pdb.metadata.name}`);
         break;
@@ -211,7 +224,7 @@ export class Controllers {
     const replicas = spec.replicas ?? 1;
     const hash = templateHash(spec.template);
     const rsName = `${name}-${hash}`;
-    const owned = this.store.peek('replicasets', { namespace: ns }).filter((rs) => ownedBy(rs, dep.metadata.uid));
+    const owned = this.store.peekOwned('replicasets', ns, dep.metadata.uid);
     let current = owned.find((rs) => rs.metadata.name === rsName);
     if (!current) {
       const labels = { ...(spec.template?.metadata?.labels ?? {}), 'pod-template-hash': hash };
@@ -234,7 +247,7 @@ export class Controllers {
         this.store.mutate('replicasets', ns, rs.metadata.name, (o) => { o.spec = { ...o.spec, replicas: 0 }; });
       }
     }
-    const all = this.store.peek('replicasets', { namespace: ns }).filter((rs) => ownedBy(rs, dep.metadata.uid));
+    const all = this.store.peekOwned('replicasets', ns, dep.metadata.uid);
     const sum = (f: string): number => all.reduce((n, rs) => n + Number((rs.status as Record<string, number> | undefined)?.[f] ?? 0), 0);
     const cur = (current.status ?? {}) as Record<string, number>;
     const ready = sum('readyReplicas');
@@ -268,21 +281,25 @@ export class Controllers {
     const rs = this.store.peekOne('replicasets', ns, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
     const want = (rs.spec as { replicas?: number }).replicas ?? 1;
-    const pods = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, rs.metadata.uid));
+    const pods = this.store.peekOwned('pods', ns, rs.metadata.uid);
     const active = pods.filter(isActive);
     const uid = rs.metadata.uid!;
     const inFlight = this.pendingCreates.get(uid) ?? 0;
     const missing = want - active.length - inFlight;
+    // Seeding runs each delayed create at once, so the pods alive are the active ones plus those
+    // created in this loop; counting them again per create would be quadratic in the replicas.
+    let created = 0;
     for (let i = 0; i < missing; i++) {
       this.pendingCreates.set(uid, (this.pendingCreates.get(uid) ?? 0) + 1);
       this.later(this.recreateDelayMs, () => {
         this.pendingCreates.set(uid, (this.pendingCreates.get(uid) ?? 1) - 1);
         const now = this.store.peekOne('replicasets', ns, name);
         if (!now || now.metadata.uid !== uid || now.metadata.deletionTimestamp) return;
-        const alive = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, uid) && isActive(p)).length;
+        const alive = this.seeding ? active.length + created : this.store.peekOwned('pods', ns, uid).filter(isActive).length;
         if (alive >= ((now.spec as { replicas?: number }).replicas ?? 1)) return;
         try {
           this.store.create('pods', this.podFromTemplate(now, `${name}-${randomSuffix()}`));
+          created++;
         } catch (err) {
           if (!(err instanceof ApiError)) throw err;
         }
@@ -307,12 +324,13 @@ export class Controllers {
     if (!sts || sts.metadata.deletionTimestamp) return;
     const want = (sts.spec as { replicas?: number }).replicas ?? 1;
     const uid = sts.metadata.uid!;
-    const pods = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, uid));
+    const pods = this.store.peekOwned('pods', ns, uid);
     const revision = `${name}-${templateHash((sts.spec as { template?: unknown }).template)}`;
+    const names = new Set(pods.map((p) => p.metadata.name));
     for (let i = 0; i < want; i++) {
       const podName = `${name}-${i}`;
       const flightKey = `${uid}/${i}`;
-      if (pods.some((p) => p.metadata.name === podName) || this.pendingCreates.get(flightKey)) continue;
+      if (names.has(podName) || this.pendingCreates.get(flightKey)) continue;
       // a pod of another owner with this name blocks creation until it is gone
       if (this.store.peekOne('pods', ns, podName)) continue;
       this.pendingCreates.set(flightKey, 1);
@@ -334,7 +352,7 @@ export class Controllers {
       const ordinal = Number(p.metadata.name.slice(name.length + 1));
       if (isActive(p) && ordinal >= want) this.store.delete('pods', ns, p.metadata.name);
     }
-    const active = this.store.peek('pods', { namespace: ns }).filter((p) => ownedBy(p, uid) && isActive(p));
+    const active = this.store.peekOwned('pods', ns, uid).filter(isActive);
     const ready = active.filter(isPodReady).length;
     this.store.mutate('statefulsets', ns, name, (o) => {
       o.status = { observedGeneration: o.metadata.generation, replicas: active.length, readyReplicas: ready, currentReplicas: active.length,
@@ -404,8 +422,13 @@ export class Controllers {
       }
     }
     const load = this.nodeLoad;
-    const target = nodes.map((n) => n.metadata.name)
-      .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a.localeCompare(b))[0]!;
+    // the least loaded node, ties by name (one pass, not a sort per pod)
+    let target = nodes[0]!.metadata.name;
+    for (const n of nodes) {
+      const name = n.metadata.name;
+      const d = (load.get(name) ?? 0) - (load.get(target) ?? 0);
+      if (d < 0 || (d === 0 && name.localeCompare(target) < 0)) target = name;
+    }
     load.set(target, (load.get(target) ?? 0) + 1);
     this.store.mutate('pods', ns, pod.metadata.name, (p) => {
       p.spec = { ...p.spec, nodeName: target };

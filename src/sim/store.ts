@@ -48,10 +48,14 @@ function withoutMeta(o: KObject): string {
   return JSON.stringify(rest);
 }
 
-/** Objects of one resource by "<ns>/<name>", with a per-namespace index for namespaced lists. */
+/**
+ * Objects of one resource by "<ns>/<name>", with a per-namespace index for namespaced lists and
+ * an index by owner uid (controllers find their pods without scanning a namespace of 100,000).
+ */
 class Bucket {
   private readonly all = new Map<string, KObject>();
   private readonly byNs = new Map<string, Map<string, KObject>>();
+  private readonly byOwner = new Map<string, Map<string, KObject>>();
 
   get(key: string): KObject | undefined {
     return this.all.get(key);
@@ -62,11 +66,18 @@ class Bucket {
   }
 
   set(key: string, o: KObject): void {
+    const old = this.all.get(key);
+    if (old) this.unindexOwners(key, old, o);
     this.all.set(key, o);
     const ns = o.metadata.namespace ?? '';
     let m = this.byNs.get(ns);
     if (!m) this.byNs.set(ns, (m = new Map()));
     m.set(key, o);
+    for (const ref of o.metadata.ownerReferences ?? []) {
+      let owned = this.byOwner.get(ref.uid);
+      if (!owned) this.byOwner.set(ref.uid, (owned = new Map()));
+      owned.set(key, o);
+    }
   }
 
   delete(key: string): void {
@@ -75,17 +86,35 @@ class Bucket {
     this.all.delete(key);
     const ns = o.metadata.namespace ?? '';
     this.byNs.get(ns)?.delete(key);
+    this.unindexOwners(key, o);
   }
 
   values(namespace?: string): Iterable<KObject> {
     return namespace === undefined ? this.all.values() : (this.byNs.get(namespace)?.values() ?? []);
+  }
+
+  owned(uid: string): Iterable<KObject> {
+    return this.byOwner.get(uid)?.values() ?? [];
+  }
+
+  /** Drops `key` from the owner index for the owners of `old` that `next` (if given) no longer has. */
+  private unindexOwners(key: string, old: KObject, next?: KObject): void {
+    for (const ref of old.metadata.ownerReferences ?? []) {
+      if (next?.metadata.ownerReferences?.some((r) => r.uid === ref.uid)) continue;
+      const owned = this.byOwner.get(ref.uid);
+      if (!owned) continue;
+      owned.delete(key);
+      if (!owned.size) this.byOwner.delete(ref.uid);
+    }
   }
 }
 
 export class Store {
   private rv = 0;
   private readonly data = new Map<string, Bucket>();
-  private readonly log: StoreEvent[] = [];
+  /** The watch log: entries before logStart are dropped (trimmed in batches, not one splice per event). */
+  private log: StoreEvent[] = [];
+  private logStart = 0;
   private readonly listeners = new Set<StoreListener>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly eventWindow: number;
@@ -108,7 +137,8 @@ export class Store {
 
   /** Drops the whole event log, as etcd compaction does: every older resume point is now Gone. */
   compact(): void {
-    this.log.length = 0;
+    this.log = [];
+    this.logStart = 0;
     this.compactedRv = this.rv;
   }
 
@@ -121,7 +151,12 @@ export class Store {
   eventsSince(resource: ResourceRef, rv: number): StoreEvent[] | 'gone' {
     if (rv < this.compactedRv) return 'gone';
     const key = resourceKey(resolveResource(resource));
-    return this.log.filter((e) => e.rv > rv && e.resource === key);
+    const out: StoreEvent[] = [];
+    for (let i = this.logStart; i < this.log.length; i++) {
+      const e = this.log[i]!;
+      if (e.rv > rv && e.resource === key) out.push(e);
+    }
+    return out;
   }
 
   get<T = KObject>(resource: ResourceRef, namespace: string | undefined, name: string): T | undefined {
@@ -163,6 +198,14 @@ export class Store {
       if (!matchFields(fields, o)) continue;
       out.push(o);
     }
+    return out;
+  }
+
+  /** Like peek: the stored objects in `namespace` with an ownerReference to `uid`. Never mutate them. */
+  peekOwned(resource: ResourceRef, namespace: string, uid: string | undefined): KObject[] {
+    if (!uid) return [];
+    const out: KObject[] = [];
+    for (const o of this.bucket(resolveResource(resource)).owned(uid)) if ((o.metadata.namespace ?? '') === namespace) out.push(o);
     return out;
   }
 
@@ -376,9 +419,13 @@ export class Store {
 
   private emit(e: StoreEvent): void {
     this.log.push(e);
-    if (this.log.length > this.eventWindow) {
-      const dropped = this.log.splice(0, this.log.length - this.eventWindow);
-      this.compactedRv = dropped[dropped.length - 1]!.rv;
+    if (this.log.length - this.logStart > this.eventWindow) {
+      this.logStart = this.log.length - this.eventWindow;
+      this.compactedRv = this.log[this.logStart - 1]!.rv;
+      if (this.logStart >= this.eventWindow) {
+        this.log = this.log.slice(this.logStart);
+        this.logStart = 0;
+      }
     }
     for (const l of [...this.listeners]) l(e);
   }
