@@ -5,6 +5,8 @@ import { loadExperimentFiles, type LoadOptions } from '../experiments/index.js';
 import type { LoadResult, LoadedExperiment, Problem } from '../experiments/model.js';
 import type { SourceFile } from '../source/types.js';
 import type { ParseCache } from './parse-cache.js';
+import { resolveWorkflows } from '../workflows/load.js';
+import type { LoadedWorkflow } from '../workflows/model.js';
 
 interface Entry {
   file: SourceFile;
@@ -30,7 +32,7 @@ export class DesiredState {
       let result = this.cache?.get(file.path, file.oid);
       if (result) this.stats.cached++;
       else {
-        result = loadExperimentFiles([file], this.load);
+        result = loadExperimentFiles([file], { ...this.load, resolveReferences: false }); // workflows' references: in result()
         this.stats.parsed++;
         this.cache?.set(file.path, file.oid, file.content, result);
       }
@@ -70,17 +72,22 @@ export class DesiredState {
 
     const experiments: LoadedExperiment[] = [];
     const problems: Problem[] = [];
+    const workflows: LoadedWorkflow[] = [];
     for (const path of [...this.byFile.keys()].sort()) {
       if (clashing.has(path)) continue;
       const { result } = this.byFile.get(path)!;
       experiments.push(...result.experiments);
       problems.push(...result.problems);
+      workflows.push(...(result.workflows ?? []));
     }
     if (clashing.size > 0) {
-      const together = loadExperimentFiles([...clashing].sort().map((p) => this.byFile.get(p)!.file), this.load);
+      const together = loadExperimentFiles([...clashing].sort().map((p) => this.byFile.get(p)!.file), { ...this.load, resolveReferences: false });
       experiments.push(...together.experiments);
       problems.push(...together.problems);
+      workflows.push(...(together.workflows ?? []));
     }
-    return { experiments, problems };
+    if (!workflows.length) return { experiments, problems };
+    const resolved = resolveWorkflows(workflows, experiments);
+    return { experiments, problems: [...problems, ...resolved.problems], workflows: resolved.workflows };
   }
 }

@@ -127,6 +127,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
   const reconciler = new Reconciler({ queues, applied: status, log, leader });
   // Parsed files survive a restart in the data directory (keyed by blob id and the build).
+  const workflowsLogged = new Set<string>();
   const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
   const catalog = new CatalogPublisher(redis, prefix);
   // Written a few seconds after a pass (and at close), not inside it: rewriting the file costs
@@ -188,6 +189,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     const load = desired.result();
     invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
     for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
+    // Until the workflow runner exists, a ChaosWorkflow is loaded and checked but never run:
+    // one line per workflow revision, so a long-lived controller does not repeat it every pass.
+    for (const w of load.workflows ?? []) {
+      const key = `${w.workflow.metadata.name}@${w.specHash}`;
+      if (workflowsLogged.has(key)) continue;
+      workflowsLogged.add(key);
+      log.info({ workflow: w.workflow.metadata.name, file: w.file, specHash: w.specHash }, 'workflows are not run yet: ChaosWorkflow skipped');
+    }
     const summary = await reconciler.reconcile({ revision: snapshot.revision, load, freeze: snapshot.freeze });
     persistSoon();
     if (!summary.skipped) {
