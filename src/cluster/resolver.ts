@@ -4,13 +4,15 @@
 import {
   AppsV1Api,
   CoreV1Api,
-  makeInformer,
+  ListWatch,
   PolicyV1Api,
+  Watch,
   type Informer,
   type KubeConfig,
   type KubernetesObject,
   type ObjectCache,
   type V1Namespace,
+  type V1ObjectMeta,
   type V1OwnerReference,
   type V1Pod,
   type V1PodDisruptionBudget,
@@ -47,6 +49,48 @@ function controllerRef(refs: V1OwnerReference[] | undefined): V1OwnerReference |
   return refs?.find((r) => r.controller) ?? refs?.[0];
 }
 
+/**
+ * What the resolver reads of a pod, and all its cache keeps: name, namespace, uid, version,
+ * labels, deletion mark, owner references, node, container names and the Ready condition.
+ * A full pod from the API server is several times that (100,000 of them added 423 MB).
+ */
+export function slimPod(pod: V1Pod): V1Pod {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  const spec: NonNullable<V1Pod['spec']> = { containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name })) };
+  if (pod.spec?.nodeName) spec.nodeName = pod.spec.nodeName;
+  return { metadata: slimMeta(pod.metadata), spec, status: ready ? { conditions: [{ type: 'Ready', status: ready.status }] } : {} };
+}
+
+/** A workload (ReplicaSet, Deployment, StatefulSet) as the resolver reads it: owners and spec.replicas. */
+export function slimWorkload<T extends { metadata?: V1ObjectMeta; spec?: { replicas?: number } }>(o: T): T {
+  const out = { metadata: slimMeta(o.metadata) } as T;
+  if (o.spec?.replicas !== undefined) out.spec = { replicas: o.spec.replicas };
+  return out;
+}
+
+function slimMeta(m: V1ObjectMeta | undefined): V1ObjectMeta {
+  const meta: V1ObjectMeta = { name: m?.name, namespace: m?.namespace, uid: m?.uid, resourceVersion: m?.resourceVersion };
+  if (m?.labels) meta.labels = m.labels;
+  if (m?.deletionTimestamp) meta.deletionTimestamp = m.deletionTimestamp;
+  if (m?.ownerReferences?.length) {
+    meta.ownerReferences = m.ownerReferences.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid, ...(r.controller ? { controller: true } : {}) }));
+  }
+  return meta;
+}
+
+/** A Watch whose ADDED/MODIFIED/DELETED objects are slimmed before the cache stores them. */
+class SlimWatch extends Watch {
+  constructor(kc: KubeConfig, private readonly slim: (o: never) => KubernetesObject) {
+    super(kc);
+  }
+
+  override watch(path: string, params: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    return super.watch(path, params, (phase, obj: unknown, watchObj) => {
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.slim(obj as never) : obj, watchObj);
+    }, done);
+  }
+}
+
 export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions = {}): ClusterTargetResolver {
   const log = (opts.log ?? silentLogger).child({ component: 'target-resolver' });
   const core = kc.makeApiClient(CoreV1Api);
@@ -54,12 +98,14 @@ export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions
   const policy = kc.makeApiClient(PolicyV1Api);
   let closed = false;
 
-  const feed = <T extends KubernetesObject>(name: string, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>): Feed => {
-    const listLogged = (): ReturnType<typeof list> => {
+  const feed = <T extends KubernetesObject>(name: string, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, slim?: (o: T) => T): Feed => {
+    const listLogged = async (): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> => {
       log.debug({ resource: name }, 'listing (initial sync or resync after 410 Gone)');
-      return list();
+      const res = await list();
+      return slim ? { items: res.items.map(slim), metadata: { resourceVersion: res.metadata?.resourceVersion } } : res;
     };
-    const informer = makeInformer<T>(kc, path, listLogged as never) as unknown as Cache<KubernetesObject>;
+    const watch = slim ? new SlimWatch(kc, slim as (o: never) => KubernetesObject) : new Watch(kc);
+    const informer = new ListWatch<T>(path, watch, listLogged as never, false) as unknown as Cache<KubernetesObject>;
     let delay = opts.retryDelayMs ?? 500;
     let markSynced: () => void = () => undefined;
     const synced = new Promise<void>((resolve) => (markSynced = resolve));
@@ -84,10 +130,10 @@ export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions
     return { name, informer, synced };
   };
 
-  const pods = feed<V1Pod>('pods', '/api/v1/pods', () => core.listPodForAllNamespaces());
-  const replicaSets = feed<V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces());
-  const deployments = feed('deployments', '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces());
-  const statefulSets = feed('statefulsets', '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces());
+  const pods = feed<V1Pod>('pods', '/api/v1/pods', () => core.listPodForAllNamespaces(), slimPod);
+  const replicaSets = feed<V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), slimWorkload);
+  const deployments = feed('deployments', '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces(), slimWorkload);
+  const statefulSets = feed('statefulsets', '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces(), slimWorkload);
   const namespaces = feed<V1Namespace>('namespaces', '/api/v1/namespaces', () => core.listNamespace());
   const pdbs = feed<V1PodDisruptionBudget>('poddisruptionbudgets', '/apis/policy/v1/poddisruptionbudgets', () => policy.listPodDisruptionBudgetForAllNamespaces());
   const feeds = [pods, replicaSets, deployments, statefulSets, namespaces, pdbs];
