@@ -1,4 +1,4 @@
-// `faultline plan [PATH...]`: for each experiment, the pods it would hit right now, its blast
+// `faultline plan [PATH...]`: for each experiment (and each step of each workflow), the pods it would hit right now, its blast
 // radius and every guard's verdict, against the live cluster (read-only: nothing is changed).
 // Exit 0 when every experiment is allowed and every file valid, 1 otherwise, 2 when it cannot run.
 import { existsSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { ConfigError, type ControllerConfig } from '../config/index.js';
 import { egressPolicyFrom } from '../controller/egress.js';
 import { toolConfig } from './config.js';
 import { validatePaths } from '../experiments/index.js';
-import { formatPlanTable, planExperiment, type PlanRow } from '../safety/index.js';
+import { formatPlanTable, formatWorkflowPlans, planExperiment, planWorkflow, type PlanRow, type WorkflowPlan } from '../safety/index.js';
 
 interface PlanOptions {
   kubeconfig?: string;
@@ -64,6 +64,7 @@ export function register(program: Command): void {
 
       const resolver = createTargetResolver(kc);
       let rows: PlanRow[];
+      let workflows: WorkflowPlan[];
       try {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
@@ -74,6 +75,9 @@ export function register(program: Command): void {
         const freeze = existsSync('.faultline/freeze');
         const deps = { config: { ...config.safety, ownNamespace: config.kubernetes.namespace }, freeze, ...(seed !== undefined ? { seed } : {}) };
         rows = loaded.experiments.map((l) => planExperiment(l, resolver, deps));
+        // Each workflow step planned as an experiment is; parallel groups combined per workload.
+        const byName = new Map(loaded.experiments.map((e) => [e.experiment.metadata.name, e]));
+        workflows = (loaded.workflows ?? []).map((w) => planWorkflow(w, byName, resolver, deps));
       } catch (err) {
         return fail((err as Error).message);
       } finally {
@@ -82,16 +86,18 @@ export function register(program: Command): void {
 
       const problems = loaded.problems.map(({ file, line, column, message }) => ({ file, line, column, message }));
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ rows, problems }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ rows, workflows, problems }, null, 2) + '\n');
       } else {
         if (rows.length) process.stdout.write(formatPlanTable(rows));
+        if (workflows.length) process.stdout.write(`${rows.length ? '\n' : ''}${formatWorkflowPlans(workflows)}`);
         if (problems.length) {
           process.stdout.write(`${rows.length ? '\n' : ''}problems:\n`);
           for (const p of problems) process.stdout.write(`  ${p.file}:${p.line}:${p.column}: ${p.message}\n`);
         }
         const refused = rows.filter((r) => !r.allowed).length;
-        process.stderr.write(`${rows.length} experiment${rows.length === 1 ? '' : 's'} planned, ${refused} refused, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+        const wf = workflows.length ? `, ${workflows.length} workflow${workflows.length === 1 ? '' : 's'} planned, ${workflows.filter((w) => !w.allowed).length} refused` : '';
+        process.stderr.write(`${rows.length} experiment${rows.length === 1 ? '' : 's'} planned, ${refused} refused${wf}, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
       }
-      process.exitCode = problems.length || rows.some((r) => !r.allowed) ? 1 : 0;
+      process.exitCode = problems.length || rows.some((r) => !r.allowed) || workflows.some((w) => !w.allowed) ? 1 : 0;
     });
 }

@@ -4,3 +4,4 @@ export { inWindow, localTime, describeWindow } from './windows.js';
 export { scaled, desiredHealthy, disruptionsAllowed } from './pdb.js';
 export { SafetyState, type SafetyStateOptions, type LockResult } from './state.js';
 export { planExperiment, formatPlanTable, seedFromSpecHash, type PlanRow, type PlanDeps } from './plan.js';
+export { planWorkflow, formatWorkflowPlans, type WorkflowPlan, type StepPlan } from './workflow-plan.js';
