@@ -29,7 +29,7 @@ export function walkSteps(steps: unknown, visit: (step: Obj, pointer: string, pa
     const p = `${base}/${i}`;
     const names = [...path, typeof step.name === 'string' ? step.name : String(i)];
     visit(step, p, names, depth);
-    if (depth <= MAX_STEP_DEPTH) walkSteps(step.parallel, visit, `${p}/parallel`, names, depth + 1);
+    if (depth < MAX_STEP_DEPTH) walkSteps(step.parallel, visit, `${p}/parallel`, names, depth + 1);
   });
 }
 

@@ -241,3 +241,30 @@ describe('the published workflow schema', () => {
     expect(resolve(FIXTURES, m![1]!)).toBe(WORKFLOW_SCHEMA_FILE);
   });
 });
+
+describe('hostile workflows', () => {
+  it("parallel groups nested 10 deep: one problem at the third level, no crash (deeper still meets the parser's nesting limit)", () => {
+    let steps = '- name: leaf\n  pause: 1s\n';
+    for (let i = 10; i > 0; i--) steps = `- name: g${i}\n  parallel:\n${steps.replace(/^/gm, '    ')}`;
+    const r = load({ 'w.yaml': `${HEAD}${steps.replace(/^/gm, '    ')}` });
+    expect(r.workflows ?? []).toEqual([]);
+    expect(at(r)).toEqual(['12:15 spec.steps[0].parallel[0].parallel[0].parallel: parallel groups nest at most 2 deep']);
+  });
+  it("65 steps are over the bound; a check step's probes are checked as an experiment's", () => {
+    const many = Array.from({ length: 65 }, (_, i) => `    - { name: s${i}, pause: 1s }\n`).join('');
+    expect(at(load({ 'w.yaml': `${HEAD}${many}` }))).toEqual([
+      '7:5 spec.steps: must NOT have more than 64 items',
+      '71:7 spec.steps[64]: more than 64 steps in one workflow (counting the steps of parallel groups)',
+    ]);
+    const dup = `${HEAD}    - name: c
+      check:
+        probes:
+          - { name: p, kubernetes: { namespace: shop, kind: Deployment, name: a, minReadyReplicas: 1 } }
+          - { name: p, http: { url: "http://a.shop.svc/", timeout: 10s }, interval: 5s }
+`;
+    expect(at(load({ 'w.yaml': dup }))).toEqual([
+      '11:21 spec.steps[0].check.probes[1].name: probe name "p" is already used by probe 0',
+      '11:68 spec.steps[0].check.probes[1].http.timeout: timeout 10s is longer than the probe interval 5s',
+    ]);
+  });
+});
