@@ -31,6 +31,9 @@ export interface TargetResolverOptions {
   retryDelayMs?: number;
 }
 
+/** Pods per list page. */
+const POD_PAGE = 500;
+
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 interface Feed {
@@ -56,9 +59,29 @@ function controllerRef(refs: V1OwnerReference[] | undefined): V1OwnerReference |
  */
 export function slimPod(pod: V1Pod): V1Pod {
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
-  const spec: NonNullable<V1Pod['spec']> = { containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name })) };
-  if (pod.spec?.nodeName) spec.nodeName = pod.spec.nodeName;
-  return { metadata: slimMeta(pod.metadata), spec, status: ready ? { conditions: [{ type: 'Ready', status: ready.status }] } : {} };
+  const spec: NonNullable<V1Pod['spec']> = { containers: (pod.spec?.containers ?? []).map((c) => ({ name: intern(c.name) })) };
+  if (pod.spec?.nodeName) spec.nodeName = intern(pod.spec.nodeName);
+  return { metadata: slimMeta(pod.metadata), spec, status: ready ? { conditions: [{ type: 'Ready', status: intern(ready.status) }] } : {} };
+}
+
+// Label keys and values, owner names, nodes and container names repeat across thousands of pods;
+// each parsed copy is a separate string, so the cache keeps one of each (a bounded pool: names of
+// pods and uids are not pooled).
+const pool = new Map<string, string>();
+function intern(s: string): string;
+function intern(s: string | undefined): string | undefined;
+function intern(s: string | undefined): string | undefined {
+  if (s === undefined) return s;
+  const hit = pool.get(s);
+  if (hit !== undefined) return hit;
+  if (pool.size < 100_000) pool.set(s, s);
+  return s;
+}
+
+function internLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) out[intern(k)] = intern(v);
+  return out;
 }
 
 /** A workload (ReplicaSet, Deployment, StatefulSet) as the resolver reads it: owners and spec.replicas. */
@@ -69,11 +92,11 @@ export function slimWorkload<T extends { metadata?: V1ObjectMeta; spec?: { repli
 }
 
 function slimMeta(m: V1ObjectMeta | undefined): V1ObjectMeta {
-  const meta: V1ObjectMeta = { name: m?.name, namespace: m?.namespace, uid: m?.uid, resourceVersion: m?.resourceVersion };
-  if (m?.labels) meta.labels = m.labels;
+  const meta: V1ObjectMeta = { name: m?.name, namespace: intern(m?.namespace), uid: m?.uid, resourceVersion: m?.resourceVersion };
+  if (m?.labels) meta.labels = internLabels(m.labels);
   if (m?.deletionTimestamp) meta.deletionTimestamp = m.deletionTimestamp;
   if (m?.ownerReferences?.length) {
-    meta.ownerReferences = m.ownerReferences.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid, ...(r.controller ? { controller: true } : {}) }));
+    meta.ownerReferences = m.ownerReferences.map((r) => ({ apiVersion: intern(r.apiVersion), kind: intern(r.kind), name: intern(r.name), uid: intern(r.uid), ...(r.controller ? { controller: true } : {}) }));
   }
   return meta;
 }
@@ -130,7 +153,21 @@ export function createTargetResolver(kc: KubeConfig, opts: TargetResolverOptions
     return { name, informer, synced };
   };
 
-  const pods = feed<V1Pod>('pods', '/api/v1/pods', () => core.listPodForAllNamespaces(), slimPod);
+  // Pods are listed in pages, each slimmed before the next: a single list of 100,000 full pods
+  // would hold them all (and their JSON text) at once.
+  const listPods = async (): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> => {
+    const items: V1Pod[] = [];
+    let token: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await core.listPodForAllNamespaces({ limit: POD_PAGE, _continue: token });
+      resourceVersion ??= page.metadata?.resourceVersion;
+      for (const p of page.items) items.push(slimPod(p));
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return { items, metadata: { resourceVersion } };
+  };
+  const pods = feed<V1Pod>('pods', '/api/v1/pods', listPods, slimPod);
   const replicaSets = feed<V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), slimWorkload);
   const deployments = feed('deployments', '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces(), slimWorkload);
   const statefulSets = feed('statefulsets', '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces(), slimWorkload);

@@ -1,7 +1,7 @@
 // HTTP front of the simulator: routes REST paths to the store with the API server's semantics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
-import { ApiError, badRequest, invalid, methodNotAllowed, unsupportedMediaType } from './errors.js';
+import { ApiError, badRequest, gone, invalid, methodNotAllowed, unsupportedMediaType } from './errors.js';
 import { applyPatch } from './patch.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
 import { formatLabelSelector, fromLabelSelectorObject, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -174,10 +174,49 @@ function list(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, req: Incomi
     }, res);
     return;
   }
+  const limit = Number(q.get('limit') ?? 0);
+  if (limit > 0 || q.get('continue')) return listPage(ctx, p, q, labels, fields, req, res);
   const items = ctx.store.list(p.def, { namespace: p.namespace, labelSelector: labels, fieldSelector: fields }).map((o) => present(p.def, p.version, o));
   const rv = String(ctx.store.currentResourceVersion());
   if (wantsTable(req.headers.accept)) return send(res, 200, toTable(p.def, items, rv));
   send(res, 200, { kind: `${p.def.kind}List`, apiVersion: apiVersionOf(p.def, p.version), metadata: { resourceVersion: rv }, items });
+}
+
+/**
+ * limit/continue as the API server pages a list: the continue token carries the first page's
+ * resourceVersion (every page reports it, so a watch from it misses nothing) and the last key
+ * served; a token older than the watch window is 410 Expired, a token that is not ours 400.
+ */
+function listPage(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, labels: ReturnType<typeof parseLabelSelector>, fields: ReturnType<typeof parseFieldSelector>, req: IncomingMessage, res: ServerResponse): void {
+  const limit = Number(q.get('limit') ?? 0);
+  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get('limit')}`);
+  let rv = ctx.store.currentResourceVersion();
+  let after = '';
+  const token = q.get('continue');
+  if (token) {
+    let parsed: { rv?: unknown; start?: unknown };
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof parsed;
+    } catch {
+      throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    }
+    if (typeof parsed.rv !== 'number' || typeof parsed.start !== 'string') throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    if (parsed.rv < ctx.store.oldestResumableVersion()) {
+      throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+    }
+    rv = parsed.rv;
+    after = parsed.start;
+  }
+  const page = ctx.store.listPage(p.def, { namespace: p.namespace, labelSelector: labels, fieldSelector: fields }, limit || Number.MAX_SAFE_INTEGER, after);
+  const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
+  if (page.remaining > 0 && page.lastKey !== undefined) {
+    metadata.continue = Buffer.from(JSON.stringify({ rv, start: page.lastKey })).toString('base64url');
+    if (!labels.length && !fields.length) metadata.remainingItemCount = page.remaining;
+  }
+  const items = page.items.map((o) => present(p.def, p.version, o));
+  // kubectl asks for Tables with limit=500 and follows continue tokens
+  if (wantsTable(req.headers.accept)) return send(res, 200, { ...toTable(p.def, items, String(rv)), metadata });
+  send(res, 200, { kind: `${p.def.kind}List`, apiVersion: apiVersionOf(p.def, p.version), metadata, items });
 }
 
 function checkIdentity(p: ResourcePath, body: KObject, forCreate: boolean): void {

@@ -209,6 +209,17 @@ export class Store {
     return out;
   }
 
+  /**
+   * One page of a list in key order ("<ns>/<name>", bytewise as etcd keys): up to `limit` copies
+   * after the key `after`, with how many matching objects remain.
+   */
+  listPage(resource: ResourceRef, opts: ListOptions, limit: number, after = ''): { items: KObject[]; remaining: number; lastKey?: string } {
+    const matches = this.peek(resource, opts).map((o) => [objKey(o.metadata.namespace, o.metadata.name), o] as const).filter(([k]) => k > after);
+    matches.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const page = matches.slice(0, limit);
+    return { items: page.map(([, o]) => structuredClone(o)), remaining: matches.length - page.length, lastKey: page[page.length - 1]?.[0] };
+  }
+
   list<T = KObject>(resource: ResourceRef, opts: ListOptions = {}): T[] {
     const def = resolveResource(resource);
     const labels = typeof opts.labelSelector === 'string' || opts.labelSelector === undefined ? parseLabelSelector(opts.labelSelector) : opts.labelSelector;
