@@ -48,6 +48,14 @@
 // - safety/guards.ts `faultDefinition(type)?.` → `.` (three places): every type that reaches the
 //   guards passed the schema's enum, so it has a definition.
 // - safety/pdb.ts `Number(value.trim())` → `Number(value)`: Number() ignores surrounding spaces.
+// - workflows/semantic.ts checkStep: the early return when a fault step lacks a target or a duration
+//   (→ false, `||` → `&&`) only saves work: the experiment checks find nothing in a missing target or
+//   duration (the missing-field problems above it are the answer). `q.pointer.startsWith('/spec/')`
+//   → true / startsWith(''): an experiment made of a step has no metadata beyond its name, so
+//   every problem of it is under /spec. `kind === 'check'` → true and `&&` → `||` before
+//   `isObj(step.check)`: a step has exactly one kind here, so only a check step has a `check`.
+//   checkAssertions `: []` → ["Stryker was here"]: a string is no probe, so no name is added.
+//   The probes pointer regex without `^`: every pointer of semanticProblems starts with /spec.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -68,6 +76,10 @@ export default {
     'src/hosts/*/signature.ts',
     'src/server/repository.ts',
     'src/egress/policy.ts',
+    // ChaosWorkflow decisions: step checks and bounds, reference resolution, what changes the hash.
+    'src/workflows/semantic.ts',
+    'src/workflows/load.ts',
+    'src/workflows/hash.ts',
     // Fault plugins' safety rules only (their prose is checked against README by
     // test/faults/registry.test.ts): line ranges, to be kept on the rules when a file changes.
     'src/faults/scale-down/index.ts:12-20', // blast radius and budget charge of a scale-down
