@@ -56,6 +56,9 @@
 //   `isObj(step.check)`: a step has exactly one kind here, so only a check step has a `check`.
 //   checkAssertions `: []` → ["Stryker was here"]: a string is no probe, so no name is added.
 //   The probes pointer regex without `^`: every pointer of semanticProblems starts with /spec.
+// - workflows/hash.ts byName: the `a.name > b.name` branch (→ true/false/>=/<=) as in reconcile/plan.ts:
+//   V8's sort only tests `< 0`; `<` → `<=` only reorders two items of one name, which the semantic
+//   checks refuse (probe, assertion and step names are unique).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
