@@ -59,6 +59,9 @@
 // - workflows/hash.ts byName: the `a.name > b.name` branch (→ true/false/>=/<=) as in reconcile/plan.ts:
 //   V8's sort only tests `< 0`; `<` → `<=` only reorders two items of one name, which the semantic
 //   checks refuse (probe, assertion and step names are unique).
+// - workflows/load.ts isWorkflowDocument `typeof v === 'object'` → true: a string or number has no
+//   apiVersion, so the answer is false either way. `validate.errors ?? []`: ajv sets errors whenever
+//   validate() is false.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
