@@ -59,6 +59,10 @@
 // - workflows/hash.ts byName: the `a.name > b.name` branch (→ true/false/>=/<=) as in reconcile/plan.ts:
 //   V8's sort only tests `< 0`; `<` → `<=` only reorders two items of one name, which the semantic
 //   checks refuse (probe, assertion and step names are unique).
+// - safety/workflow-plan.ts `'duration' in s && s.duration` -> true / `||`, `kind === 'experiment' ?` -> true,
+//   `if (ref)` -> true: they only set `duration` / `experiment` to undefined on steps that have none,
+//   which no reader (JSON output, text) tells from absent. `Math.max(seen.ready, b.ready)` -> min:
+//   one plan reads one snapshot of the cache, so every row of a workload has the same ready count.
 // - workflows/load.ts isWorkflowDocument `typeof v === 'object'` → true: a string or number has no
 //   apiVersion, so the answer is false either way. `validate.errors ?? []`: ajv sets errors whenever
 //   validate() is false.
@@ -86,6 +90,7 @@ export default {
     'src/workflows/semantic.ts',
     'src/workflows/load.ts',
     'src/workflows/hash.ts',
+    'src/safety/workflow-plan.ts', // a workflow's plan: parallel groups' combined blast radius and target caps
     // Fault plugins' safety rules only (their prose is checked against README by
     // test/faults/registry.test.ts): line ranges, to be kept on the rules when a file changes.
     'src/faults/scale-down/index.ts:12-20', // blast radius and budget charge of a scale-down

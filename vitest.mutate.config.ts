@@ -24,6 +24,7 @@ export default defineConfig({
       'test/workflows/load*.test.ts',
       'test/workflows/semantic*.test.ts',
       'test/workflows/hash*.test.ts',
+      'test/safety/workflow-plan.test.ts', // starts the in-process simulator
     ],
     pool: 'forks',
     maxWorkers: 1,
