@@ -130,9 +130,11 @@ describe('scheduler', () => {
 
     await core.patchNode({ name: 'node-3', body: [{ op: 'add', path: '/spec/unschedulable', value: true }] });
     await apps.patchNamespacedDeployment({ namespace: 'shop', name: 'cart', body: [{ op: 'replace', path: '/spec/replicas', value: 7 }] });
-    const pending = await waitFor('a pending cart pod', async () => {
+    // As on a real cluster, the ReplicaSet creates the pod before the scheduler has looked at it:
+    // wait for the scheduler's verdict, not only for the pod.
+    const pending = await waitFor('a pending cart pod the scheduler has judged', async () => {
       const l = await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart', fieldSelector: 'spec.nodeName=' });
-      return l.items.length === 1 ? l.items[0] : undefined;
+      return l.items.length === 1 && l.items[0]!.status?.conditions?.some((c) => c.type === 'PodScheduled') ? l.items[0] : undefined;
     });
     expect(pending.status!.phase).toBe('Pending');
     expect(pending.status!.conditions!.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
