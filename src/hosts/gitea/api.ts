@@ -1,7 +1,7 @@
 // Gitea and Forgejo (same API, /api/v1): commit statuses, issue comments on pull requests, and
 // the pull request of a commit.
 import type { CommitStatus, GitHost, GitHostConfig, HostOptions, RetryOptions, UpsertResult } from '../types.js';
-import { HttpError, requestJson, shorten } from '../retry.js';
+import { cachedUntilFailure, HttpError, requestJson, shorten } from '../retry.js';
 import { checkComments, checkCreatedComment, checkPullForCommit, checkUser } from './schema.js';
 
 export const GITEA_MAX_COMMENT = 65_536; // Gitea has no documented cap; stay as GitHub
@@ -13,7 +13,6 @@ export class GiteaHost implements GitHost {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly apiUrl: string;
-  private me: Promise<number> | undefined;
 
   constructor(
     config: GitHostConfig,
@@ -32,16 +31,9 @@ export class GiteaHost implements GitHost {
   }
 
   /** The token's own user id: only comments it wrote are ours to edit (anyone can paste the marker). */
-  private whoami(): Promise<number> {
-    this.me ??= requestJson(`${this.apiUrl}/user`, { method: 'GET', headers: this.headers, host: 'gitea', endpoint: 'GET /user' }, this.retry).then(
-      ({ data }) => checkUser(data).id,
-      (err: unknown) => {
-        this.me = undefined;
-        throw err;
-      },
-    );
-    return this.me;
-  }
+  private readonly whoami = cachedUntilFailure(() =>
+    requestJson(`${this.apiUrl}/user`, { method: 'GET', headers: this.headers, host: 'gitea', endpoint: 'GET /user' }, this.retry).then(({ data }) => checkUser(data).id),
+  );
 
   async setStatus(sha: string, status: CommitStatus): Promise<void> {
     await this.req('POST', `/statuses/${encodeURIComponent(sha)}`, '/statuses/{sha}', {

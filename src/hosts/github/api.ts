@@ -5,7 +5,7 @@ import { createPrivateKey } from 'node:crypto';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import type { CommitStatus, GitHost, GitHostConfig, HostOptions, RetryOptions, UpsertResult } from '../types.js';
-import { shorten, withRetry, type Headers } from '../retry.js';
+import { cachedUntilFailure, shorten, withRetry, type Headers } from '../retry.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { CheckRuns } from './checks.js';
 import { checkApp, checkComments, checkCreatedComment, checkPullsForCommit, checkUser, type GitHubComment } from './schema.js';
@@ -61,7 +61,7 @@ export class GitHubHost implements GitHost {
   /** Set in App mode: statuses become Check Runs. */
   private readonly checks: CheckRuns | undefined;
   private readonly appId: number | undefined;
-  private me: Promise<string> | undefined;
+  private readonly me = cachedUntilFailure(() => this.whoami());
 
   constructor(
     config: GitHubHostConfig,
@@ -94,11 +94,7 @@ export class GitHubHost implements GitHost {
    */
   private async isOurs(c: GitHubComment): Promise<boolean> {
     if (this.appId !== undefined && c.performed_via_github_app?.id === this.appId) return true;
-    this.me ??= this.whoami().catch((err: unknown) => {
-      this.me = undefined;
-      throw err;
-    });
-    return c.user?.login.toLowerCase() === (await this.me);
+    return c.user?.login.toLowerCase() === (await this.me());
   }
 
   private async whoami(): Promise<string> {

@@ -1,6 +1,6 @@
 // GitLab REST v4: commit statuses, merge-request notes, and the merge requests of a commit.
 import type { CommitState, CommitStatus, GitHost, GitHostConfig, HostOptions, RetryOptions, UpsertResult } from '../types.js';
-import { requestJson, shorten } from '../retry.js';
+import { cachedUntilFailure, requestJson, shorten } from '../retry.js';
 import { checkCreatedNote, checkMergeRequests, checkNotes, checkUser } from './schema.js';
 
 export const GITLAB_MAX_COMMENT = 1_000_000; // notes are limited to 1,000,000 characters
@@ -14,7 +14,6 @@ export class GitLabHost implements GitHost {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly apiUrl: string;
-  private me: Promise<number> | undefined;
 
   constructor(
     config: GitHostConfig,
@@ -32,16 +31,9 @@ export class GitLabHost implements GitHost {
   }
 
   /** The token's own user id: only notes it wrote are ours to edit (anyone can paste the marker). */
-  private whoami(): Promise<number> {
-    this.me ??= requestJson(`${this.apiUrl}/user`, { method: 'GET', headers: this.headers, host: 'gitlab', endpoint: 'GET /user' }, this.retry).then(
-      ({ data }) => checkUser(data).id,
-      (err: unknown) => {
-        this.me = undefined;
-        throw err;
-      },
-    );
-    return this.me;
-  }
+  private readonly whoami = cachedUntilFailure(() =>
+    requestJson(`${this.apiUrl}/user`, { method: 'GET', headers: this.headers, host: 'gitlab', endpoint: 'GET /user' }, this.retry).then(({ data }) => checkUser(data).id),
+  );
 
   async setStatus(sha: string, status: CommitStatus): Promise<void> {
     await this.req('POST', `/statuses/${encodeURIComponent(sha)}`, '/statuses/{sha}', {
