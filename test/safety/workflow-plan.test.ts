@@ -4,29 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetResolver } from '../../src/cluster/index.js';
 import type { ClusterTargetResolver } from '../../src/cluster/types.js';
-import { DEFAULTS } from '../../src/config/index.js';
 import { loadExperimentFiles } from '../../src/experiments/index.js';
 import type { LoadedExperiment } from '../../src/experiments/model.js';
 import { formatWorkflowPlans, planWorkflow, type PlanDeps, type WorkflowPlan } from '../../src/safety/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import type { LoadedWorkflow } from '../../src/workflows/model.js';
+import { config } from './guard-fixtures.js';
 
 let sim: Simulator;
 let resolver: ClusterTargetResolver;
-const deps = (over: Partial<PlanDeps['config']> = {}): PlanDeps => ({
-  config: {
-    protectedNamespaces: [...DEFAULTS.protectedNamespaces],
-    optInLabel: { ...DEFAULTS.optInLabel },
-    maxBlastRadiusPercent: 50,
-    maxTargets: 10,
-    maxConcurrentRuns: 2,
-    allowedWindows: [],
-    freezeWindows: [],
-    ownNamespace: 'faultline',
-    ...over,
-  },
-  seed: 5,
-});
+const deps = (over: Partial<PlanDeps['config']> = {}): PlanDeps => ({ config: { ...config, ...over }, seed: 5 });
 
 beforeAll(async () => {
   sim = await startSimulator();
