@@ -17,10 +17,11 @@ interface Stored {
   files: Record<string, { oid: string; result: LoadResult }>;
 }
 
+const BUILD_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 let codeKey: string | undefined;
 /** A hash of every module of this build (src/ under tsx, dist/ when compiled), computed once. */
-export function buildKey(root = join(dirname(fileURLToPath(import.meta.url)), '..')): string {
-  if (codeKey && root === join(dirname(fileURLToPath(import.meta.url)), '..')) return codeKey;
+export function buildKey(root = BUILD_ROOT): string {
+  if (codeKey && root === BUILD_ROOT) return codeKey;
   const h = createHash('sha1');
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -31,7 +32,7 @@ export function buildKey(root = join(dirname(fileURLToPath(import.meta.url)), '.
   };
   walk(root);
   const key = h.digest('hex');
-  if (root === join(dirname(fileURLToPath(import.meta.url)), '..')) codeKey = key;
+  if (root === BUILD_ROOT) codeKey = key;
   return key;
 }
 

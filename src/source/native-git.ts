@@ -1,6 +1,6 @@
 // Fetch with the `git` binary when the machine has one. isomorphic-git stays the default where
-// git is absent (the controller image is node:22-slim without git, and the architecture chose a
-// pure-JS client so the controller needs nothing installed); where git exists, its fetch and
+// git is absent (the architecture chose a pure-JS client so the controller needs nothing
+// installed; the controller image does carry git); where git exists, its fetch and
 // index-pack are native code: a cold fetch of 10,000 experiment files takes git ~0.2 s against
 // several seconds of JS inflate and indexing in isomorphic-git. The store stays a plain bare
 // repository that isomorphic-git and the pack reader read either way.
