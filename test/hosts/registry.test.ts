@@ -12,7 +12,7 @@ import { buildServer } from '../../src/server/index.js';
 import { handlePullRequest, toPlanEvent, type PullRequestResult } from '../../src/report/pr-plan.js';
 import { PrTreeReader } from '../../src/report/pr-source.js';
 import { loadExperimentFiles } from '../../src/experiments/index.js';
-import { planExperiment, type SafetyConfig } from '../../src/safety/index.js';
+import { planExperiment } from '../../src/safety/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createTargetResolver } from '../../src/cluster/index.js';
 import type { TargetResolver } from '../../src/cluster/types.js';
@@ -21,6 +21,7 @@ import { startGitServer, type GitServer } from '../helpers/git-server.js';
 import { startHostServer, type HostServer } from '../report/host-server.js';
 import { deleteKeys, newRedis, testConfig } from '../server/helpers.js';
 import { fake, signFake } from './fake-host/index.js';
+import { config as safety } from '../safety/guard-fixtures.js'; // the guard tests' safety config
 
 const hosts: HostRegistry = { ...HOSTS, fake }; // the one line that adds the host
 
@@ -39,16 +40,6 @@ spec:
     mode: { type: one }
   duration: 1m
 `;
-const safety: SafetyConfig = {
-  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
-  optInLabel: { key: 'faultline.dev/chaos', value: 'enabled' },
-  maxBlastRadiusPercent: 50,
-  maxTargets: 10,
-  maxConcurrentRuns: 2,
-  allowedWindows: [],
-  freezeWindows: [],
-  ownNamespace: 'faultline',
-};
 
 const redis = newRedis();
 let git: GitServer;

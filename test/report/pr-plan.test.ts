@@ -13,10 +13,11 @@ import { gitReader } from './pr-deps.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createTargetResolver } from '../../src/cluster/index.js';
 import type { TargetResolver } from '../../src/cluster/types.js';
-import { planExperiment, type SafetyConfig } from '../../src/safety/index.js';
+import { planExperiment } from '../../src/safety/index.js';
 import type { LoadedExperiment } from '../../src/experiments/model.js';
 import { loadExperimentFiles as load } from '../../src/experiments/index.js';
 import { PrTreeReader } from '../../src/report/pr-source.js';
+import { config as safety } from '../safety/guard-fixtures.js'; // the guard tests' safety config
 
 const VALID = `apiVersion: faultline.dev/v1alpha1
 kind: ChaosExperiment
@@ -54,16 +55,6 @@ let server: GitServer;
 let gh: FakeGitHub;
 let sim: Simulator;
 let resolver: TargetResolver;
-const safety: SafetyConfig = {
-  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
-  optInLabel: { key: 'faultline.dev/chaos', value: 'enabled' },
-  maxBlastRadiusPercent: 50,
-  maxTargets: 10,
-  maxConcurrentRuns: 2,
-  allowedWindows: [],
-  freezeWindows: [],
-  ownNamespace: 'faultline',
-};
 // The same plan as `faultline plan`: src/safety against the live (simulated) cluster.
 const plan = async (loaded: LoadedExperiment[]) => loaded.map((l) => planExperiment(l, resolver, { config: safety }));
 let work: WorkClone;
