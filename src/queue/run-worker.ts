@@ -149,7 +149,8 @@ export async function startRunWorker(opts: RunWorkerOptions): Promise<RunWorker>
         return { runId: data.runId, state };
       }
 
-      runLog.info({ occurrence: data.occurrence, trigger: data.trigger }, 'run starting');
+      // queuedAt/waitedMs: when the job was added, and how long it waited for a worker slot.
+      runLog.info({ occurrence: data.occurrence, trigger: data.trigger, queuedAt: job.timestamp, waitedMs: Date.now() - job.timestamp }, 'run starting');
       let outcome = 'error';
       try {
         const rec = await opts.executor.execute(data, controller.signal);

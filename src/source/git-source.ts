@@ -325,7 +325,7 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
           lastError = undefined;
           pendingPrevious = undefined;
           if (snap.revision !== current?.revision) {
-            log.info({ revision: snap.revision, previousRevision: snap.previousRevision, changed: snap.changed.length, deleted: snap.deleted.length, files: snap.files.size, freeze: snap.freeze, ms: Date.now() - started }, 'git source synced');
+            log.info({ revision: snap.revision, previousRevision: snap.previousRevision, changed: snap.changed.length, deleted: snap.deleted.length, files: snap.files.size, freeze: snap.freeze, ms: Date.now() - started, phases: phasesOf(snap.stats) }, 'git source synced');
           }
           current = snap;
           return snap;
@@ -366,4 +366,11 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
     },
   };
   return source;
+}
+
+/** A sync's phases in whole milliseconds, for its log line (the bench splits push → inject on it). */
+function phasesOf(stats: SyncStats | undefined): Record<string, number> | undefined {
+  if (!stats) return undefined;
+  const r = (ms: number) => Math.round(ms * 10) / 10;
+  return { remoteMs: r(stats.remoteMs), fetchMs: r(stats.fetchMs), diffMs: r(stats.diffMs), readMs: r(stats.readMs), treesRead: stats.treesRead, blobsRead: stats.blobsRead };
 }
