@@ -90,8 +90,8 @@ describe('kustomizations', () => {
   const kustomizations = yamlFiles().filter(isKustomization);
   const KNOWN = new Set(['apiVersion', 'kind', 'namespace', 'namePrefix', 'nameSuffix', 'labels', 'commonLabels', 'commonAnnotations', 'resources', 'components', 'patches', 'images', 'replicas', 'configMapGenerator', 'secretGenerator', 'generatorOptions']);
 
-  it('there are two: deploy/base and the optional deploy/redis', () => {
-    expect(kustomizations).toEqual(['deploy/base/kustomization.yaml', 'deploy/redis/kustomization.yaml']);
+  it('there are three: deploy/base, the CRDs and the optional deploy/redis', () => {
+    expect(kustomizations).toEqual(['deploy/base/kustomization.yaml', 'deploy/crds/kustomization.yaml', 'deploy/redis/kustomization.yaml']);
   });
 
   it.each(kustomizations)('%s lists existing files, all of its folder, in its namespace', (file) => {

@@ -4,6 +4,9 @@
 // additionalProperties: false), so the object is wrapped in proxies that record which
 // properties the validator looks at: a field the schema of its object never reads is unknown.
 // Objects whose keys the validator enumerates itself are maps (labels, data) and are left to it.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 type Validatable = { prototype: { validate(this: unknown): void } };
 
@@ -71,6 +74,20 @@ function track(root: object): { proxy: object; seen: Map<object, Seen> } {
   return { proxy: wrap(root, ''), seen };
 }
 
+/** A CRD's schema node: openAPIV3Schema and what nests in it through properties, items, additionalProperties. */
+const JSON_SCHEMA_NODE = /\/schema\/openAPIV3Schema(\/(properties\/[^/]+|items|additionalProperties))*$/;
+let propsFields: Set<string> | undefined;
+/** The fields of apiextensions v1 JSONSchemaProps, from kubernetes-models' interface of the official OpenAPI. */
+function jsonSchemaPropsFields(): Set<string> {
+  if (propsFields) return propsFields;
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('kubernetes-models/package.json'));
+  const text = readFileSync(join(pkg, 'apiextensions.k8s.io/v1/JSONSchemaProps.d.ts'), 'utf8');
+  propsFields = new Set([...text.matchAll(/^ {4}"?([A-Za-z$-]+)"?\??:/gm)].map((m) => m[1]!));
+  if (!propsFields.has('x-kubernetes-preserve-unknown-fields') || !propsFields.has('description')) throw new Error('JSONSchemaProps fields not found in kubernetes-models');
+  return propsFields;
+}
+
 /** Schema errors plus unknown fields of one object; empty when it is valid. */
 export async function validateObject(obj: Record<string, unknown>): Promise<SchemaProblem[]> {
   const { apiVersion, kind } = obj;
@@ -87,6 +104,12 @@ export async function validateObject(obj: Record<string, unknown>): Promise<Sche
   }
   for (const info of seen.values()) {
     if (Array.isArray(info.value) || info.enumerated) continue;
+    if (JSON_SCHEMA_NODE.test(info.path)) {
+      // the generated validator skips some JSONSchemaProps fields (description, x-kubernetes-*):
+      // a CRD schema node is held to the model's field list instead of what was read
+      for (const key of Object.keys(info.value)) if (!jsonSchemaPropsFields().has(key)) problems.push({ path: `${info.path}/${key}`, message: 'unknown field' });
+      continue;
+    }
     const keys = Object.keys(info.value);
     // Reached but never looked into: a free-form object in the schema (preserve-unknown-fields).
     if (info.read.size === 0 && keys.length > 0) continue;
