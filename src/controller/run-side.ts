@@ -9,6 +9,7 @@ import type { TargetResolver } from '../cluster/types.js';
 import { SafetyState } from '../safety/state.js';
 import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
 import { planExperiment } from '../safety/plan.js';
+import { planWorkflow } from '../safety/workflow-plan.js';
 import { createRunExecutor, endRun, REASONS, RevertLoop, type ActiveRunExecutor } from '../runs/index.js';
 import type { RunExecutor, RunJobData, RunListener, RunRecord, RunStore } from '../runs/types.js';
 import type { LeaderLock, RunMarker } from '../queue/index.js';
@@ -175,11 +176,17 @@ export async function createRunSide(deps: {
       return handlePullRequest(toPlanEvent(e), {
           source,
           reader,
-          loadExperimentFiles: (files) => loadExperimentFiles(files, { egress: deps.egress.policy }),
+          loadExperimentFiles: (files, o) => loadExperimentFiles(files, { ...o, egress: deps.egress.policy }),
           plan: async (loaded) => {
             const killSwitch = await state.isKillSwitchSet();
             const safety = { ...config.safety, ownNamespace: config.kubernetes.namespace };
             return loaded.map((l) => planExperiment(l, resolver, { config: safety, freeze, killSwitch }));
+          },
+          planWorkflows: async (workflows, experiments) => {
+            const killSwitch = await state.isKillSwitchSet();
+            const safety = { ...config.safety, ownNamespace: config.kubernetes.namespace };
+            const byName = new Map(experiments.map((e) => [e.experiment.metadata.name, e]));
+            return workflows.map((w) => planWorkflow(w, byName, resolver, { config: safety, freeze, killSwitch }));
           },
           host,
           logger: log,

@@ -9,6 +9,9 @@ import { PLAN_MARKER, type CommitStatus, type GitHost, type UpsertResult } from 
 import { HOSTS, hostModule, type HostRegistry } from '../hosts/index.js';
 import { recordReportFailure } from './failures.js';
 import type { PrDiff } from './pr-source.js';
+import type { WorkflowPlan, StepPlan } from '../safety/workflow-plan.js';
+import type { LoadedWorkflow } from '../workflows/model.js';
+import { resolveWorkflows } from '../workflows/load.js';
 
 /**
  * One planned experiment. Mirrors src/safety's plan row; kept structural so either shape fits
@@ -33,6 +36,7 @@ export interface PlanCommentInput {
   freeze?: boolean; // `.faultline/freeze` present at the head
   planError?: string; // the cluster could not be asked
   maxLength?: number; // host limit, default GitHub's 65,536
+  workflows?: WorkflowPlan[]; // ChaosWorkflows the PR adds or changes, each step planned
 }
 
 const DEFAULT_MAX = 65_536;
@@ -103,13 +107,18 @@ function header(input: PlanCommentInput): string[] {
   const blocked = input.rows.filter((r) => !r.allowed).length;
   const invalidFiles = new Set(input.problems.map((p) => p.file)).size;
   const ok = input.rows.length - blocked;
-  const failing = blocked > 0 || invalidFiles > 0 || input.planError !== undefined;
+  const workflows = input.workflows ?? [];
+  const refused = workflows.filter((w) => !w.allowed).length;
+  const failing = blocked > 0 || refused > 0 || invalidFiles > 0 || input.planError !== undefined;
   const title = failing ? '❌ Faultline plan: changes needed' : '✅ Faultline plan';
   const parts = [`${ok} ready`];
   if (blocked) parts.push(`${blocked} blocked by guards`);
   if (invalidFiles) parts.push(`${invalidFiles} file${invalidFiles === 1 ? '' : 's'} with validation errors (${input.problems.length} problem${input.problems.length === 1 ? '' : 's'})`);
   if (input.deleted?.length) parts.push(`${input.deleted.length} removed`);
-  const lines = [PLAN_MARKER, `### ${title}`, '', `For ${code(input.headSha.slice(0, 12))}: ${input.rows.length} experiment${input.rows.length === 1 ? '' : 's'} planned — ${parts.join(', ')}.`];
+  const wf = workflows.length
+    ? ` and ${workflows.length} workflow${workflows.length === 1 ? '' : 's'} (${refused ? `${refused} refused` : 'all allowed'})`
+    : '';
+  const lines = [PLAN_MARKER, `### ${title}`, '', `For ${code(input.headSha.slice(0, 12))}: ${input.rows.length} experiment${input.rows.length === 1 ? '' : 's'}${wf} planned — ${parts.join(', ')}.`];
   if (input.planError) lines.push('', `> [!WARNING]\n> The live cluster could not be asked for targets: ${cell(input.planError)}`);
   if (input.freeze) lines.push('', '> [!NOTE]\n> `.faultline/freeze` is present at this revision: nothing runs while it stays.');
   return lines;
@@ -128,12 +137,46 @@ export function renderPlanComment(input: PlanCommentInput): string {
 
   const full = [...header(input)];
   if (rows.length) full.push('', FULL_HEAD, ...rows.map(fullRow));
+  for (const w of input.workflows ?? []) full.push('', ...workflowSection(w));
   if (problems.length) full.push('', `#### Validation errors (${problems.length})`, '', ...problems.map(problemLine));
   if (deleted.length) full.push('', '#### Removed', '', ...deleted.map((f) => `- ${code(f)}: its schedule is cancelled and a run in progress is aborted on merge`));
   full.push(...footer());
   const text = full.join('\n');
   if (text.length <= max) return text;
   return summarise(input, rows, problems, deleted, text.length, max);
+}
+
+// ---- workflows ----
+
+const STEP_HEAD = '| | Step | Kind | Targets now | Blast radius | Guards |\n|---|---|---|---|---|---|';
+
+function workflowTitle(w: WorkflowPlan): string {
+  const verdict = w.allowed ? 'allowed' : `refused: ${w.refusedSteps.map(code).join(', ')}`;
+  return `#### ${w.allowed ? '✅' : '🛑'} Workflow ${code(w.name)} <sub>${cell(w.file)}</sub> — ${verdict}`;
+}
+
+/** One table per workflow: a row per step (nested steps indented), a parallel group's combined radius and guards on its row. */
+function workflowSection(w: WorkflowPlan): string[] {
+  const out = [workflowTitle(w), '', `Schedule: ${scheduleCell(w.schedule)}`, '', STEP_HEAD];
+  const walk = (steps: StepPlan[], depth: number): void => {
+    for (const s of steps) {
+      const name = `${'&nbsp;&nbsp;↳ '.repeat(depth)}${code(s.name)}${s.continueOnFailure ? ' <sub>continueOnFailure</sub>' : ''}`;
+      const icon = s.allowed ? '✅' : '🛑';
+      if (s.row) {
+        const kind = s.experiment ? `${cell(s.row.fault)} (experiment ${code(s.experiment)})` : cell(s.row.fault);
+        out.push(`| ${icon} | ${name} | ${kind} | ${targetsCell(s.row.targets)} | ${blastCell(s.row.blastRadius)} | ${guardsCell(s.row.guards)} |`);
+      } else if (s.steps && s.combined) {
+        out.push(`| ${icon} | ${name} | parallel, together | ${s.combined.targets} | ${blastCell(s.combined.blastRadius)} | ${guardsCell(s.combined.guards)} |`);
+        walk(s.steps, depth + 1);
+      } else if (s.kind === 'experiment') {
+        out.push(`| 🛑 | ${name} | experiment ${code(s.experiment ?? '?')} | — | — | ❌ not found |`);
+      } else {
+        out.push(`| | ${name} | ${cell(s.kind)}${s.duration ? ` ${code(s.duration)}` : ''} | — | — | — |`);
+      }
+    }
+  };
+  walk(w.steps, 0);
+  return out;
 }
 
 // Too long: drop per-row detail, keep counts, failing experiments and problems first, and add
@@ -178,6 +221,12 @@ function summarise(input: PlanCommentInput, rows: PlanRowLike[], problems: Probl
     out.push('', `#### Validation errors (${problems.length})`, '', ...shownProblems.map(problemLine));
     const hidden = problems.length - shownProblems.length;
     if (hidden > 0) out.push(`- …and ${hidden} more problem${hidden === 1 ? '' : 's'} in ${new Set(problems.slice(shownProblems.length).map((p) => p.file)).size} file(s)`);
+  }
+  for (const w of input.workflows ?? []) {
+    const line = workflowTitle(w);
+    if (line.length + 2 > budget) break;
+    budget -= line.length + 2;
+    out.push('', line);
   }
   if (deleted.length) out.push('', `#### Removed: ${deleted.length} experiment file${deleted.length === 1 ? '' : 's'}`);
   out.push(...foot);
@@ -226,9 +275,16 @@ export interface PullRequestDeps {
   /** Reads every matching file at a ref (GitSource.readAll). Used when `reader` is absent. */
   source?: { readAll(ref: string): Promise<{ revision: string; files: SourceFile[]; freeze: boolean }> };
   /** Fast path for big repositories: reads only what the PR changed (PrTreeReader). */
-  reader?: { ensure(shas: string[], refs: string[]): Promise<void>; diff(baseRef: string, headSha: string): Promise<PrDiff> };
-  loadExperimentFiles(files: { path: string; content: Uint8Array }[]): LoadResult;
+  reader?: {
+    ensure(shas: string[], refs: string[]): Promise<void>;
+    diff(baseRef: string, headSha: string): Promise<PrDiff>;
+    /** A blob by id: the unchanged experiment files a changed workflow refers to. */
+    readBlob?(oid: string): Promise<Uint8Array>;
+  };
+  loadExperimentFiles(files: { path: string; content: Uint8Array }[], opts?: { resolveReferences?: boolean }): LoadResult;
   plan(loaded: LoadedExperiment[]): Promise<PlanRowLike[]>;
+  /** Each step of each changed workflow planned (src/safety/workflow-plan.ts); absent: workflows are not planned. */
+  planWorkflows?(workflows: LoadedWorkflow[], experiments: LoadedExperiment[]): Promise<WorkflowPlan[]>;
   host: GitHost;
   logger?: Logger;
   targetUrl?: string; // link for the status, e.g. the dashboard
@@ -242,6 +298,7 @@ export interface PullRequestResult {
   changed: string[];
   deleted: string[];
   rows: PlanRowLike[];
+  workflows: WorkflowPlan[];
   problems: Problem[];
   comment?: UpsertResult;
   body?: string;
@@ -250,7 +307,7 @@ export interface PullRequestResult {
 
 export async function handlePullRequest(event: PullRequestEvent, deps: PullRequestDeps): Promise<PullRequestResult> {
   const log = (deps.logger ?? silentLogger).child({ pr: event.number, sha: event.headSha.slice(0, 12) });
-  const result: PullRequestResult = { changed: [], deleted: [], rows: [], problems: [], errors: [] };
+  const result: PullRequestResult = { changed: [], deleted: [], rows: [], workflows: [], problems: [], errors: [] };
   if (!PLAN_ACTIONS.has(event.action)) return { ...result, skipped: `action ${event.action || '(none)'} does not change the plan` };
   const context = deps.context ?? 'faultline/plan';
   const { host } = deps;
@@ -273,6 +330,7 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
   let changed: SourceFile[];
   let loaded: LoadResult;
   let freeze: boolean;
+  let known: LoadedExperiment[]; // every experiment a changed workflow may refer to
   try {
     if (deps.reader && event.baseRef) {
       await deps.reader.ensure([event.headSha, ...(/^[0-9a-f]{40}$/.test(event.baseRef) ? [event.baseRef] : [])], event.fetchRefs ?? [])
@@ -280,8 +338,26 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
       changed = d.changed;
       result.deleted = d.deleted;
       freeze = d.freeze;
-      const own = deps.loadExperimentFiles(changed.map((f) => ({ path: f.path, content: f.content })));
+      const own = deps.loadExperimentFiles(changed.map((f) => ({ path: f.path, content: f.content })), { resolveReferences: false });
       loaded = { experiments: [...own.experiments], problems: [...own.problems] };
+      known = own.experiments;
+      if (own.workflows?.length) {
+        // Workflows refer to experiments by name, often in files the PR leaves alone: read those.
+        const have = new Set(own.experiments.map((e) => e.experiment.metadata.name));
+        const oids = new Map(d.unchanged.map((u) => [u.path, u.oid]));
+        const files = new Set<string>();
+        for (const r of own.workflows.flatMap((w) => w.references)) {
+          const file = have.has(r.experiment) ? undefined : d.unchangedNames.get(r.experiment);
+          if (file && oids.has(file)) files.add(file);
+        }
+        if (files.size && deps.reader.readBlob) {
+          const read = await Promise.all([...files].map(async (path) => ({ path, content: await deps.reader!.readBlob!(oids.get(path)!) })));
+          known = [...known, ...deps.loadExperimentFiles(read, { resolveReferences: false }).experiments];
+        }
+        const resolved = resolveWorkflows(own.workflows, known);
+        loaded.workflows = resolved.workflows;
+        loaded.problems.push(...resolved.problems);
+      }
       // Names stay unique across the repository: check the changed ones against the rest.
       for (const e of loaded.experiments) {
         const other = d.unchangedNames.get(e.experiment.metadata.name);
@@ -296,7 +372,7 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
         }
       }
       const dup = new Set(loaded.problems.filter((p) => p.pointer === '/metadata/name').map((p) => p.file));
-      loaded = { experiments: loaded.experiments.filter((e) => !dup.has(e.file)), problems: loaded.problems };
+      loaded = { ...loaded, experiments: loaded.experiments.filter((e) => !dup.has(e.file)) };
     } else if (deps.source) {
       const head = await deps.source.readAll(event.headSha);
       const base = event.baseRef ? await deps.source.readAll(event.baseRef).catch(() => undefined) : undefined;
@@ -307,6 +383,7 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
       freeze = head.freeze;
       // Load the whole head so cross-file rules (unique names) hold; report on the changed files.
       loaded = deps.loadExperimentFiles(head.files.map((f) => ({ path: f.path, content: f.content })));
+      known = loaded.experiments;
     } else {
       throw new Error('handlePullRequest needs deps.reader or deps.source');
     }
@@ -320,9 +397,11 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
   const changedSet = new Set(result.changed);
   result.problems = loaded.problems.filter((p) => changedSet.has(p.file));
   const toPlan = loaded.experiments.filter((e) => changedSet.has(e.file));
+  const workflowsToPlan = (loaded.workflows ?? []).filter((w) => changedSet.has(w.file));
   let planError: string | undefined;
   try {
     result.rows = toPlan.length ? await deps.plan(toPlan) : [];
+    if (workflowsToPlan.length && deps.planWorkflows) result.workflows = await deps.planWorkflows(workflowsToPlan, known);
   } catch (err) {
     planError = err instanceof Error ? err.message : String(err);
     log.error({ err }, 'plan against the cluster failed');
@@ -330,22 +409,24 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
 
   const invalid = [...new Set(result.problems.map((p) => p.file))];
   const blocked = result.rows.filter((r) => !r.allowed);
+  const refused = result.workflows.filter((w) => !w.allowed);
   if (planError) {
     result.state = 'error';
     result.description = `Could not plan against the cluster: ${planError}`;
-  } else if (invalid.length || blocked.length) {
+  } else if (invalid.length || blocked.length || refused.length) {
     const parts: string[] = [];
     if (invalid.length) parts.push(`invalid: ${invalid.join(', ')}`);
     if (blocked.length) {
       parts.push(`blocked: ${blocked.map((r) => `${r.name} (${r.guards.filter((g) => !g.ok).map((g) => g.guard).join(', ')})`).join(', ')}`);
     }
+    if (refused.length) parts.push(`workflow refused: ${refused.map((w) => `${w.name} (${w.refusedSteps.join(', ')})`).join(', ')}`);
     result.state = 'failure';
     result.description = parts.join('; ');
   } else {
     result.state = 'success';
     result.description =
       changed.length || result.deleted.length
-        ? `${result.rows.length} experiment${result.rows.length === 1 ? '' : 's'} valid; all guards pass`
+        ? `${result.rows.length} experiment${result.rows.length === 1 ? '' : 's'}${result.workflows.length ? ` and ${result.workflows.length} workflow${result.workflows.length === 1 ? '' : 's'}` : ''} valid; all guards pass`
         : 'No experiment changes';
   }
 
@@ -355,6 +436,7 @@ export async function handlePullRequest(event: PullRequestEvent, deps: PullReque
     problems: result.problems,
     headSha: event.headSha,
     deleted: result.deleted,
+    workflows: result.workflows,
     freeze,
     ...(planError ? { planError } : {}),
     maxLength: host.maxCommentLength,

@@ -70,6 +70,11 @@ export class PrTreeReader {
     return git.resolveRef({ fs, gitdir: this.opts.dir, ref: `refs/remotes/origin/${ref.replace(/^refs\/heads\//, '')}` });
   }
 
+  /** One blob's bytes (an object the last diff listed). */
+  async readBlob(oid: string): Promise<Uint8Array> {
+    return (await git.readBlob({ fs, gitdir: this.opts.dir, oid, cache: this.cache })).blob;
+  }
+
   /** Diff from the merge base of base and head (what the PR itself changes) to head. */
   async diff(baseRef: string, headSha: string): Promise<PrDiff> {
     const gitdir = this.opts.dir;
