@@ -41,6 +41,9 @@ import { createRunSide, type RunSide } from './run-side.js';
 import { createReporters, settleReporters } from './reporters.js';
 import { enqueuePlan, planInOrder, type PlanJob } from './pr-plans.js';
 import { egressFrom } from './egress.js';
+import { createWorkflowSide, type WorkflowSide } from './workflows.js';
+import { StepRunWatch, type WorkflowListener } from '../workflows/runner.js';
+import type { RedisWorkflowRunStore } from '../workflows/run-store.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
@@ -49,6 +52,8 @@ export interface ControllerOptions {
   kubeConfig: KubeConfig;
   /** Replaces the real executor (tests that count executions). */
   executor?: RunExecutor;
+  /** Told about every workflow run update (besides the controller's own). */
+  workflowListeners?: WorkflowListener[];
   identity?: string;
   listen?: boolean; // start the HTTP server, default true
 }
@@ -59,6 +64,7 @@ export interface Controller {
   readonly server: FastifyInstance;
   readonly url: string | undefined;
   readonly runs: RedisRunStore;
+  readonly workflowRuns: RedisWorkflowRunStore;
   readonly status: GitStatusStore;
   /** Reconcile now, in this process (the reconcile worker does the same for queued requests). */
   reconcileNow(trigger?: 'manual' | 'startup'): Promise<ReconcileSummary | undefined>;
@@ -108,9 +114,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const egress = egressFrom(config, opts.kubeConfig);
   // Notifications wait in Redis (BullMQ `notifications`): retried, one per run and notifier, kept across restarts.
   const deliveries = new DurableDeliveries({ connection: redis, prefix, logger: log, attempts: config.notifications?.attempts, backoffMs: config.notifications?.retryDelayMs });
-  const listeners: RunListener[] = [status, new MetricsListener(), ...createReporters({ config, redis, log, experimentFetch: egress.fetch, deliveries })];
+  // Step runs of a workflow are normal runs (run store, metrics) but are not experiments of the
+  // repository: the status branch and the notifiers hear of them through the workflow listeners.
+  const steps = new StepRunWatch();
+  const notSteps = (l: RunListener): RunListener => ({ onRunUpdate: (r, job) => (job?.workflow ? undefined : l.onRunUpdate(r, job)) });
+  const reporters = createReporters({ config, redis, log, experimentFetch: egress.fetch, deliveries });
+  const listeners: RunListener[] = [notSteps(status), new MetricsListener(), steps, ...reporters.map(notSteps)];
   deliveries.start(); // every kind is registered: deliveries a previous process left are taken now
   const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress, dataDir: workdir });
+
+  // Workflow run updates: the status branch, PR comment and metrics hook in here.
+  const workflowListeners: WorkflowListener[] = [...(opts.workflowListeners ?? [])];
+  const workflows: WorkflowSide = await createWorkflowSide({
+    redis, prefix, kc: opts.kubeConfig, executor: runSide.executor, resolver: runSide.resolver, safetyState: runSide.safetyState, steps,
+    listeners: workflowListeners, log, fetch: egress.fetch, exposeResponses: config.egress.exposeResponses, lockWaitMs: config.runs.lockWaitMs,
+    concurrency: config.runs.concurrency,
+  });
 
   const runWorker: RunWorker = await startRunWorker({
     connection: redis,
@@ -127,7 +146,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
   const reconciler = new Reconciler({ queues, applied: status, log, leader });
   // Parsed files survive a restart in the data directory (keyed by blob id and the build).
-  const workflowsLogged = new Set<string>();
   const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
   const catalog = new CatalogPublisher(redis, prefix);
   // Written a few seconds after a pass (and at close), not inside it: rewriting the file costs
@@ -189,15 +207,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     const load = desired.result();
     invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
     for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
-    // Until the workflow runner exists, a ChaosWorkflow is loaded and checked but never run:
-    // one line per workflow revision, so a long-lived controller does not repeat it every pass.
-    for (const w of load.workflows ?? []) {
-      const key = `${w.workflow.metadata.name}@${w.specHash}`;
-      if (workflowsLogged.has(key)) continue;
-      workflowsLogged.add(key);
-      log.info({ workflow: w.workflow.metadata.name, file: w.file, specHash: w.specHash }, 'workflows are not run yet: ChaosWorkflow skipped');
-    }
     const summary = await reconciler.reconcile({ revision: snapshot.revision, load, freeze: snapshot.freeze });
+    // Workflows after the experiments (the freeze flag is set by then); only the leader gets here.
+    if (!summary.skipped) {
+      try {
+        await workflows.reconcile({ revision: snapshot.revision, workflows: load.workflows ?? [], experiments: load.experiments });
+      } catch (err) {
+        summary.failed++;
+        log.error({ err, revision: snapshot.revision }, 'workflows not reconciled; the next pass retries');
+      }
+    }
     persistSoon();
     if (!summary.skipped) {
       await catalog.publish(snapshot.revision, snapshot.freeze, load);
@@ -238,7 +257,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ? setInterval(() => void enqueueReconcile(queues, { trigger: 'poll' }).catch((err: unknown) => log.error({ err }, 'poll enqueue failed')), config.repo.pollIntervalMs)
     : undefined;
   const depth = setInterval(() => {
-    void sampleQueueDepth(queues, plans, deliveries.queue);
+    void sampleQueueDepth(queues, plans, deliveries.queue, workflows.queue);
     sampleStatus(status);
   }, 15_000);
   status.start().catch((err: unknown) => log.error({ err }, 'status outbox could not be opened'));
@@ -295,11 +314,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await reconcileWorker?.close();
       await planWorker.close();
       // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
-      // After shutdown(), they have been asked to abort: they revert now.
+      // After shutdown(), they have been asked to abort: they revert now. Workflows first: their
+      // steps run on this process's executor.
+      await workflows.close(abortReason ? { abortActive: true, reason: abortReason } : undefined);
       await runWorker.close(abortReason ? { abortActive: true, reason: abortReason } : undefined);
       // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
       await status.close(10_000);
-      if (!(await settleReporters(listeners, 5_000))) log.warn('notifications not sent yet stay queued in Redis for the next process');
+      if (!(await settleReporters([status, ...reporters], 5_000))) log.warn('notifications not sent yet stay queued in Redis for the next process');
       await deliveries.close(true);
       await runSide.close();
       await plans.close();
@@ -320,6 +341,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return url;
     },
     runs: runStore,
+    workflowRuns: workflows.store,
     status,
     reconcileNow: (trigger = 'manual') => reconcileOnce(trigger),
     async shutdown(reason = 'controller shutting down') {
@@ -328,6 +350,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       abortReason = reason;
       runSide.shuttingDown();
       runWorker.abort({ all: true, reason, code: 'ShuttingDown' });
+      workflows.worker.abort({ all: true, reason, code: 'ShuttingDown' });
       // Leave a few seconds at the end for the status branch and the exit itself.
       const handOver = setTimeout(() => runSide.handOver(), Math.max(0, bound - Math.min(10_000, bound / 3)));
       let timer: NodeJS.Timeout | undefined;
@@ -350,8 +373,8 @@ function sampleStatus(status: GitStatusStore): void {
   statusWriteFailing.set(h.ok ? 0 : 1);
 }
 
-async function sampleQueueDepth(queues: Queues, plans: Queue, notifications: Queue): Promise<void> {
-  for (const q of [queues.reconcile, queues.runs, plans, notifications]) {
+async function sampleQueueDepth(queues: Queues, plans: Queue, notifications: Queue, workflowsQueue: Queue): Promise<void> {
+  for (const q of [queues.reconcile, queues.runs, plans, notifications, workflowsQueue]) {
     const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => undefined);
     for (const [state, n] of Object.entries(counts ?? {})) queueDepth.set({ queue: q.name, state }, n);
   }

@@ -29,6 +29,8 @@ export interface RunSide {
   executor: RunExecutor;
   resolver: TargetResolver;
   safety: KillSwitch;
+  /** Slots, workload locks and the kill switch (the workflow runner locks a workflow's workloads). */
+  safetyState: SafetyState;
   leader?: LeaderLock;
   onRedelivered?: (job: RunJobData, marker: RunMarker) => Promise<RunRecord | void>;
   planPullRequest(e: PullRequestEvent, source: GitSource): Promise<PullRequestResult | { skipped: string }>;
@@ -167,6 +169,7 @@ export async function createRunSide(deps: {
     resolver,
     warmPrReader,
     safety: killSwitch,
+    safetyState: state,
     leader,
     onRedelivered,
     async planPullRequest(e, source) {

@@ -25,6 +25,6 @@ export function createProbe(spec: ProbeSpec, deps: ProbeDeps = {}): Probe {
 
 export { ProbeRunner, measureRecovery, sleep, type DuringHandle, type RecoveryOptions, type RecoveryResult } from './runner.js';
 export { checkHttp } from './http.js';
-export { checkPrometheus } from './prometheus.js';
+export { checkPrometheus, queryPrometheus } from './prometheus.js';
 export { checkKubernetes, readyReplicas } from './kubernetes.js';
 export type { Probe, ProbeDeps, ProbeResult } from './types.js';

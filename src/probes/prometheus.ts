@@ -13,7 +13,14 @@ interface QueryResponse {
   data?: { resultType: string; result: { value?: [number, string] }[] | [number, string] };
 }
 
-export async function checkPrometheus(p: PrometheusProbe, opts: { fetch?: typeof fetch; signal?: AbortSignal; exposeResponses?: boolean } = {}): Promise<ProbeResult> {
+export interface QueryOptions {
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  exposeResponses?: boolean;
+}
+
+/** An instant query's single sample, or why there is none (workflow assertions read the value itself). */
+export async function queryPrometheus(p: { url: string; query: string; timeout?: string }, opts: QueryOptions = {}): Promise<{ value: number; latencyMs: number } | { error: string; latencyMs: number }> {
   const started = performance.now();
   const timeoutMs = p.timeout ? parseDuration(p.timeout) : 5000;
   const elapsed = () => Math.round(performance.now() - started);
@@ -29,23 +36,29 @@ export async function checkPrometheus(p: PrometheusProbe, opts: { fetch?: typeof
     });
     const body = (await res.json().catch(() => ({ status: 'error' }))) as QueryResponse;
     const latencyMs = elapsed();
-    if (!res.ok || body.status !== 'success') return { ok: false, latencyMs, error: `query failed: ${quote(body.error ?? `status ${res.status}`, `status ${res.status}`)}` };
+    if (!res.ok || body.status !== 'success') return { latencyMs, error: `query failed: ${quote(body.error ?? `status ${res.status}`, `status ${res.status}`)}` };
     let raw: string | undefined;
     if (body.data?.resultType === 'vector') {
       const result = body.data.result as { value?: [number, string] }[];
-      if (result.length !== 1) return { ok: false, latencyMs, error: `expected one sample, got ${result.length}` };
+      if (result.length !== 1) return { latencyMs, error: `expected one sample, got ${result.length}` };
       raw = result[0]!.value?.[1];
     } else if (body.data?.resultType === 'scalar') {
       raw = (body.data.result as [number, string])[1];
     } else {
-      return { ok: false, latencyMs, error: `expected an instant vector, got ${quote(String(body.data?.resultType ?? 'nothing'), 'something else')}` };
+      return { latencyMs, error: `expected an instant vector, got ${quote(String(body.data?.resultType ?? 'nothing'), 'something else')}` };
     }
     const value = Number(raw);
-    if (raw === undefined || Number.isNaN(value)) return { ok: false, latencyMs, error: `sample is not a number${quote(`: ${String(raw)}`, '')}` };
-    if (!OPS[p.op](value, p.threshold)) return { ok: false, latencyMs, error: `${quote(String(value), 'the sample')} ${p.op} ${p.threshold} is false` };
-    return { ok: true, latencyMs };
+    if (raw === undefined || Number.isNaN(value)) return { latencyMs, error: `sample is not a number${quote(`: ${String(raw)}`, '')}` };
+    return { value, latencyMs };
   } catch (err) {
     const e = err as Error;
-    return { ok: false, latencyMs: elapsed(), error: e.name === 'TimeoutError' ? `timed out after ${timeoutMs}ms` : `query failed: ${e.message}` };
+    return { latencyMs: elapsed(), error: e.name === 'TimeoutError' ? `timed out after ${timeoutMs}ms` : `query failed: ${e.message}` };
   }
+}
+
+export async function checkPrometheus(p: PrometheusProbe, opts: QueryOptions = {}): Promise<ProbeResult> {
+  const r = await queryPrometheus(p, opts);
+  if ('error' in r) return { ok: false, latencyMs: r.latencyMs, error: r.error };
+  if (!OPS[p.op](r.value, p.threshold)) return { ok: false, latencyMs: r.latencyMs, error: `${opts.exposeResponses ? String(r.value) : 'the sample'} ${p.op} ${p.threshold} is false` };
+  return { ok: true, latencyMs: r.latencyMs };
 }

@@ -8,6 +8,8 @@ import { keys } from './keys.js';
 export interface AbortRequest {
   runId?: string;
   experiment?: string;
+  /** A workflow's runs (its file was deleted). */
+  workflow?: string;
   all?: boolean;
   reason: string;
   at: number; // ms since epoch
@@ -18,12 +20,13 @@ const REQUEST_TTL_MS = 120_000;
 export async function requestAbort(
   redis: Redis,
   prefix: string,
-  target: { runId?: string; experiment?: string; all?: boolean; reason?: string },
+  target: { runId?: string; experiment?: string; workflow?: string; all?: boolean; reason?: string },
 ): Promise<AbortRequest> {
-  if (!target.runId && !target.experiment && !target.all) throw new Error('requestAbort needs runId, experiment or all');
+  if (!target.runId && !target.experiment && !target.workflow && !target.all) throw new Error('requestAbort needs runId, experiment, workflow or all');
   const req: AbortRequest = { reason: target.reason ?? 'abort requested', at: Date.now() };
   if (target.runId) req.runId = target.runId;
   if (target.experiment) req.experiment = target.experiment;
+  if (target.workflow) req.workflow = target.workflow;
   if (target.all) req.all = true;
   const tx = redis.multi();
   const value = JSON.stringify(req);

@@ -3,6 +3,7 @@
 
 export const QUEUE_RECONCILE = 'reconcile';
 export const QUEUE_RUNS = 'runs';
+export const QUEUE_WORKFLOWS = 'workflows';
 
 export const keys = {
   abortChannel: (prefix: string) => `${prefix}:abort`,
@@ -13,6 +14,11 @@ export const keys = {
   applied: (prefix: string) => `${prefix}:applied`,
   leader: (prefix: string, name: string) => `${prefix}:leader:${name}`,
   runStore: (prefix: string) => `${prefix}:runstore`,
+  workflowStore: (prefix: string) => `${prefix}:wfstore`,
+  workflowsApplied: (prefix: string) => `${prefix}:wf-applied`,
+  workflowMarker: (prefix: string, jobId: string) => `${prefix}:wf-marker:${jobId}`,
+  /** Heartbeats of live workflow runs live under this prefix (startHeartbeat's key space, apart from runs'). */
+  workflowHeartbeats: (prefix: string) => `${prefix}:wf`,
 } as const;
 
 /** Run job id `${experiment}.${specHash16}.${occurrence}`; BullMQ ids may not contain ':'. */

@@ -146,6 +146,9 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     let instantRecovery: Promise<RecoveryResult> | undefined;
     const recoveryStop = new AbortController();
     let end: End;
+    // A workflow step locks with its workflow run's id: the workflow holds its workloads for the
+    // whole run (its parallel steps share them) and releases them at its end.
+    const lockToken = job.workflow?.runId ?? job.runId;
 
     let durationMs = 0;
     let reverted = false;
@@ -187,7 +190,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
 
         const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
         const [freeze, killSwitch, runs, locked] = await Promise.all([
-          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(),
+          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(job.workflow ? lockToken : undefined),
         ]);
         const guards = evaluateGuards({
           experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
@@ -211,7 +214,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         slotTaken = true;
         const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
         for (const k of fault.lockKeys?.(spec.fault.params) ?? []) keys.push(workloadLockKey(spec.target.namespace, k));
-        const lock = await safetyState.lockWorkloads(keys, job.runId, ttl);
+        const lock = await safetyState.lockWorkloads(keys, lockToken, ttl);
         if (!lock.ok) {
           await safetyState.releaseSlot(job.runId);
           slotTaken = false;
@@ -321,7 +324,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       // Reverted, or handed over: either way the revert loop may now act on this run.
       await heartbeat?.stop();
       try {
-        if (lockKeys.length) await safetyState.releaseWorkloads(lockKeys, job.runId);
+        if (lockKeys.length && !job.workflow) await safetyState.releaseWorkloads(lockKeys, job.runId);
         if (slotTaken) await safetyState.releaseSlot(job.runId);
       } catch (err) {
         log.error({ err: (err as Error).message }, 'could not release locks/slot (they expire)');

@@ -32,6 +32,8 @@ export interface RunJobData {
   occurrence: string; // 'once' for unscheduled runs, the scheduled time otherwise, 'manual-<ts>'
   trigger: 'reconcile' | 'schedule' | 'manual';
   spec: Experiment;
+  /** A step of a workflow run: the workflow's locks cover its workloads (taken with its run id). */
+  workflow?: { runId: string; name: string; step: string };
 }
 
 export interface TargetRef {

@@ -116,17 +116,28 @@ export class SafetyState {
     return (await this.redis.eval(EXTEND_IF_OWNER, keys.length, ...keys, token, String(ttlMs))) as number;
   }
 
-  /** Workloads locked now, as `namespace/Kind/name`. */
-  async lockedWorkloads(): Promise<string[]> {
+  /** Workloads locked now, as `namespace/Kind/name`; `except`: leave out those this token holds. */
+  async lockedWorkloads(except?: string): Promise<string[]> {
     const prefix = this.lockKey('');
     const out: string[] = [];
     let cursor = '0';
     do {
       const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', '500');
       cursor = next;
-      for (const k of keys) out.push(k.slice(prefix.length));
+      if (except !== undefined && keys.length) {
+        const holders = await this.redis.mget(...keys);
+        for (let i = 0; i < keys.length; i++) if (holders[i] !== null && holders[i] !== except) out.push(keys[i]!.slice(prefix.length));
+      } else for (const k of keys) out.push(k.slice(prefix.length));
     } while (cursor !== '0');
     return out.sort();
+  }
+
+  /** The workloads `token` holds now (a workflow run's locks, whichever step took them). */
+  async workloadsHeldBy(token: string): Promise<string[]> {
+    const all = await this.lockedWorkloads();
+    if (!all.length) return [];
+    const holders = await this.redis.mget(...all.map((w) => this.lockKey(w)));
+    return all.filter((_, i) => holders[i] === token);
   }
 
   /** Sets the kill switch in the cluster (durable) and in Redis (fast); fails if either write fails. */
