@@ -27,6 +27,7 @@ const fixtures = join(root, 'test/experiments/fixtures');
 describe('faultline import', () => {
   const sources = [join(fixtures, 'chaosio-canonical.yaml'), join(fixtures, 'chaosmesh.yaml'), ...(NO_CORPUS ? [] : [join(CORPUS, 'chaos-mesh/examples')])];
   const first = faultline('import', ...sources, '--out', join(out, 'native'), '--format', 'json');
+  // (the corpus's status-check Workflow probes an address the default egress policy refuses: not written)
   const imported = rowsOf(first.stdout);
 
   it('writes one native file per experiment, named after it, saying what it came from', () => {
@@ -41,20 +42,60 @@ describe('faultline import', () => {
     // problems are the ones validate prints, and the exit code says there were some
     if (!NO_CORPUS) {
       expect(first.code).toBe(1);
-      expect(imported.problems.some((p) => /Workflow has no Faultline equivalent yet/.test(p.message))).toBe(true);
+      expect(imported.problems.some((p) => /Task "the-entry" .* has no Faultline equivalent/.test(p.message))).toBe(true);
       for (const p of imported.problems) expect(p.message).not.toMatch(/undefined/);
     }
   });
 
   it('round trip: the native files pass validate and hash the same as their sources', () => {
     const v = faultline('validate', join(out, 'native'));
-    expect(v.stderr.trim()).toBe(`${imported.rows.length} experiments valid`);
+    const workflows = imported.rows.filter((r) => r.source.kind === 'Workflow').length;
+    const experiments = imported.rows.length - workflows;
+    expect(v.stderr.trim()).toBe(`${experiments} experiments${workflows ? `, ${workflows} workflow${workflows === 1 ? '' : 's'}` : ''} valid`);
     expect(v.code).toBe(0);
     const again = rowsOf(faultline('import', join(out, 'native'), '--format', 'json').stdout);
     expect(again.problems).toEqual([]);
     const hashOf = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.experiment.metadata.name, r.specHash]));
     expect(hashOf(again.rows)).toEqual(hashOf(imported.rows));
-    for (const r of again.rows) expect(r.source).toEqual({ apiVersion: 'faultline.dev/v1alpha1', kind: 'ChaosExperiment' });
+    for (const r of again.rows) {
+      const native = imported.rows.find((x) => x.experiment.metadata.name === r.experiment.metadata.name)!;
+      expect(r.source).toEqual({ apiVersion: 'faultline.dev/v1alpha1', kind: native.source.kind === 'Workflow' ? 'ChaosWorkflow' : 'ChaosExperiment' });
+    }
+  });
+
+  it.skipIf(NO_CORPUS)('every Chaos Mesh Workflow of the corpus: imported ones pass validate as ChaosWorkflows, the rest are refused by name', () => {
+    const files = [
+      ...readdirSync(join(CORPUS, 'chaos-mesh/examples/workflow')).map((f) => join(CORPUS, 'chaos-mesh/examples/workflow', f)),
+      join(CORPUS, 'chaos-mesh/test/integration_test/physical_machine/workflow.yaml'),
+      ...readdirSync(join(CORPUS, 'chaos-mesh-docs')).filter((f) => readFileSync(join(CORPUS, 'chaos-mesh-docs', f), 'utf8').includes('kind: Workflow')).map((f) => join(CORPUS, 'chaos-mesh-docs', f)),
+    ];
+    expect(files.length).toBe(8);
+    const dir = join(out, 'workflows');
+    // status-check.yaml probes http://123.123.123.123: refused by the default egress policy, in
+    // import exactly as in validate, until the config allows that address.
+    const refusedUrl = rowsOf(faultline('import', join(CORPUS, 'chaos-mesh/examples/workflow/status-check.yaml'), '--format', 'json').stdout);
+    expect(refusedUrl.rows).toEqual([]);
+    expect(refusedUrl.problems.map((p) => p.message)).toEqual([
+      'chaos-mesh.org/v1alpha1 Workflow: spec.steps[0].parallel[0].check.probes[0].http.url (mapped from spec.templates[1].statusCheck.http.url): http://123.123.123.123 is refused by the egress policy: address 123.123.123.123 is not in egress.allowCidrs (none)',
+    ]);
+    const config = join(out, 'allow-status-check.yaml');
+    writeFileSync(config, 'egress:\n  allowCidrs: [123.123.123.123/32]\n');
+    const r = rowsOf(faultline('import', ...files, '--out', dir, '--format', 'json', '--config', config).stdout);
+    const names = r.rows.map((x) => `${x.file.split('/').pop()} ${x.experiment.metadata.name}`).sort();
+    expect(names).toEqual(['run-serial-or-parallel-experiments--1.yaml try-workflow-serial', 'run-serial-or-parallel-experiments--2.yaml try-workflow-parallel', 'status-check.yaml try-workflow-status-check']);
+    for (const x of r.rows) expect(x.source).toEqual({ apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'Workflow' });
+    // each refused file is refused with a reason naming the template that has no equivalent
+    const refused = new Set(r.problems.map((p) => p.file.split('/').pop()));
+    expect([...refused].sort()).toEqual(['create-chaos-mesh-workflow--1.yaml', 'custom-task.yaml', 'parallel.yaml', 'serial.yaml', 'workflow.yaml']);
+    for (const p of r.problems) expect(p.message).toMatch(/^chaos-mesh\.org\/v1alpha1 Workflow: (Schedule|Task|template) "[a-z-]+"/);
+    expect(faultline('validate', dir).code).toBe(1); // the default policy still refuses that address
+    const v = faultline('validate', dir, '--config', config);
+    expect(v.stderr.trim()).toBe('0 experiments, 3 workflows valid');
+    expect(v.code).toBe(0);
+    const serial = parseAllDocuments(readFileSync(join(dir, 'try-workflow-serial.yaml'), 'utf8'));
+    const doc = (Array.isArray(serial) ? serial[0]! : serial).toJS() as { kind: string; spec: { steps: { name: string }[] } };
+    expect(doc.kind).toBe('ChaosWorkflow');
+    expect(doc.spec.steps.map((s) => s.name)).toEqual(['workflow-stress-chaos', 'suspending', 'workflow-network-chaos']);
   });
 
   it('prints the native documents when there is no --out, and never overwrites without --force', () => {

@@ -15,7 +15,7 @@ import { DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, MEMORY_SIZE_PATTERN }
 import { DURATION_PATTERN } from './duration.js';
 import { egressProblems } from '../egress/urls.js';
 import type { EgressPolicy } from '../egress/policy.js';
-import { isWorkflowDocument, loadWorkflowDocument, resolveWorkflows } from '../workflows/load.js';
+import { isWorkflowDocument, loadWorkflowDocument, resolveWorkflows, type ImportedWorkflow } from '../workflows/load.js';
 import type { LoadedWorkflow } from '../workflows/model.js';
 
 export interface LoadOptions {
@@ -128,6 +128,7 @@ function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; proble
     for (const d of fast) {
       if (isWorkflowDocument(d.value)) break; // workflows take the full path (they need positions)
       const ev = evaluate(d.value, opts);
+      if (ev.workflow) break;
       if (ev.imported?.definition && !ev.imported.problems.length) {
         definitions++;
         continue;
@@ -156,6 +157,12 @@ function loadFile(f: InputFile, opts: Loading): { experiments: WithPos[]; proble
     }
     const ev = evaluate(d.value, opts);
     if (ev.imported?.definition && !ev.imported.problems.length) continue;
+    if (ev.workflow && ev.imported && !ev.imported.problems.length) {
+      const w = loadWorkflowDocument(f.path, d, parsed.lineCounter, opts.egress, importedWorkflow(ev, ev.imported));
+      problems.push(...w.problems);
+      if (w.workflow) workflows.push(w.workflow);
+      continue;
+    }
     const found = documentProblems(f.path, d.doc, parsed.lineCounter, ev);
     if (found.length) problems.push(...found);
     else {
@@ -174,6 +181,18 @@ interface Evaluation {
   importedFrom?: string;
   unsupported?: { pointer: string; message: string };
   found: DocProblem[];
+  /** The importer made a ChaosWorkflow (a Chaos Mesh Workflow): checked as one, not as an experiment. */
+  workflow?: true;
+}
+
+function importedWorkflow(ev: Evaluation, imported: ImportResult): ImportedWorkflow {
+  return {
+    native: ev.native,
+    from: ev.importedFrom!,
+    toSource: (p) => toSource(imported.pointerMap, p),
+    source: sourceOf(ev.value),
+    ...(imported.notes?.length ? { notes: imported.notes } : {}),
+  };
 }
 
 /** Import (if foreign), schema and semantic checks; positions come later, only if needed. */
@@ -187,6 +206,10 @@ function evaluate(value: unknown, opts: Loading): Evaluation {
       ev.importedFrom = importer.describe(obj);
       ev.imported = importer.import(obj, opts.ctx);
       ev.native = ev.imported.experiment;
+      if (isWorkflowDocument(ev.native)) {
+        ev.workflow = true;
+        return ev; // checked by the workflow loader
+      }
     } else if (!(typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('faultline.dev/'))) {
       const pointer = obj.apiVersion !== undefined ? '/apiVersion' : '/kind';
       ev.unsupported = { pointer, message: `unsupported document ${String(obj.apiVersion)} ${String(obj.kind)}: expected ${SUPPORTED_FORMATS}` };

@@ -42,13 +42,28 @@ export function workflowDocumentProblems(value: unknown, egress?: EgressPolicy):
   return found;
 }
 
+/** A foreign document an importer turned into a workflow (a Chaos Mesh Workflow). */
+export interface ImportedWorkflow {
+  native: unknown;
+  from: string; // 'chaos-mesh.org/v1alpha1 Workflow'
+  toSource: (nativePointer: string) => string;
+  source: { apiVersion: string | null; kind: string | null };
+  notes?: string[];
+}
+
 export function loadWorkflowDocument(
   file: string,
   d: { index: number; line: number; doc: Document.Parsed; value: unknown },
   lc: LineCounter,
   egress?: EgressPolicy,
+  imported?: ImportedWorkflow,
 ): { workflow?: LoadedWorkflow; problems: Problem[] } {
-  const found = workflowDocumentProblems(d.value, egress);
+  // An imported workflow's pointers are into the native document it became; positions are of
+  // the source document's fields they came from.
+  const src = imported?.toSource ?? ((p: string) => p);
+  const at = (p: string, key?: boolean) => positionOf(d.doc, lc, src(p), key);
+  const value = imported ? imported.native : d.value;
+  const found = workflowDocumentProblems(value, egress);
   if (found.length) {
     const dedupe = new Set<string>();
     const problems: Problem[] = [];
@@ -56,19 +71,24 @@ export function loadWorkflowDocument(
       const k = `${p.pointer}\u0000${p.message}`;
       if (dedupe.has(k)) continue;
       dedupe.add(k);
-      problems.push({ file, ...positionOf(d.doc, lc, p.pointer, p.key), pointer: p.pointer, message: `${fieldName(p.pointer) || 'document'}: ${p.message}` });
+      const field = fieldName(p.pointer) || 'document';
+      const message = imported ? `${imported.from}: ${field} (mapped from ${fieldName(src(p.pointer)) || 'the document'}): ${p.message}` : `${field}: ${p.message}`;
+      problems.push({ file, ...at(p.pointer, p.key), pointer: src(p.pointer), message });
     }
     return { problems };
   }
-  const workflow = normaliseWorkflow(d.value as Workflow);
-  const loaded: LoadedWorkflow = { workflow, file, documentIndex: d.index, line: d.line, specHash: workflowSpecHash(workflow), stepsAt: positionOf(d.doc, lc, '/spec/steps', true), references: [], inline: {} };
+  const workflow = normaliseWorkflow(value as Workflow);
+  const loaded: LoadedWorkflow = {
+    workflow, file, documentIndex: d.index, line: d.line, specHash: workflowSpecHash(workflow), stepsAt: at('/spec/steps', true), references: [], inline: {},
+    ...(imported ? { importedFrom: imported.from, source: imported.source, ...(imported.notes?.length ? { importNotes: imported.notes } : {}) } : {}),
+  };
   walkSteps(workflow.spec.steps, (step, pointer, path) => {
     const s = step as unknown as WorkflowStep;
     const where = { path: [workflow.metadata.name, ...path].join('/'), pointer };
     const kind = stepKind(s);
     if (kind === 'experiment') {
       const e = s as Extract<WorkflowStep, { experiment: string }>;
-      loaded.references.push({ ...where, ...positionOf(d.doc, lc, `${pointer}/experiment`), experiment: e.experiment, ...(e.duration ? { duration: e.duration } : {}) });
+      loaded.references.push({ ...where, ...at(`${pointer}/experiment`), experiment: e.experiment, ...(e.duration ? { duration: e.duration } : {}) });
     } else if (kind === 'fault') {
       const as = stepAsExperiment(where.path.replace(/\//g, '--'), step, workflow.spec.safety) as unknown as Experiment;
       const experiment = normaliseExperiment(as);
@@ -76,7 +96,7 @@ export function loadWorkflowDocument(
         experiment,
         file,
         documentIndex: d.index,
-        line: positionOf(d.doc, lc, pointer).line,
+        line: at(pointer).line,
         specHash: specHash(experiment),
         durationMs: parseDuration(experiment.spec.duration),
       };

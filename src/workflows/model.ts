@@ -94,6 +94,10 @@ export interface LoadedWorkflow {
   references: (StepRef & { experiment: string; duration?: string })[];
   /** Each inline fault step as the experiment it is (named workflow--step), for guards and plans. */
   inline: Record<string, LoadedExperiment>; // by step path
+  /** Set when the workflow was imported from a foreign format (see LoadedExperiment). */
+  importedFrom?: string;
+  importNotes?: string[];
+  source?: { apiVersion: string | null; kind: string | null };
 }
 
 export function stepKind(step: WorkflowStep): StepKind {

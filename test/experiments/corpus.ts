@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadExperimentFiles } from '../../src/experiments/index.js';
 import type { LoadedExperiment, Problem } from '../../src/experiments/model.js';
+import type { LoadedWorkflow } from '../../src/workflows/model.js';
 
 // Beside the clone (../shared/corpus, as on the team's machines), or FAULTLINE_CORPUS.
 const CANDIDATES = [process.env.FAULTLINE_CORPUS, new URL('../../../shared/corpus/', import.meta.url).pathname, '/work/shared/corpus/'];
@@ -55,17 +56,35 @@ export function corpusDocs(dirs: string[], pick: (d: Record<string, unknown>) =>
 export interface Outcome {
   doc: CorpusDoc;
   experiment?: LoadedExperiment;
+  workflow?: LoadedWorkflow; // a Chaos Mesh Workflow becomes a ChaosWorkflow
   problems: Problem[];
 }
 
+/** Accepted: it became an experiment or a workflow. */
+export const accepted = (o: Outcome): boolean => !!(o.experiment ?? o.workflow);
+
 export function loadDoc(doc: CorpusDoc): Outcome {
   const r = loadExperimentFiles([{ path: `${doc.file}#${doc.index}`, content: new TextEncoder().encode(doc.text) }]);
-  return { doc, ...(r.experiments[0] ? { experiment: r.experiments[0] } : {}), problems: r.problems };
+  return { doc, ...(r.experiments[0] ? { experiment: r.experiments[0] } : {}), ...(r.workflows?.[0] ? { workflow: r.workflows[0] } : {}), problems: r.problems };
 }
 
 /** One line per document, for the measurement printout. */
 export function describeOutcome(o: Outcome): string {
   const kind = `${String(o.doc.value.kind)} ${String((o.doc.value.metadata as { name?: unknown } | undefined)?.name)}`;
+  if (o.workflow) return `  ok      ${o.doc.file}#${o.doc.index} ${kind} → ChaosWorkflow (${stepKinds(o.workflow.workflow.spec.steps)})`;
   if (o.experiment) return `  ok      ${o.doc.file}#${o.doc.index} ${kind} → ${o.experiment.experiment.spec.fault.type}`;
   return `  refused ${o.doc.file}#${o.doc.index} ${kind}: ${o.problems.map((p) => p.message).join(' | ')}`;
+}
+
+function stepKinds(steps: unknown[]): string {
+  return steps
+    .map((s) => {
+      const x = s as Record<string, unknown>;
+      if (Array.isArray(x.parallel)) return `parallel[${stepKinds(x.parallel)}]`;
+      if (x.pause !== undefined) return 'pause';
+      if (x.check !== undefined) return 'check';
+      if (x.experiment !== undefined) return 'experiment';
+      return (x.fault as { type: string }).type;
+    })
+    .join(', ');
 }

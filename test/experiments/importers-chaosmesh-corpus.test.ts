@@ -4,7 +4,7 @@
 // Chaos Mesh's API and webhook: namespace from the selector, else metadata.namespace, else where
 // kubectl puts it; jitter 0ms and correlation 0 by default; memory size per worker; @every → cron).
 import { describe, expect, it } from 'vitest';
-import { corpusDocs, describeOutcome, loadDoc, NO_CORPUS, type Outcome } from './corpus.js';
+import { accepted as isAccepted, corpusDocs, describeOutcome, loadDoc, NO_CORPUS, type Outcome } from './corpus.js';
 
 const KINDS = ['PodChaos', 'NetworkChaos', 'StressChaos', 'Schedule', 'Workflow'];
 const docs = NO_CORPUS ? [] : corpusDocs(['chaos-mesh', 'chaos-mesh-docs'], (d) => d.apiVersion === 'chaos-mesh.org/v1alpha1' && KINDS.includes(String(d.kind)));
@@ -70,17 +70,18 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
 
 describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
   it('prints what is accepted and what is refused', () => {
-    const accepted = outcomes.filter((o) => o.experiment);
-    const workflows = outcomes.filter((o) => o.doc.value.kind === 'Workflow').length;
+    const accepted = outcomes.filter(isAccepted);
+    const workflows = outcomes.filter((o) => o.doc.value.kind === 'Workflow');
+    const refusedWorkflows = workflows.filter((o) => !isAccepted(o)).length;
     process.stdout.write(
-      `Chaos Mesh corpus: ${accepted.length} of ${outcomes.length} documents accepted (${workflows} of the refused are Workflows)\n` +
+      `Chaos Mesh corpus: ${accepted.length} of ${outcomes.length} documents accepted (Workflows: ${workflows.length - refusedWorkflows} of ${workflows.length} accepted)\n` +
         outcomes.map(describeOutcome).join('\n') + '\n',
     );
     expect(outcomes.length).toBeGreaterThan(40);
   });
 
   it('refuses every other document by name, never printing undefined', () => {
-    for (const o of outcomes.filter((x) => !x.experiment)) {
+    for (const o of outcomes.filter((x) => !isAccepted(x))) {
       expect(o.problems.length, o.doc.file).toBeGreaterThan(0);
       for (const p of o.problems) {
         expect(p.message).toMatch(/^chaos-mesh\.org\/v1alpha1 (PodChaos|NetworkChaos|StressChaos|Schedule|Workflow): /);
@@ -101,14 +102,33 @@ describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
     }
   });
 
+  it('turns the Workflows it takes into the ChaosWorkflow Chaos Mesh would run', () => {
+    const hello = { namespace: 'default', selector: { matchLabels: { app: 'hello-kubernetes' } } };
+    const netDelay = { name: 'workflow-network-chaos', fault: delay('90ms', '90ms', 25), target: { ...hello, mode: { type: 'all' } }, duration: '20s', continueOnFailure: false };
+    // workers 1, load 20; options "--cpu 1" repeats workers, "--timeout 600" outlasts the 20s node
+    const stress = { name: 'workflow-stress-chaos', fault: { type: 'cpu-stress', params: { workers: 1, load: 20 } }, target: { ...hello, mode: { type: 'one' } }, duration: '20s', continueOnFailure: false };
+    const steps = (file: string) => byFile(file).workflow!.workflow.spec.steps;
+    expect(steps('chaos-mesh-docs/run-serial-or-parallel-experiments--1.yaml')).toEqual([stress, { name: 'suspending', pause: '10s', continueOnFailure: false }, netDelay]);
+    expect(steps('chaos-mesh-docs/run-serial-or-parallel-experiments--2.yaml')).toEqual([{ name: 'parallel-of-2-chaos', parallel: [stress, netDelay], continueOnFailure: false }]);
+    // Continuous HTTP check for its 20s deadline, Chaos Mesh's defaults: every 10s, 1s timeout,
+    // 3 failures; abortWithStatusCheck absent (false): the workflow goes on after a failed check
+    const check = {
+      name: 'workflow-status-check', duration: '20s', continueOnFailure: true,
+      check: { probes: [{ name: 'workflow-status-check', http: { url: 'http://123.123.123.123', method: 'GET', expectStatus: [200], timeout: '1s' }, interval: '10s', failureThreshold: 3 }] },
+    };
+    expect(steps('chaos-mesh/examples/workflow/status-check.yaml')).toEqual([{ name: 'the-entry', parallel: [check, netDelay], continueOnFailure: false }]);
+  });
+
   it('names the reason for the documents it cannot take', () => {
     const why = (file: string) => byFile(file).problems.map((p) => p.message).join('\n');
-    expect(why('chaos-mesh/examples/workflow/serial.yaml')).toMatch(/Workflow has no Faultline equivalent yet .*templates: the-entry/);
+    expect(why('chaos-mesh/examples/workflow/serial.yaml')).toMatch(/Schedule "workflow-pod-chaos" repeats its "PodChaos" on "@every 2s" .* a ChaosWorkflow fault step injects once/);
+    expect(why('chaos-mesh/examples/workflow/custom-task.yaml')).toMatch(/Task "the-entry" .* has no Faultline equivalent/);
+    expect(why('chaos-mesh/test/integration_test/physical_machine/workflow.yaml')).toMatch(/template "test" of type "PhysicalMachineChaos" has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/schedule-podchaos.yaml')).toMatch(/"@every 5s" cannot be written as a five-field cron/);
     expect(why('chaos-mesh/examples/network-netem-example.yaml')).toMatch(/netem combining delay \+ loss/);
     expect(why('chaos-mesh/examples/network-partition-example.yaml')).toMatch(/pod-to-pod targets/);
     expect(why('chaos-mesh/examples/network-partition-with-external-targets-example.yaml')).toMatch(/"www\.google\.com" is a host name/);
-    expect(why('chaos-mesh/examples/burn-cpu.yaml')).toMatch(/options \(extra stress-ng arguments\)/);
+    expect(why('chaos-mesh/examples/burn-cpu.yaml')).toMatch(/option "--hdd 1" \(extra stress-ng arguments\) has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/network-bandwidth-example.yaml')).toMatch(/peakrate has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/etcd/etcd-iochaos.yaml')).toMatch(/a Schedule of "IOChaos" has no Faultline equivalent/);
   });

@@ -2,7 +2,7 @@
 // inside a Schedule) → the native spec's fault, target and duration. Defaults are the ones
 // Chaos Mesh's webhook applies; whatever has no Faultline equivalent is refused by name.
 import type { ImportBuilder} from '../common.js';
-import { durationField, isObj, nativeSize, num, shown, sizeBytes, type Obj } from '../common.js';
+import { durationField, foreignDurationMs, isObj, nativeSize, num, shown, sizeBytes, type Obj } from '../common.js';
 
 export const CHAOS_KINDS = ['PodChaos', 'NetworkChaos', 'StressChaos'] as const;
 export type ChaosKind = (typeof CHAOS_KINDS)[number];
@@ -23,27 +23,51 @@ export interface ChaosParts {
   duration: string;
 }
 
-/** `at` is where the chaos spec sits in the source document ('/spec' or '/spec/podChaos'). */
-export function importChaos(kind: ChaosKind, spec: Obj, at: string, metadata: Obj, b: ImportBuilder): ChaosParts | undefined {
+/** A Workflow template's deadline: how long Chaos Mesh keeps the chaos of that node. */
+export interface Deadline {
+  ms: number;
+  text: string; // native duration
+  at: string; // source pointer of the deadline field
+}
+
+/**
+ * `at` is where the chaos spec sits in the source document ('/spec' or '/spec/podChaos'); inside a
+ * Workflow, `deadline` is how long the node lasts (its chaos ends then, or at its own duration if
+ * that is shorter).
+ */
+export function importChaos(kind: ChaosKind, spec: Obj, at: string, metadata: Obj, b: ImportBuilder, deadline?: Deadline): ChaosParts | undefined {
   b.map('/spec/fault', `${at}/action`);
-  b.map('/spec/duration', `${at}/duration`);
+  b.map('/spec/duration', deadline && spec.duration === undefined ? deadline.at : `${at}/duration`);
   if (spec.remoteCluster !== undefined) b.fail(`${at}/remoteCluster`, 'field "remoteCluster" has no Faultline equivalent (a controller acts on its own cluster)', true);
   const target = importTarget(spec, at, metadata, b);
-  const fault = kind === 'PodChaos' ? podChaos(spec, at, b) : kind === 'NetworkChaos' ? networkChaos(spec, at, b) : stressChaos(spec, at, b);
-  const instant = kind === 'PodChaos' && (spec.action === 'pod-kill' || spec.action === 'container-kill' || spec.action === undefined);
-  let duration: string | undefined;
-  if (spec.duration !== undefined && spec.duration !== null) duration = durationField(b, `${at}/duration`, spec.duration);
-  else if (instant) {
-    duration = INSTANT_ACTION_WINDOW;
-    b.note(`duration ${INSTANT_ACTION_WINDOW}: ${String(spec.action ?? 'pod-kill')} acts once; Faultline watches for ${INSTANT_ACTION_WINDOW} afterwards`);
-  }
-  else if (kind === 'PodChaos') b.fail(at, `${String(spec.action)} needs a duration, as Chaos Mesh requires for it`);
-  else {
-    duration = UNTIL_DELETED_WINDOW;
-    b.note(`duration ${UNTIL_DELETED_WINDOW}: Chaos Mesh keeps this fault until the object is deleted; Faultline ends it when the file is deleted or after ${UNTIL_DELETED_WINDOW}, its longest run`);
-  }
+  const duration = chaosDuration(kind, spec, at, b, deadline);
+  const ms = duration === undefined ? undefined : foreignDurationMs(duration);
+  const fault = kind === 'PodChaos' ? podChaos(spec, at, b) : kind === 'NetworkChaos' ? networkChaos(spec, at, b) : stressChaos(spec, at, b, ms);
   if (!fault || !target || duration === undefined) return undefined;
   return { fault, target, duration };
+}
+
+function chaosDuration(kind: ChaosKind, spec: Obj, at: string, b: ImportBuilder, deadline?: Deadline): string | undefined {
+  const instant = kind === 'PodChaos' && (spec.action === 'pod-kill' || spec.action === 'container-kill' || spec.action === undefined);
+  if (spec.duration !== undefined && spec.duration !== null) {
+    const own = durationField(b, `${at}/duration`, spec.duration);
+    if (!deadline || own === undefined) return own;
+    const ms = foreignDurationMs(own)!;
+    if (ms <= deadline.ms) return own;
+    b.note(`duration ${deadline.text}: the node's deadline ends the chaos before its own duration ${own}`);
+    return deadline.text;
+  }
+  if (deadline) return deadline.text; // the node lasts its deadline; so does the chaos in it
+  if (instant) {
+    b.note(`duration ${INSTANT_ACTION_WINDOW}: ${String(spec.action ?? 'pod-kill')} acts once; Faultline watches for ${INSTANT_ACTION_WINDOW} afterwards`);
+    return INSTANT_ACTION_WINDOW;
+  }
+  if (kind === 'PodChaos') {
+    b.fail(at, `${String(spec.action)} needs a duration, as Chaos Mesh requires for it`);
+    return undefined;
+  }
+  b.note(`duration ${UNTIL_DELETED_WINDOW}: Chaos Mesh keeps this fault until the object is deleted; Faultline ends it when the file is deleted or after ${UNTIL_DELETED_WINDOW}, its longest run`);
+  return UNTIL_DELETED_WINDOW;
 }
 
 function importTarget(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): Obj | undefined {
@@ -231,6 +255,43 @@ function networkChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined 
   }
 }
 
+const STRESS_NG_TIME: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, y: 31_536_000 };
+
+/**
+ * CPU stressor options: Chaos Mesh runs `stress-ng --cpu W [--cpu-load L] OPTIONS...`, and
+ * stress-ng takes the last value of an option. Only the options whose effect Faultline has are
+ * mapped: --cpu (workers), --cpu-load (load) and a --timeout no shorter than the fault (the fault
+ * ends first, so it changes nothing). Any other option is refused by name.
+ */
+function cpuOptions(options: unknown, at: string, params: Obj, durationMs: number | undefined, b: ImportBuilder): boolean {
+  if (!Array.isArray(options) || options.some((o) => typeof o !== 'string')) {
+    b.fail(at, 'options must be a list of strings');
+    return false;
+  }
+  const before = b.problems.length;
+  options.forEach((o: string, i) => {
+    const words = o.trim().split(/\s+/).flatMap((w) => (w.startsWith('--') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w]));
+    const where = `${at}/${i}`;
+    for (let k = 0; k < words.length; k += 2) {
+      const [opt, value] = [words[k]!, words[k + 1]];
+      const n = value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : undefined;
+      if (opt === '--cpu' && n !== undefined && n >= 1) params.workers = n;
+      else if (opt === '--cpu-load' && n !== undefined && n <= 100) params.load = n;
+      else if ((opt === '--timeout' || opt === '-t') && value !== undefined && /^[0-9]+[smhdy]?$/.test(value)) {
+        const seconds = Number(/^[0-9]+/.exec(value)![0]) * STRESS_NG_TIME[value.replace(/^[0-9]+/, '')]!;
+        if (durationMs !== undefined && seconds * 1000 < durationMs) {
+          b.fail(where, `option "${opt} ${value}" stops stress-ng after ${seconds}s, before the fault's ${Math.round(durationMs / 1000)}s end: Faultline stresses for the whole duration (shorten the duration instead)`);
+        }
+      } else {
+        b.fail(where, `option "${[opt, value].filter((x) => x !== undefined).join(' ')}" (extra stress-ng arguments) has no Faultline equivalent: parameters never reach a command as text; only --cpu, --cpu-load and a --timeout no shorter than the fault are mapped`);
+        return;
+      }
+    }
+  });
+  if (b.problems.length === before) b.note(`cpu-stress workers ${String(params.workers)}, load ${String(params.load)}: stress-ng options ${options.map((o) => `"${o}"`).join(', ')} taken as Chaos Mesh passes them (the last value wins; a timeout past the fault's end changes nothing)`);
+  return b.problems.length === before;
+}
+
 /** Chaos Mesh writes percentages as strings ("25"); correlation is rounded to a whole percent. */
 function percentField(b: ImportBuilder, at: string, v: unknown, whole: boolean): number | undefined {
   const n = num(v);
@@ -280,7 +341,7 @@ function partition(spec: Obj, at: string, direction: unknown, iface: Obj, b: Imp
   return { type: 'network-partition', params: { direction: 'egress', cidrs, ...(withPort.size ? { ports: [...withPort] } : {}), ...iface } };
 }
 
-function stressChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
+function stressChaos(spec: Obj, at: string, b: ImportBuilder, durationMs: number | undefined): Obj | undefined {
   b.onlyKnown(spec, at, [...COMMON, 'stressors', 'stressngStressors', 'containerNames']);
   if (spec.stressngStressors !== undefined) b.fail(`${at}/stressngStressors`, 'stressngStressors (raw stress-ng options) has no Faultline equivalent: parameters never reach a command as text', true);
   if (spec.containerNames !== undefined) b.fail(`${at}/containerNames`, 'containerNames has no Faultline equivalent: Faultline stresses the whole pod\'s cgroup', true);
@@ -302,11 +363,11 @@ function stressChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
   if (isObj(s.cpu)) {
     const where = `${at}/stressors/cpu`;
     b.onlyKnown(s.cpu, where, ['workers', 'load', 'options']);
-    options(s.cpu, where);
     b.map('/spec/fault/params', where);
     const params: Obj = { workers: workersOf(s.cpu, where) };
     // Chaos Mesh passes no --cpu-load without load: stress-ng then loads each worker fully.
     params.load = s.cpu.load === undefined ? 100 : num(s.cpu.load) ?? s.cpu.load;
+    if (s.cpu.options !== undefined && !cpuOptions(s.cpu.options, `${where}/options`, params, durationMs, b)) return undefined;
     return { type: 'cpu-stress', params };
   }
   if (isObj(s.memory)) {

@@ -1,9 +1,10 @@
 // Chaos Mesh (chaos-mesh.org/v1alpha1): PodChaos, NetworkChaos, StressChaos, a Schedule of one
-// of them (→ a cron schedule), and Workflow (refused until Faultline has workflows).
+// of them (→ a cron schedule), and Workflow (→ a ChaosWorkflow, workflow.ts).
 import { CronExpressionParser } from 'cron-parser';
 import { foreignDurationMs, ImportBuilder, isObj, nativeDoc, shown, type Obj } from '../common.js';
 import type { Importer, ImportResult } from '../types.js';
 import { CHAOS_KINDS, importChaos, type ChaosKind } from './chaos.js';
+import { importWorkflow } from './workflow.js';
 import { parseDuration } from '../../duration.js';
 
 const API = 'chaos-mesh.org/v1alpha1';
@@ -24,11 +25,7 @@ export const chaosMeshImporter: Importer = {
       b.fail(spec === undefined ? '' : '/spec', 'spec must be a mapping');
       return b.result(undefined);
     }
-    if (doc.kind === 'Workflow') {
-      const names = Array.isArray(spec.templates) ? spec.templates.map((t) => (isObj(t) ? String(t.name) : '?')) : [];
-      b.fail('/kind', `Workflow has no Faultline equivalent yet (Faultline has no workflows): import each chaos template as its own experiment${names.length ? ` (templates: ${names.join(', ')})` : ''}`);
-      return b.result(undefined);
-    }
+    if (doc.kind === 'Workflow') return importWorkflow(spec, metadata, b);
     if (doc.kind === 'Schedule') return schedule(spec, metadata, b);
     const parts = importChaos(doc.kind as ChaosKind, spec, '/spec', metadata, b);
     if (b.problems.length || !parts) return b.result(undefined);
