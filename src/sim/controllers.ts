@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import { silentLogger } from '../log.js';
 import { ApiError } from './errors.js';
 import { injectorCommand, InjectorSim, type InjectorBehaviour } from './injector.js';
-import { RESOURCES } from './resources.js';
 import { fromLabelSelectorObject, matchLabels } from './selectors.js';
 import { randomSuffix, type SimStore } from './store.js';
 import type { KObject, OwnerReference, StoreEvent } from './types.js';
@@ -575,8 +574,8 @@ export class Controllers {
 
   /** Background cascading deletion of an owner's dependents. */
   private collect(ns: string, uid: string): void {
-    for (const r of RESOURCES) {
-      if (!r.namespaced || !['pods', 'replicasets'].includes(r.plural)) continue;
+    for (const r of this.store.resources.all()) {
+      if (r.custom || !r.namespaced || !['pods', 'replicasets'].includes(r.plural)) continue;
       for (const o of this.store.list(r, { namespace: ns || undefined })) {
         if (ownedBy(o, uid) && !o.metadata.deletionTimestamp) this.store.delete(r, o.metadata.namespace, o.metadata.name);
       }
@@ -588,7 +587,7 @@ export class Controllers {
     const nsObj = this.store.peekOne('namespaces', undefined, name);
     if (!nsObj?.metadata.deletionTimestamp) return;
     let left = 0;
-    for (const r of RESOURCES) {
+    for (const r of this.store.resources.all()) {
       if (!r.namespaced) continue;
       for (const o of this.store.list(r, { namespace: name })) {
         left++;

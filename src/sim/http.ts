@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
 import { ApiError, badRequest, gone, invalid, methodNotAllowed, unsupportedMediaType } from './errors.js';
 import { applyPatch } from './patch.js';
-import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
+import { apiVersionOf, type ResourceDef, type ResourceTable } from './resources.js';
 import { formatLabelSelector, fromLabelSelectorObject, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { SimStore } from './store.js';
 import { toTable, wantsTable } from './table.js';
@@ -12,6 +12,8 @@ import { admitPod } from './podsecurity.js';
 import { evictPod } from './eviction.js';
 import { checkDecodable, validate, type WriteTarget } from './validate.js';
 import { present, type WatchHub } from './watch.js';
+import { admitCustomObject, validateCrd } from './crd.js';
+import { validatingAdmission, type Operation } from './admission.js';
 
 export interface HttpContext {
   store: SimStore;
@@ -52,7 +54,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /** Splits /api/v1/... and /apis/<group>/<version>/... into a resource path, or undefined. */
-export function parseResourcePath(pathname: string): ResourcePath | undefined {
+export function parseResourcePath(table: ResourceTable, pathname: string): ResourcePath | undefined {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   let group: string;
   let version: string;
@@ -67,21 +69,21 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
     rest = parts.slice(3);
   } else return undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    const def = findResource(group, version, rest[2]!);
+    const def = table.find(group, version, rest[2]!);
     if (def?.namespaced) return { def, version, namespace: rest[1], name: rest[3], sub: rest[4] };
   }
-  const def = findResource(group, version, rest[0]!);
+  const def = table.find(group, version, rest[0]!);
   if (!def) return undefined;
   return { def, version, name: rest[1], sub: rest[2] };
 }
 
-function discovery(pathname: string, host: string): object | undefined {
+function discovery(table: ResourceTable, pathname: string, host: string): object | undefined {
   const parts = pathname.split('/').filter(Boolean);
   if (parts.length === 1 && parts[0] === 'api') return apiVersions(host);
-  if (parts.length === 1 && parts[0] === 'apis') return apiGroupList();
-  if (parts.length === 2 && parts[0] === 'api') return apiResourceList('', parts[1]!);
-  if (parts.length === 2 && parts[0] === 'apis') return apiGroup(parts[1]!);
-  if (parts.length === 3 && parts[0] === 'apis') return apiResourceList(parts[1]!, parts[2]!);
+  if (parts.length === 1 && parts[0] === 'apis') return apiGroupList(table);
+  if (parts.length === 2 && parts[0] === 'api') return apiResourceList(table, '', parts[1]!);
+  if (parts.length === 2 && parts[0] === 'apis') return apiGroup(table, parts[1]!);
+  if (parts.length === 3 && parts[0] === 'apis') return apiResourceList(table, parts[1]!, parts[2]!);
   if (parts.length === 1 && parts[0] === 'version') return VERSION_INFO;
   return undefined;
 }
@@ -90,9 +92,9 @@ export async function handle(ctx: HttpContext, req: IncomingMessage, res: Server
   try {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (['/healthz', '/readyz', '/livez'].includes(url.pathname)) return send(res, 200, 'ok');
-    const p = parseResourcePath(url.pathname);
+    const p = parseResourcePath(ctx.store.resources, url.pathname);
     if (!p) {
-      const doc = req.method === 'GET' ? discovery(url.pathname, req.headers.host ?? '') : undefined;
+      const doc = req.method === 'GET' ? discovery(ctx.store.resources, url.pathname, req.headers.host ?? '') : undefined;
       if (doc) return send(res, 200, doc);
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -112,7 +114,7 @@ async function route(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, req:
   }
   if (p.name === undefined) {
     if (method === 'GET') return list(ctx, p, q, req, res);
-    if (method === 'POST') return send(res, 201, create(ctx, p, await readJson(req), dryRun));
+    if (method === 'POST') return send(res, 201, await create(ctx, p, await readJson(req), dryRun));
     if (method === 'DELETE') return send(res, 200, deleteCollection(ctx, p, q));
     throw methodNotAllowed();
   }
@@ -122,23 +124,23 @@ async function route(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, req:
     case undefined:
       if (method === 'GET') {
         const o = present(def, p.version, ctx.store.mustGet(def, ns, p.name));
-        return send(res, 200, wantsTable(req.headers.accept) ? toTable(def, [o], String(ctx.store.currentResourceVersion())) : o);
+        return send(res, 200, wantsTable(req.headers.accept) ? toTable(def, [o], String(ctx.store.currentResourceVersion()), p.version) : o);
       }
-      if (method === 'PUT') return send(res, 200, replace(ctx, p, await readJson(req), 'main', dryRun));
-      if (method === 'PATCH') return send(res, 200, patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'main', dryRun));
+      if (method === 'PUT') return send(res, 200, await replace(ctx, p, await readJson(req), 'main', dryRun));
+      if (method === 'PATCH') return send(res, 200, await patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'main', dryRun));
       if (method === 'DELETE') return send(res, 200, del(ctx, p, q, await readJson(req), dryRun));
       throw methodNotAllowed();
     case 'status':
       if (!def.status) break;
       if (method === 'GET') return send(res, 200, present(def, p.version, ctx.store.mustGet(def, ns, p.name)));
-      if (method === 'PUT') return send(res, 200, replace(ctx, p, await readJson(req), 'status', dryRun));
-      if (method === 'PATCH') return send(res, 200, patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'status', dryRun));
+      if (method === 'PUT') return send(res, 200, await replace(ctx, p, await readJson(req), 'status', dryRun));
+      if (method === 'PATCH') return send(res, 200, await patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'status', dryRun));
       throw methodNotAllowed();
     case 'ephemeralcontainers':
       if (def.kind !== 'Pod') break;
       if (method === 'GET') return send(res, 200, present(def, p.version, ctx.store.mustGet(def, ns, p.name)));
-      if (method === 'PUT') return send(res, 200, replace(ctx, p, await readJson(req), 'ephemeralcontainers', dryRun));
-      if (method === 'PATCH') return send(res, 200, patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'ephemeralcontainers', dryRun));
+      if (method === 'PUT') return send(res, 200, await replace(ctx, p, await readJson(req), 'ephemeralcontainers', dryRun));
+      if (method === 'PATCH') return send(res, 200, await patch(ctx, p, req.headers['content-type'] ?? '', await readJson(req), 'ephemeralcontainers', dryRun));
       throw methodNotAllowed();
     case 'eviction':
       if (def.kind !== 'Pod') break;
@@ -178,7 +180,7 @@ function list(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, req: Incomi
   if (limit > 0 || q.get('continue')) return listPage(ctx, p, q, labels, fields, req, res);
   const items = ctx.store.list(p.def, { namespace: p.namespace, labelSelector: labels, fieldSelector: fields }).map((o) => present(p.def, p.version, o));
   const rv = String(ctx.store.currentResourceVersion());
-  if (wantsTable(req.headers.accept)) return send(res, 200, toTable(p.def, items, rv));
+  if (wantsTable(req.headers.accept)) return send(res, 200, toTable(p.def, items, rv, p.version));
   send(res, 200, { kind: `${p.def.kind}List`, apiVersion: apiVersionOf(p.def, p.version), metadata: { resourceVersion: rv }, items });
 }
 
@@ -215,7 +217,7 @@ function listPage(ctx: HttpContext, p: ResourcePath, q: URLSearchParams, labels:
   }
   const items = page.items.map((o) => present(p.def, p.version, o));
   // kubectl asks for Tables with limit=500 and follows continue tokens
-  if (wantsTable(req.headers.accept)) return send(res, 200, { ...toTable(p.def, items, String(rv)), metadata });
+  if (wantsTable(req.headers.accept)) return send(res, 200, { ...toTable(p.def, items, String(rv), p.version), metadata });
   send(res, 200, { kind: `${p.def.kind}List`, apiVersion: apiVersionOf(p.def, p.version), metadata, items });
 }
 
@@ -233,12 +235,30 @@ function checkIdentity(p: ResourcePath, body: KObject, forCreate: boolean): void
   if (body.kind && body.kind !== p.def.kind) throw badRequest(`${body.kind} is not a ${p.def.kind}`);
 }
 
-function create(ctx: HttpContext, p: ResourcePath, raw: unknown, dryRun: boolean): KObject {
+/** Kind-specific checks of a whole object: a custom resource against its schema, a CRD's own rules. */
+function validateKind(p: ResourcePath, obj: KObject): void {
+  if (p.def.custom) admitCustomObject(p.def, p.version, obj);
+  if (p.def.kind === 'CustomResourceDefinition' && p.def.group === 'apiextensions.k8s.io') validateCrd(obj);
+}
+
+function admit(ctx: HttpContext, p: ResourcePath, operation: Operation, object: KObject, oldObject: KObject | undefined, target: WriteTarget, dryRun: boolean): Promise<void> {
+  return validatingAdmission(ctx.store, {
+    def: p.def, version: p.version, sub: target === 'main' ? undefined : target, operation,
+    namespace: p.namespace, name: object.metadata.name, object: present(p.def, p.version, object),
+    oldObject: oldObject ? present(p.def, p.version, oldObject) : undefined, dryRun,
+  });
+}
+
+async function create(ctx: HttpContext, p: ResourcePath, raw: unknown, dryRun: boolean): Promise<KObject> {
   const body = (raw ?? {}) as KObject;
   checkDecodable(p.def, body);
   checkIdentity(p, body, true);
+  // with a status subresource, a create ignores the status it is given (as for built-ins)
+  if (p.def.custom && p.def.status) delete body.status;
+  validateKind(p, body);
   validate(p.def, body);
   if (p.def.kind === 'Pod') admitPod(body, ctx.store.get('namespaces', undefined, p.namespace!));
+  await admit(ctx, p, 'CREATE', body, undefined, 'main', dryRun);
   if (dryRun) return present(p.def, p.version, body);
   return present(p.def, p.version, ctx.store.create(p.def, body));
 }
@@ -255,14 +275,16 @@ function merge(def: ResourceDef, old: KObject, incoming: KObject, target: WriteT
   return incoming;
 }
 
-function commit(ctx: HttpContext, p: ResourcePath, old: KObject, next: KObject, dryRun: boolean, target: WriteTarget): KObject {
+async function commit(ctx: HttpContext, p: ResourcePath, old: KObject, next: KObject, dryRun: boolean, target: WriteTarget): Promise<KObject> {
+  validateKind(p, next);
   validate(p.def, next, old, target);
   if (target === 'ephemeralcontainers') admitPod(next, ctx.store.get('namespaces', undefined, p.namespace!));
+  await admit(ctx, p, 'UPDATE', next, old, target, dryRun);
   if (dryRun) return present(p.def, p.version, next);
   return present(p.def, p.version, ctx.store.update(p.def, next, { checkVersion: true }));
 }
 
-function replace(ctx: HttpContext, p: ResourcePath, raw: unknown, target: WriteTarget, dryRun: boolean): KObject {
+function replace(ctx: HttpContext, p: ResourcePath, raw: unknown, target: WriteTarget, dryRun: boolean): Promise<KObject> {
   const body = (raw ?? {}) as KObject;
   checkDecodable(p.def, body);
   checkIdentity(p, body, false);
@@ -270,10 +292,10 @@ function replace(ctx: HttpContext, p: ResourcePath, raw: unknown, target: WriteT
   return commit(ctx, p, old, merge(p.def, old, body, target), dryRun, target);
 }
 
-function patch(ctx: HttpContext, p: ResourcePath, contentType: string, body: unknown, target: WriteTarget, dryRun: boolean): KObject {
+function patch(ctx: HttpContext, p: ResourcePath, contentType: string, body: unknown, target: WriteTarget, dryRun: boolean): Promise<KObject> {
   const type = contentType.split(';')[0]!.trim();
   // custom resources have no strategic merge schema, as on a real server
-  if (type === 'application/strategic-merge-patch+json' && p.def.group === 'networking.istio.io') throw unsupportedMediaType(type);
+  if (type === 'application/strategic-merge-patch+json' && (p.def.group === 'networking.istio.io' || p.def.custom)) throw unsupportedMediaType(type);
   const old = ctx.store.mustGet(p.def, p.namespace, p.name!);
   const patched = applyPatch(contentType, present(p.def, p.version, old), body) as KObject;
   if (patched === null || typeof patched !== 'object' || !patched.metadata) throw badRequest('patch removed the object metadata');

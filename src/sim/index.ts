@@ -15,6 +15,7 @@ import { SimStore } from './store.js';
 import { loadTopologyFile, seedTopology, SHOP_TOPOLOGY_PATH, type TopologyFile } from './topology.js';
 import type { SimTopology } from './types.js';
 import { WatchHub } from './watch.js';
+import { watchCrds } from './crd.js';
 
 export interface SimulatorOptions {
   /** A topology object or a YAML file path; default the "shop" topology. */
@@ -55,6 +56,7 @@ export interface Simulator {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const log = opts.log ?? silentLogger;
   const store = new SimStore({ eventWindow: opts.eventWindow });
+  watchCrds(store); // a created CRD is served (before seeding: a topology may bring CRDs)
   const injectors = new InjectorSim();
   const controllers = new Controllers(store, { recreateDelayMs: opts.recreateDelayMs, readyDelayMs: opts.readyDelayMs, log, injectors });
   controllers.start();

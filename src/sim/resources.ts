@@ -1,4 +1,7 @@
-// The resource table: what the simulator serves and how discovery describes it.
+// The resource table: what the simulator serves and how discovery describes it. The built-in
+// resources are fixed; a CustomResourceDefinition adds one (src/sim/crd.ts), per simulator.
+
+import type { CustomResourceInfo } from './crd.js';
 
 export interface ResourceDef {
   group: string; // '' for the core group
@@ -12,6 +15,8 @@ export interface ResourceDef {
   status?: boolean;
   subresources?: { name: string; kind: string; group?: string; version?: string; verbs: string[] }[];
   verbs?: string[];
+  /** A custom resource: its CRD's schema, printer columns (src/sim/crd.ts). */
+  custom?: CustomResourceInfo;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -38,26 +43,13 @@ export const RESOURCES: ResourceDef[] = [
   { group: 'policy', versions: ['v1'], plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], status: true },
   { group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true },
   { group: 'networking.istio.io', versions: ['v1beta1', 'v1'], plural: 'virtualservices', singular: 'virtualservice', kind: 'VirtualService', namespaced: true, shortNames: ['vs'] },
+  { group: 'apiextensions.k8s.io', versions: ['v1'], plural: 'customresourcedefinitions', singular: 'customresourcedefinition', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], status: true },
+  { group: 'admissionregistration.k8s.io', versions: ['v1'], plural: 'validatingwebhookconfigurations', singular: 'validatingwebhookconfiguration', kind: 'ValidatingWebhookConfiguration', namespaced: false },
 ];
 
 /** Storage key of a resource (versions share storage). */
 export function resourceKey(def: Pick<ResourceDef, 'group' | 'plural'>): string {
   return def.group ? `${def.group}/${def.plural}` : def.plural;
-}
-
-export function findResource(group: string, version: string, plural: string): ResourceDef | undefined {
-  return RESOURCES.find((r) => r.group === group && r.plural === plural && r.versions.includes(version));
-}
-
-export function resourceByKey(key: string): ResourceDef {
-  const def = RESOURCES.find((r) => resourceKey(r) === key);
-  if (!def) throw new Error(`unknown resource ${key}`);
-  return def;
-}
-
-export function resourceByKind(apiVersion: string, kind: string): ResourceDef | undefined {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
-  return RESOURCES.find((r) => r.group === group && r.kind === kind && r.versions.includes(version!));
 }
 
 export function apiVersionOf(def: ResourceDef, version = def.versions[0]!): string {
@@ -68,14 +60,48 @@ export function verbsOf(def: ResourceDef): string[] {
   return def.verbs ?? ALL_VERBS;
 }
 
-/** Groups in discovery order, each with its versions. */
-export function groups(): { name: string; versions: string[] }[] {
-  const out: { name: string; versions: string[] }[] = [];
-  for (const r of RESOURCES) {
-    if (!r.group) continue;
-    let g = out.find((x) => x.name === r.group);
-    if (!g) out.push((g = { name: r.group, versions: [] }));
-    for (const v of r.versions) if (!g.versions.includes(v)) g.versions.push(v);
+/** What one simulator serves: the built-ins plus the custom resources its CRDs define. */
+export class ResourceTable {
+  private defs: ResourceDef[] = [...RESOURCES];
+
+  all(): readonly ResourceDef[] {
+    return this.defs;
   }
-  return out;
+
+  find(group: string, version: string, plural: string): ResourceDef | undefined {
+    return this.defs.find((r) => r.group === group && r.plural === plural && r.versions.includes(version));
+  }
+
+  byKey(key: string): ResourceDef {
+    const def = this.defs.find((r) => resourceKey(r) === key);
+    if (!def) throw new Error(`unknown resource ${key}`);
+    return def;
+  }
+
+  byKind(apiVersion: string, kind: string): ResourceDef | undefined {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
+    return this.defs.find((r) => r.group === group && r.kind === kind && r.versions.includes(version!));
+  }
+
+  /** Adds or replaces a custom resource (a CRD was created or changed). */
+  set(def: ResourceDef): void {
+    this.defs = [...this.defs.filter((r) => resourceKey(r) !== resourceKey(def)), def];
+  }
+
+  /** Stops serving a custom resource (its CRD was deleted). */
+  remove(key: string): void {
+    this.defs = this.defs.filter((r) => !r.custom || resourceKey(r) !== key);
+  }
+
+  /** Groups in discovery order, each with its versions. */
+  groups(): { name: string; versions: string[] }[] {
+    const out: { name: string; versions: string[] }[] = [];
+    for (const r of this.defs) {
+      if (!r.group) continue;
+      let g = out.find((x) => x.name === r.group);
+      if (!g) out.push((g = { name: r.group, versions: [] }));
+      for (const v of r.versions) if (!g.versions.includes(v)) g.versions.push(v);
+    }
+    return out;
+  }
 }

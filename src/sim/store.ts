@@ -3,7 +3,7 @@
 // and graceful deletion.
 import { randomUUID } from 'node:crypto';
 import { alreadyExists, conflict, forbidden, notFound } from './errors.js';
-import { apiVersionOf, resourceByKey, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
+import { apiVersionOf, resourceKey, ResourceTable, type ResourceDef } from './resources.js';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelSelector } from './selectors.js';
 import type { KObject, StoreEvent } from './types.js';
 
@@ -29,10 +29,11 @@ export type StoreListener = (e: StoreEvent) => void;
 /** Resource given as storage key ("apps/deployments"), plural ("deployments") or kind ("Deployment"). */
 export type ResourceRef = string | ResourceDef;
 
-export function resolveResource(ref: ResourceRef): ResourceDef {
+function resolveIn(table: ResourceTable, ref: ResourceRef): ResourceDef {
   if (typeof ref !== 'string') return ref;
-  if (ref.includes('/')) return resourceByKey(ref);
-  const def = RESOURCES.find((r) => r.plural === ref) ?? RESOURCES.find((r) => r.kind === ref);
+  if (ref.includes('/')) return table.byKey(ref);
+  const all = table.all();
+  const def = all.find((r) => r.plural === ref && !r.custom) ?? all.find((r) => r.kind === ref && !r.custom);
   if (!def) throw new Error(`unknown resource ${ref}`);
   return def;
 }
@@ -122,9 +123,24 @@ export class Store {
   private compactedRv = 0;
   private closed = false;
 
+  /** What this store serves: built-ins and the custom resources of its CRDs. */
+  readonly resources = new ResourceTable();
+
   constructor(opts: StoreOptions = {}) {
     this.eventWindow = opts.eventWindow ?? 10_000;
-    for (const r of RESOURCES) this.data.set(resourceKey(r), new Bucket());
+  }
+
+  /** A resource given by key, plural or kind (built-ins), or its definition. */
+  resolve(ref: ResourceRef): ResourceDef {
+    return resolveIn(this.resources, ref);
+  }
+
+  /** Drops every object of a resource (its CRD was deleted), with a DELETED event each. */
+  dropResource(def: ResourceDef): void {
+    const bucket = this.data.get(resourceKey(def));
+    if (!bucket) return;
+    for (const o of [...bucket.values()]) this.remove(def, o.metadata.namespace, o.metadata.name);
+    this.data.delete(resourceKey(def));
   }
 
   currentResourceVersion(): number {
@@ -150,7 +166,7 @@ export class Store {
   /** Events after `rv` for a resource, or 'gone' when the log no longer reaches back that far. */
   eventsSince(resource: ResourceRef, rv: number): StoreEvent[] | 'gone' {
     if (rv < this.compactedRv) return 'gone';
-    const key = resourceKey(resolveResource(resource));
+    const key = resourceKey(this.resolve(resource));
     const out: StoreEvent[] = [];
     for (let i = this.logStart; i < this.log.length; i++) {
       const e = this.log[i]!;
@@ -160,20 +176,20 @@ export class Store {
   }
 
   get<T = KObject>(resource: ResourceRef, namespace: string | undefined, name: string): T | undefined {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const o = this.bucket(def).get(objKey(def.namespaced ? namespace : undefined, name));
     return o ? (structuredClone(o) as T) : undefined;
   }
 
   /** Like get, without a copy: the stored object itself (controllers' hot paths). Never mutate it. */
   peekOne(resource: ResourceRef, namespace: string | undefined, name: string): KObject | undefined {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     return this.bucket(def).get(objKey(def.namespaced ? namespace : undefined, name));
   }
 
   /** Like get, but throws the API's NotFound. */
   mustGet(resource: ResourceRef, namespace: string | undefined, name: string): KObject {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const o = this.get(def, namespace, name);
     if (!o) throw notFound(def.group, def.plural, name);
     return o;
@@ -181,7 +197,7 @@ export class Store {
 
   /** Read-only view of stored objects without copying (controllers' hot paths). Never mutate them. */
   *scan(resource: ResourceRef): Iterable<Readonly<KObject>> {
-    yield* this.bucket(resolveResource(resource)).values();
+    yield* this.bucket(this.resolve(resource)).values();
   }
 
   /**
@@ -189,7 +205,7 @@ export class Store {
    * hot paths (100,000 pods). Never mutate them.
    */
   peek(resource: ResourceRef, opts: ListOptions = {}): KObject[] {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const labels = typeof opts.labelSelector === 'string' || opts.labelSelector === undefined ? parseLabelSelector(opts.labelSelector) : opts.labelSelector;
     const fields = typeof opts.fieldSelector === 'string' || opts.fieldSelector === undefined ? parseFieldSelector(opts.fieldSelector, def.plural) : opts.fieldSelector;
     const out: KObject[] = [];
@@ -205,7 +221,7 @@ export class Store {
   peekOwned(resource: ResourceRef, namespace: string, uid: string | undefined): KObject[] {
     if (!uid) return [];
     const out: KObject[] = [];
-    for (const o of this.bucket(resolveResource(resource)).owned(uid)) if ((o.metadata.namespace ?? '') === namespace) out.push(o);
+    for (const o of this.bucket(this.resolve(resource)).owned(uid)) if ((o.metadata.namespace ?? '') === namespace) out.push(o);
     return out;
   }
 
@@ -221,7 +237,7 @@ export class Store {
   }
 
   list<T = KObject>(resource: ResourceRef, opts: ListOptions = {}): T[] {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const labels = typeof opts.labelSelector === 'string' || opts.labelSelector === undefined ? parseLabelSelector(opts.labelSelector) : opts.labelSelector;
     const fields = typeof opts.fieldSelector === 'string' || opts.fieldSelector === undefined ? parseFieldSelector(opts.fieldSelector, def.plural) : opts.fieldSelector;
     const out: KObject[] = [];
@@ -236,7 +252,7 @@ export class Store {
 
   /** Creates an object; fills uid, resourceVersion, creationTimestamp, generation. */
   create(resource: ResourceRef, input: KObject): KObject {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const obj = structuredClone(input);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
@@ -264,7 +280,7 @@ export class Store {
    * stored one is a 409 Conflict (optimistic concurrency, as PUT does).
    */
   update(resource: ResourceRef, input: KObject, opts: { checkVersion?: boolean; internal?: boolean; owned?: boolean; noCopy?: boolean } = {}): KObject {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const bucket = this.bucket(def);
     const ns = def.namespaced ? input.metadata.namespace : undefined;
     const key = objKey(ns, input.metadata.name);
@@ -325,7 +341,7 @@ export class Store {
    * Terminating (the namespace controller empties and removes it); finalizers hold an object.
    */
   delete(resource: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KObject {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const ns = def.namespaced ? namespace : undefined;
     const cur = this.bucket(def).get(objKey(ns, name));
     if (!cur) throw notFound(def.group, def.plural, name);
@@ -381,7 +397,7 @@ export class Store {
 
   /** Removes an object now (the end of any deletion). */
   remove(resource: ResourceRef, namespace: string | undefined, name: string): KObject {
-    const def = resolveResource(resource);
+    const def = this.resolve(resource);
     const bucket = this.bucket(def);
     const key = objKey(def.namespaced ? namespace : undefined, name);
     const cur = bucket.get(key);
@@ -415,7 +431,7 @@ export class Store {
   }
 
   private checkNamespaceWritable(ns: string, def: ResourceDef): void {
-    const nsObj = this.bucket(resolveResource('namespaces')).get(objKey(undefined, ns));
+    const nsObj = this.bucket(this.resolve('namespaces')).get(objKey(undefined, ns));
     if (!nsObj) throw notFound('', 'namespaces', ns);
     if (nsObj.metadata.deletionTimestamp) {
       throw forbidden(`${def.plural} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, {
@@ -425,7 +441,10 @@ export class Store {
   }
 
   private bucket(def: ResourceDef): Bucket {
-    return this.data.get(resourceKey(def))!;
+    const key = resourceKey(def);
+    let b = this.data.get(key);
+    if (!b) this.data.set(key, (b = new Bucket()));
+    return b;
   }
 
   private emit(e: StoreEvent): void {
@@ -453,7 +472,7 @@ export function randomSuffix(n = 5): string {
 export class SimStore extends Store {
   /** Creates or replaces an object, found by its apiVersion/kind (no version check). */
   put(obj: KObject): KObject {
-    const def = RESOURCES.find((r) => r.kind === obj.kind && (obj.apiVersion ?? '').startsWith(r.group ? `${r.group}/` : 'v'));
+    const def = this.resources.all().find((r) => r.kind === obj.kind && (obj.apiVersion ?? '').startsWith(r.group ? `${r.group}/` : 'v'));
     if (!def) throw new Error(`unknown kind ${obj.apiVersion}/${obj.kind}`);
     const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
     const o = structuredClone(obj);

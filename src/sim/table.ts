@@ -1,6 +1,7 @@
 // Server-side printing (meta.k8s.io Table), which `kubectl get` asks for.
 import type { ResourceDef } from './resources.js';
 import type { KObject } from './types.js';
+import { columnValue } from './crd.js';
 
 export function wantsTable(accept: string | undefined): boolean {
   return !!accept && /as=Table/.test(accept);
@@ -27,8 +28,22 @@ function podColumns(): Column[] {
   ];
 }
 
-function columnsFor(def: ResourceDef): Column[] {
+/** A CRD's additionalPrinterColumns: dates as ages, absent values as null (kubectl prints <none>). */
+function customColumns(def: ResourceDef, version: string | undefined): Column[] {
+  const cols = def.custom?.versions[version ?? def.versions[0]!]?.columns ?? [];
+  return cols.filter((c) => c.jsonPath !== '.metadata.creationTimestamp' || c.name !== 'Age').map((c) => ({
+    name: c.name, type: c.type === 'date' ? 'string' : c.type,
+    cell: (o: KObject) => {
+      const v = columnValue(o, c.jsonPath);
+      if (v === undefined || v === null) return null as unknown as string;
+      return c.type === 'date' ? age(String(v)) : typeof v === 'object' ? JSON.stringify(v) : (v as string | number);
+    },
+  }));
+}
+
+function columnsFor(def: ResourceDef, version?: string): Column[] {
   const status = (o: KObject) => (o.status ?? {}) as Record<string, number | string | undefined>;
+  if (def.custom) return customColumns(def, version);
   switch (def.kind) {
     case 'Pod': return podColumns();
     case 'Deployment':
@@ -50,10 +65,10 @@ function columnsFor(def: ResourceDef): Column[] {
   }
 }
 
-export function toTable(def: ResourceDef, items: KObject[], resourceVersion: string): object {
+export function toTable(def: ResourceDef, items: KObject[], resourceVersion: string, version?: string): object {
   const cols: Column[] = [
     { name: 'Name', type: 'string', cell: (o) => o.metadata.name },
-    ...columnsFor(def),
+    ...columnsFor(def, version),
     { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) },
   ];
   return {
