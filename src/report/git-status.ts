@@ -27,6 +27,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { PackReader } from '../source/pack-reader.js';
 import { recordReportFailure } from './failures.js';
 import { buildPack, makeCommit, makeObject, makeTree, pushPack, PushRejected, storePack, type GitObject, type TreeItem } from './git-wire.js';
+import { PackWorker, PackWorkerError, type BuiltPack } from './pack-worker.js';
 
 /** The run summary kept in the status file (a RunRecord without its timeline). */
 export interface RunSummary {
@@ -72,6 +73,12 @@ export interface GitStatusStoreOptions {
   maxBackoffMs?: number; // default 30 s
   logger?: Logger;
   now?: () => Date;
+  /**
+   * Commits with more new objects than this have their pack built (deflate, checksum) in a
+   * worker thread, off the event loop that runs injections and webhooks. Default 64; 0: always;
+   * Infinity: never (on this thread, in short slices).
+   */
+  packWorkerAbove?: number;
 }
 
 /** An update waiting in the outbox. Plain data: it is written to disk as one JSON line. */
@@ -163,6 +170,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
   private readonly outboxPath: string;
   private readonly indexPath: string;
   private readonly trees = new Map<string, TreeItem[]>(); // tree id → entries (trees read or written)
+  private readonly packWorker = new PackWorker();
 
   private queue: Queued[] = [];
   private seq = 0;
@@ -313,6 +321,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
     this.wake?.();
     await this.draining;
     await this.fileChain;
+    await this.packWorker.close();
     if (this.queue.length > 0) this.log.warn({ pending: this.queue.length }, 'status updates left in the outbox for the next start');
   }
 
@@ -466,7 +475,9 @@ export class GitStatusStore implements AppliedStore, RunListener {
     // A refusal means another writer got in first; only a long run of them (40) counts as failing.
     this.failures += err instanceof PushRejected ? 0.25 : 1;
     this.lastError = err instanceof Error ? err.message : String(err);
-    this.log.debug({ err: this.lastError, attempt }, 'status push refused or failed; refetching');
+    // A dead pack worker is not the remote's doing: said once per crash (the retry starts a new one).
+    if (err instanceof PackWorkerError) this.log.warn({ err: this.lastError, attempt, updates }, 'status pack worker died; the commit is retried with a new worker');
+    else this.log.debug({ err: this.lastError, attempt }, 'status push refused or failed; refetching');
     if (!this.failingSince && this.failures >= this.failAfter) {
       this.failingSince = this.now();
       recordReportFailure('git-status', err, `${updates} status update(s) still waiting after ${attempt} attempts; retrying`, this.log);
@@ -503,8 +514,9 @@ export class GitStatusStore implements AppliedStore, RunListener {
     const built = await this.buildCommit(head, batch);
     if (!built) return; // nothing changed (e.g. the same run recorded twice)
     const { commit, objects, next } = built;
-    await this.storeObjects(objects);
-    const pack = await buildPack(objects);
+    // One pack for the local store and the push (a big commit's deflate is its main cost).
+    const pack = objects.length > (this.opts.packWorkerAbove ?? LOOSE_LIMIT) ? await this.packWorker.build(objects) : await buildPack(objects);
+    await this.storeObjects(objects, pack);
     await pushPack({ url: this.opts.url, ref: `refs/heads/${this.branch}`, oldOid: head ?? ZERO, newOid: commit, pack: pack.pack, headers: this.authHeaders() });
     this.stats.commits++;
     this.stats.bytesPushed += pack.pack.length;
@@ -521,7 +533,9 @@ export class GitStatusStore implements AppliedStore, RunListener {
   private async buildCommit(head: string | undefined, batch: Op[]): Promise<{ commit: string; objects: GitObject[]; next: IndexState } | undefined> {
     const cur = this.state;
     const docs = new Map<string, ExperimentStatusFile | undefined>();
+    const slice = slicer();
     for (const op of batch) {
+      await slice();
       const name = op.kind === 'put' ? op.record.name : op.name;
       if (!docs.has(name)) {
         const e = cur.records[name];
@@ -540,6 +554,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
       m.set(file, item);
     };
     for (const [name, doc] of docs) {
+      await slice();
       const old = cur.records[name];
       const shard = statusShard(name);
       const file = `${name}.yaml`;
@@ -633,9 +648,9 @@ export class GitStatusStore implements AppliedStore, RunListener {
     }
   }
 
-  private async storeObjects(objects: GitObject[]): Promise<void> {
+  private async storeObjects(objects: GitObject[], pack: BuiltPack): Promise<void> {
     if (objects.length > LOOSE_LIMIT) {
-      await storePack(this.gitdir, await buildPack(objects));
+      await storePack(this.gitdir, pack);
       this.packs.reset();
       return;
     }
@@ -815,6 +830,20 @@ export class GitStatusStore implements AppliedStore, RunListener {
     this.lock = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Yields to the event loop once this many ms of work have passed (long loops stay responsive). */
+function slicer(ms = 5): () => Promise<void> | undefined {
+  let start = performance.now();
+  return () => {
+    if (performance.now() - start < ms) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        start = performance.now();
+        resolve();
+      }),
+    );
+  };
 }
 
 function commitMessage(batch: Op[]): string {
