@@ -15,6 +15,8 @@ interface Entry {
 
 export class DesiredState {
   private readonly byFile = new Map<string, Entry>();
+  /** Blob id → the names its valid documents declare (for the pull-request reader). */
+  private readonly namesByOid = new Map<string, string[]>();
   /** Files parsed and files taken from the cache, since start. */
   readonly stats = { parsed: 0, cached: 0 };
   constructor(
@@ -37,12 +39,26 @@ export class DesiredState {
         this.cache?.set(file.path, file.oid, file.content, result);
       }
       this.byFile.set(file.path, { file, result });
+      const names = namesOf(result);
+      if (names) this.namesByOid.set(file.oid, names);
     }
+  }
+
+  /**
+   * The names declared in a blob, if this state (or the parse cache) has it parsed without
+   * problems; undefined otherwise (the caller parses it). Same bytes, same names: keyed by blob id.
+   */
+  namesOf(oid: string): string[] | undefined {
+    const known = this.namesByOid.get(oid);
+    if (known) return known;
+    const cached = this.cache?.byOid(oid);
+    return cached ? namesOf(cached) : undefined;
   }
 
   /** Replaces everything (a first load). */
   reset(files: SourceFile[]): void {
     this.byFile.clear();
+    this.namesByOid.clear();
     this.apply(files, []);
     this.cache?.retain(new Set(files.map((f) => f.path)));
   }
@@ -90,4 +106,10 @@ export class DesiredState {
     const resolved = resolveWorkflows(workflows, experiments);
     return { experiments, problems: [...problems, ...resolved.problems], workflows: resolved.workflows };
   }
+}
+
+/** Experiment and workflow names of a file that loaded without problems; undefined when it had any. */
+function namesOf(result: LoadResult): string[] | undefined {
+  if (result.problems.length > 0) return undefined;
+  return [...result.experiments.map((e) => e.experiment.metadata.name), ...(result.workflows ?? []).map((w) => w.workflow.metadata.name)];
 }

@@ -121,7 +121,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const reporters = createReporters({ config, redis, log, experimentFetch: egress.fetch, deliveries });
   const listeners: RunListener[] = [notSteps(status), new MetricsListener(), steps, ...reporters.map(notSteps)];
   deliveries.start(); // every kind is registered: deliveries a previous process left are taken now
-  const runSide: RunSide = await createRunSide({ config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress, dataDir: workdir });
+  // Parsed files survive a restart in the data directory (keyed by blob id and the build).
+  const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
+  const runSide: RunSide = await createRunSide({
+    config, kc: opts.kubeConfig, redis, log, runStore, listeners, executor: opts.executor, identity, runsQueue: queues.runs, egress, dataDir: workdir,
+    knownNames: (oid) => desired.namesOf(oid),
+  });
 
   // Workflow run updates: the status branch, PR comment and metrics hook in here.
   const workflowListeners: WorkflowListener[] = [...(opts.workflowListeners ?? [])];
@@ -145,8 +150,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // queued request is never taken (and dropped) by a replica that would skip it.
   const leader: LeaderLock = runSide.leader ?? new RedisLeaderLock(redis, { prefix, token: identity, log });
   const reconciler = new Reconciler({ queues, applied: status, log, leader });
-  // Parsed files survive a restart in the data directory (keyed by blob id and the build).
-  const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
   const catalog = new CatalogPublisher(redis, prefix);
   // Written a few seconds after a pass (and at close), not inside it: rewriting the file costs
   // ~0.1 s for 10k files, which a push should not wait behind.
@@ -222,7 +225,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await catalog.publish(snapshot.revision, snapshot.freeze, load);
       lastReconcileTimestamp.set(Date.now() / 1000);
       if (summary.failed === 0) lastGood = { revision: snapshot.revision, freeze: snapshot.freeze };
-      // The pull-request reader warms up after the first pass, so it does not slow the start.
+      // The pull-request reader's name index is built after the first pass (names from the
+      // desired state just parsed), so it neither slows the start nor parses a file twice.
       if (config.gitHost) void runSide.warmPrReader();
     }
     end();
@@ -297,6 +301,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const bound = server.server.address();
   if (bound && typeof bound === 'object') egress.policy.reserve({ host: 'self', port: bound.port, what: "the controller's own port" });
   log.info({ url, repo: config.repo.url, branch: config.repo.branch }, 'controller started');
+  // The pull-request reader fetches the base branch now (native git, its own process), beside the
+  // first reconcile: a pull request right after a start does not wait for a whole-tree fetch.
+  if (config.gitHost) void runSide.warmPrReader({ index: false });
 
   let closing: Promise<void> | undefined;
   let abortReason: string | undefined;

@@ -40,6 +40,7 @@ const URL_MARK = Buffer.from('://');
 
 export class ParseCache {
   private files: Stored['files'] = {};
+  private oids: Map<string, LoadResult> | undefined; // built on first byOid()
   private dirty = false;
   private readonly code: string;
 
@@ -64,12 +65,19 @@ export class ParseCache {
     return e && e.oid === oid ? e.result : undefined;
   }
 
+  /** A cached result by blob id alone (any path): what the pull-request reader needs for names. */
+  byOid(oid: string): LoadResult | undefined {
+    this.oids ??= new Map(Object.values(this.files).map((e) => [e.oid, e.result]));
+    return this.oids.get(oid);
+  }
+
   set(path: string, oid: string, content: Uint8Array, result: LoadResult): void {
     if (!ParseCache.cacheable(content)) {
       if (this.files[path]) this.delete(path);
       return;
     }
     this.files[path] = { oid, result };
+    this.oids?.set(oid, result);
     this.dirty = true;
   }
 

@@ -34,8 +34,11 @@ export interface RunSide {
   leader?: LeaderLock;
   onRedelivered?: (job: RunJobData, marker: RunMarker) => Promise<RunRecord | void>;
   planPullRequest(e: PullRequestEvent, source: GitSource): Promise<PullRequestResult | { skipped: string }>;
-  /** Fetch the base branch into the PR reader and index its names (once; plans wait for it). */
-  warmPrReader(): Promise<void>;
+  /**
+   * Fetch the base branch into the PR reader (once) and, unless `index: false`, index its names
+   * (once). Plans wait for whichever is under way; neither blocks the controller's start.
+   */
+  warmPrReader(o?: { index?: boolean }): Promise<void>;
   /** Shutdown began: runs stop waiting for recovery after their revert. */
   shuttingDown(): void;
   /** The shutdown bound is near: failing reverts stop retrying and go to the revert loop. */
@@ -54,6 +57,8 @@ export async function createRunSide(deps: {
   identity?: string;
   /** The replica's data directory (its clones live there); default <repo.workdir>/<identity>. */
   dataDir?: string;
+  /** Names already parsed for a blob id (the desired state), so the PR reader need not parse them. */
+  knownNames?: (oid: string) => string[] | undefined;
   /** The runs queue: its active jobs with a held lock are runs live on some replica. */
   runsQueue: Queue<RunJobData>;
   /** URLs from experiment files (probes) go through it; plans report what it refuses. */
@@ -152,18 +157,43 @@ export async function createRunSide(deps: {
     token: config.repo.token,
     username: config.repo.username,
     paths: config.repo.paths,
+    knownNames: deps.knownNames,
   });
-  // Warmed once in the background (the controller starts it after its first reconcile); a plan
-  // that comes first waits for the same warm-up instead of fetching the whole tree itself.
-  let warmed: Promise<void> | undefined;
-  const warmPrReader = () =>
-    (warmed ??= reader.warm(config.repo.branch).then(
-      () => log.info({ branch: config.repo.branch }, 'pull-request reader ready'),
+  // Warmed in the background in two steps: the controller starts the fetch of the base branch as
+  // it starts (native git: its own process), and the name index after its first reconcile (the
+  // names then come from the parsed desired state). A plan waits for the step under way instead
+  // of fetching the whole tree itself; one that comes before the index builds what it needs.
+  const branch = config.repo.branch;
+  let fetched: Promise<boolean> | undefined;
+  let indexed: Promise<void> | undefined;
+  const fetchBase = () =>
+    (fetched ??= reader.warm(branch, { index: false }).then(
+      () => true,
       (err: unknown) => {
-        warmed = undefined;
-        log.warn({ err }, 'pull-request reader warm-up failed; the next plan tries again');
+        fetched = undefined;
+        log.warn({ err }, 'pull-request reader fetch failed; the next plan tries again');
+        return false;
       },
     ));
+  const warmPrReader = (o: { index?: boolean } = {}): Promise<void> => {
+    const f = fetchBase();
+    if (o.index === false) return indexed ?? f.then(() => undefined);
+    indexed ??= f.then(async (ok) => {
+      if (!ok) {
+        indexed = undefined;
+        return;
+      }
+      const t = performance.now();
+      try {
+        await reader.warm(branch); // the branch is here now: this only indexes (and picks up a newer head)
+        log.info({ branch, ms: Math.round(performance.now() - t) }, 'pull-request reader ready');
+      } catch (err) {
+        indexed = undefined;
+        log.warn({ err }, 'pull-request reader warm-up failed; the next plan tries again');
+      }
+    });
+    return indexed;
+  };
   return {
     executor,
     resolver,
@@ -174,7 +204,7 @@ export async function createRunSide(deps: {
     onRedelivered,
     async planPullRequest(e, source) {
       if (!host) return { skipped: 'no git host configured' };
-      await warmPrReader();
+      await warmPrReader({ index: false });
       const freeze = await isFrozen(redis, prefix);
       return handlePullRequest(toPlanEvent(e), {
           source,

@@ -9,6 +9,7 @@ import git, { type TreeEntry } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import picomatch from 'picomatch';
 import { parseAllDocuments } from 'yaml';
+import { hasNativeGit, nativeFetch } from '../source/native-git.js';
 import type { SourceFile } from '../source/types.js';
 
 export interface PrDiff {
@@ -27,12 +28,19 @@ export interface PrTreeReaderOptions {
   token?: string;
   username?: string;
   paths?: string[]; // globs, default ['experiments/**/*.y?(a)ml']
+  /**
+   * Names already known for a blob id (the controller's parsed desired state), so indexing a
+   * tree of 10,000 unchanged files does not parse them again; undefined: parse the blob here.
+   */
+  knownNames?: (oid: string) => string[] | undefined;
+  /** Fetch with the `git` binary (off the event loop): true/false, or undefined to use it when present. */
+  nativeGit?: boolean;
 }
 
 const FREEZE = '.faultline/freeze';
 
 export class PrTreeReader {
-  private readonly cache = {};
+  private cache = {};
   private readonly names = new Map<string, string[]>(); // blob oid → names in it
   private readonly trees = new Map<string, { files: { path: string; oid: string }[]; names: [string, string][] }>();
   private readonly isMatch: (path: string) => boolean;
@@ -50,16 +58,20 @@ export class PrTreeReader {
     if (missing.length === 0) return;
     for (const ref of refs) {
       if ((await Promise.all(shas.map((sha) => this.has(sha)))).every(Boolean)) break;
-      // Not singleBranch: then every local ref counts as a "have" and the pack holds only new objects.
-      await git.fetch({ fs, http, gitdir: this.opts.dir, cache: this.cache, remote: 'origin', ref, singleBranch: false, tags: false, ...this.auth() });
+      await this.fetchRef(ref);
     }
     for (const sha of missing) if (!(await this.has(sha))) throw new Error(`commit ${sha} not found after fetching ${refs.join(', ')}`);
   }
 
-  /** Fetch a branch and index its experiment names, so the first PR after start-up is fast too. */
-  async warm(branch: string): Promise<void> {
+  /**
+   * Fetch a branch and (unless `index: false`) index its experiment names, so the first PR after
+   * start-up is fast too. The fetch alone is cheap for the event loop (native git runs in its own
+   * process); indexing reads every tree and takes names from `knownNames` or parses the blob.
+   */
+  async warm(branch: string, o: { index?: boolean } = {}): Promise<void> {
     await this.init();
-    await git.fetch({ fs, http, gitdir: this.opts.dir, cache: this.cache, remote: 'origin', ref: branch, singleBranch: false, tags: false, ...this.auth() });
+    await this.fetchRef(branch);
+    if (o.index === false) return;
     const { commit } = await git.readCommit({ fs, gitdir: this.opts.dir, oid: await this.resolve(branch), cache: this.cache });
     await this.subtree(commit.tree);
   }
@@ -67,7 +79,28 @@ export class PrTreeReader {
   /** Resolve a sha or a fetched branch name to a commit. */
   async resolve(ref: string): Promise<string> {
     if (/^[0-9a-f]{40}$/.test(ref)) return ref;
-    return git.resolveRef({ fs, gitdir: this.opts.dir, ref: `refs/remotes/origin/${ref.replace(/^refs\/heads\//, '')}` });
+    const name = ref.replace(/^refs\/heads\//, '');
+    // Native git keeps the remote's ref path (refs/remotes/origin/heads/main), isomorphic-git the branch name.
+    for (const local of [`refs/remotes/origin/heads/${name}`, `refs/remotes/origin/${name}`]) {
+      try {
+        return await git.resolveRef({ fs, gitdir: this.opts.dir, ref: local });
+      } catch {
+        // try the other layout
+      }
+    }
+    throw new Error(`ref ${ref} not fetched`);
+  }
+
+  private async fetchRef(ref: string): Promise<void> {
+    if (this.opts.nativeGit ?? (await hasNativeGit())) {
+      const { token, username } = this.opts;
+      const headers: Record<string, string> = token ? { Authorization: `Basic ${Buffer.from(`${username ?? 'x-access-token'}:${token}`).toString('base64')}` } : {};
+      await nativeFetch({ gitdir: this.opts.dir, url: this.opts.url, remoteRef: ref, headers });
+      this.cache = {}; // git added a pack behind isomorphic-git's back
+      return;
+    }
+    // Not singleBranch: then every local ref counts as a "have" and the pack holds only new objects.
+    await git.fetch({ fs, http, gitdir: this.opts.dir, cache: this.cache, remote: 'origin', ref, singleBranch: false, tags: false, ...this.auth() });
   }
 
   /** One blob's bytes (an object the last diff listed). */
@@ -153,7 +186,7 @@ export class PrTreeReader {
   }
 
   private async namesIn(oid: string): Promise<string[]> {
-    const known = this.names.get(oid);
+    const known = this.names.get(oid) ?? this.opts.knownNames?.(oid);
     if (known) return known;
     const { blob } = await git.readBlob({ fs, gitdir: this.opts.dir, oid, cache: this.cache });
     const names: string[] = [];

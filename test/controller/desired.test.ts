@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DesiredState } from '../../src/controller/desired.js';
+import { ParseCache } from '../../src/controller/parse-cache.js';
 import type { SourceFile } from '../../src/source/types.js';
 
 const doc = (name: string, app = 'checkout') => `apiVersion: faultline.dev/v1alpha1
@@ -40,5 +44,40 @@ describe('DesiredState', () => {
     d.apply([file('experiments/b.yaml', doc('renamed', 'cart'))], []);
     expect(d.result().problems).toEqual([]);
     expect(d.result().experiments).toHaveLength(3);
+  });
+
+  it('names the experiments of a blob it parsed without problems, by blob id; a blob with problems or unknown is left to the caller', () => {
+    const d = new DesiredState();
+    const broken = doc('broken').replace('pod-kill', 'no-such-fault');
+    d.reset([
+      { ...file('experiments/a.yaml', `${doc('a')}---\n${doc('a2', 'cart')}`), oid: 'oid-a' },
+      { ...file('experiments/b.yaml', broken), oid: 'oid-b' },
+    ]);
+    expect(d.namesOf('oid-a')).toEqual(['a', 'a2']);
+    expect(d.namesOf('oid-b')).toBeUndefined(); // a file with a problem: the reader parses it itself
+    expect(d.namesOf('oid-unknown')).toBeUndefined();
+    // A changed file: its new blob is named, the old id keeps its names (same bytes, same names).
+    d.apply([{ ...file('experiments/a.yaml', doc('renamed')), oid: 'oid-a3' }], []);
+    expect(d.namesOf('oid-a3')).toEqual(['renamed']);
+    // A full reload forgets what the previous state knew.
+    d.reset([{ ...file('experiments/c.yaml', doc('c')), oid: 'oid-c' }]);
+    expect(d.namesOf('oid-a')).toBeUndefined();
+    expect(d.namesOf('oid-c')).toEqual(['c']);
+  });
+
+  it('after a restart names blobs from the parse cache before the first load', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fl-desired-'));
+    try {
+      const first = new DesiredState({}, new ParseCache(join(dir, 'parsed.json'), '', 'build-1'));
+      first.reset([{ ...file('experiments/a.yaml', doc('cached-a')), oid: 'oid-a' }]);
+      first.persist();
+      const restarted = new DesiredState({}, new ParseCache(join(dir, 'parsed.json'), '', 'build-1'));
+      expect(restarted.fileCount).toBe(0);
+      expect(restarted.namesOf('oid-a')).toEqual(['cached-a']);
+      // Another build's cache is not trusted.
+      expect(new DesiredState({}, new ParseCache(join(dir, 'parsed.json'), '', 'build-2')).namesOf('oid-a')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

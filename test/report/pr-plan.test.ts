@@ -17,6 +17,7 @@ import { planExperiment } from '../../src/safety/index.js';
 import type { LoadedExperiment } from '../../src/experiments/model.js';
 import { loadExperimentFiles as load } from '../../src/experiments/index.js';
 import { PrTreeReader } from '../../src/report/pr-source.js';
+import { DesiredState } from '../../src/controller/desired.js';
 import { config as safety } from '../safety/guard-fixtures.js'; // the guard tests' safety config
 
 const VALID = `apiVersion: faultline.dev/v1alpha1
@@ -173,9 +174,16 @@ describe('pull request plan', () => {
 });
 
 describe('pull request plan, big-repository path (tree diff)', () => {
-  it('reads only what the PR changed, from the merge base, and keeps names unique across the repository', async () => {
-    const url = await server.createRepo('big');
-    const w = await server.workClone('big');
+  // Fetched with the git binary (the default where there is one) and with isomorphic-git; names of
+  // unchanged files parsed by the reader, or taken from the controller's desired state.
+  it.each([
+    { fetch: 'native git', nativeGit: true, names: 'parsed' },
+    { fetch: 'isomorphic-git', nativeGit: false, names: 'parsed' },
+    { fetch: 'native git', nativeGit: true, names: 'known' },
+  ])('reads only what the PR changed, from the merge base, and keeps names unique across the repository ($fetch, names $names)', async ({ nativeGit, names }) => {
+    const repo = `big-${nativeGit ? 'n' : 'i'}-${names}`;
+    const url = await server.createRepo(repo);
+    const w = await server.workClone(repo);
     dirs.push(w.dir);
     for (let i = 0; i < 30; i++) await w.write(`experiments/team-${i % 3}/exp-${i}.yaml`, VALID.replace(/checkout-pod-kill/g, `exp-${i}`));
     await w.commitAndPush('thirty experiments');
@@ -192,10 +200,24 @@ describe('pull request plan, big-repository path (tree diff)', () => {
 
     const dir = await mkdtemp(join(tmpdir(), 'fl-prr-'));
     dirs.push(dir);
-    const reader = new PrTreeReader({ url, dir });
+    // The controller's desired state of main at the branch point, as the reconciler parsed it.
+    const desired = new DesiredState();
+    let asked = 0;
+    if (names === 'known') {
+      const files = (await w.git('ls-tree', '-r', 'HEAD~1', 'experiments')).split('\n').map((l) => {
+        const [meta, path] = l.split('\t');
+        return { path: path!, oid: meta!.split(' ')[2]!, content: new Uint8Array() };
+      });
+      for (const f of files) f.content = new TextEncoder().encode(await w.git('show', `${f.oid}`));
+      desired.reset(files);
+    }
+    const knownNames = names === 'known' ? (oid: string) => (asked++, desired.namesOf(oid)) : undefined;
+    const reader = new PrTreeReader({ url, dir, nativeGit, knownNames });
+    await reader.warm('main');
     const host = createGitHost({ type: 'github', apiUrl: gh.url, repository: 'o/r' });
     const event = { number: 9, action: 'synchronize', headSha: head, baseRef: mainTip, fetchRefs: ['main', 'refs/pull/9/head'] };
     const r = await handlePullRequest(event, { reader, loadExperimentFiles: load, plan, host });
+    if (names === 'known') expect(asked).toBeGreaterThanOrEqual(29); // every unchanged blob's names came from the desired state
     expect(r.changed).toEqual(['experiments/team-1/new.yaml', 'experiments/team-2/clash.yaml']);
     expect(r.deleted).toEqual(['experiments/team-0/exp-0.yaml']);
     expect(r.rows.map((x) => x.name)).toEqual(['checkout-pod-kill']);
