@@ -72,7 +72,7 @@ describe('faultline validate', () => {
   it('exits 0 on the example experiments (the default path)', () => {
     const r = faultline('validate');
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^\d+ experiments valid/);
+    expect(r.stderr).toMatch(/^\d+ experiments, 1 workflow valid/); // experiments/shop-gameday.yaml holds the gameday workflow
     expect(r.code).toBe(0);
   });
 

@@ -9,6 +9,8 @@ import { startController, type Controller } from '../controller/index.js';
 import { readCatalog, type CatalogEntry } from '../controller/catalog.js';
 import { demoRedis, demoRepo, DemoSetupError } from '../controller/demo-env.js';
 import type { RunRecord } from '../runs/types.js';
+import { validatePaths } from '../experiments/index.js';
+import type { WorkflowRunRecord } from '../workflows/run-types.js';
 import { EXIT, oneLine } from './fail.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
@@ -83,10 +85,15 @@ async function demo(experimentsDir: string, timeoutMs: number): Promise<number> 
   let controller: Controller | undefined;
   let exit = 0;
   try {
+    // The workflows that run once (no schedule, not suspended): the demo waits for each to end.
+    const workflows = ((await validatePaths([experimentsDir])).workflows ?? [])
+      .filter((w) => !w.workflow.spec.schedule && !w.workflow.spec.suspend)
+      .map((w) => w.workflow.metadata.name);
     controller = await startController({ config, log, kubeConfig: sim.kubeConfig(), identity: 'demo' });
     say(`controller: ${controller.url} (dashboard at /, API at /api, metrics at /metrics; log in ${logFile})`);
-    const runs = await follow(controller, config.redis.prefix, timeoutMs, say);
+    const runs = await follow(controller, config.redis.prefix, timeoutMs, say, workflows);
     printSummary(runs.entries, runs.latest);
+    printWorkflows(runs.workflows);
     if (!runs.complete) {
       say('timed out before every experiment had run');
       exit = 1;
@@ -104,10 +111,12 @@ async function follow(
   prefix: string,
   timeoutMs: number,
   say: (m: string) => void,
-): Promise<{ entries: CatalogEntry[]; latest: Map<string, RunRecord>; complete: boolean }> {
+  workflowNames: string[],
+): Promise<{ entries: CatalogEntry[]; latest: Map<string, RunRecord>; workflows: WorkflowRunRecord[]; complete: boolean }> {
   const deadline = Date.now() + timeoutMs;
   const seen = new Map<string, string>();
   const latest = new Map<string, RunRecord>();
+  const workflows = new Map<string, WorkflowRunRecord>();
   let entries: CatalogEntry[] = [];
   let reported = false;
   while (Date.now() < deadline) {
@@ -118,6 +127,17 @@ async function follow(
         reported = true;
         say(`reconciled ${catalog.revision.slice(0, 12)}: ${catalog.entries.length} experiments, ${catalog.problems.length} problems`);
       }
+    }
+    for (const w of (await controller.workflowRuns.list({ limit: 50 })).reverse()) {
+      const key = `workflow ${w.id}`;
+      const state = `${w.phase} ${w.steps.map((s) => s.phase).join(',')}`;
+      if (seen.get(key) !== state) {
+        const before = seen.get(key);
+        seen.set(key, state);
+        const running = w.steps.filter((s) => s.phase === 'Running').map((s) => s.path.split('/').slice(1).join('/'));
+        if (before?.split(' ')[0] !== w.phase || running.length) say(`${`workflow ${w.workflow}`.padEnd(28)} ${w.phase}${running.length ? ` (step ${running.join(', ')})` : ''}${w.reason ? ` — ${w.reason}` : ''}`);
+      }
+      workflows.set(w.workflow, w);
     }
     const { runs } = await controller.runs.list({ limit: 200 });
     for (const r of runs.reverse()) {
@@ -130,10 +150,28 @@ async function follow(
     }
     // Done when every experiment that runs once (no schedule, not suspended) has finished a run.
     const due = entries.filter((e) => !e.experiment.spec.schedule && !e.experiment.spec.suspend);
-    if (catalog && due.every((e) => TERMINAL.has(latest.get(e.name)?.state ?? ''))) return { entries, latest, complete: true };
+    const done = due.every((e) => TERMINAL.has(latest.get(e.name)?.state ?? '')) && workflowNames.every((n) => TERMINAL.has(workflows.get(n)?.phase ?? ''));
+    if (catalog && done) return { entries, latest, workflows: [...workflows.values()], complete: true };
     await new Promise((r) => setTimeout(r, 500));
   }
-  return { entries, latest, complete: false };
+  return { entries, latest, workflows: [...workflows.values()], complete: false };
+}
+
+/** Each workflow run: its verdict, then one line per step (indented by nesting) and each assertion. */
+function printWorkflows(runs: WorkflowRunRecord[]): void {
+  for (const w of runs) {
+    const secs = (from?: string, to?: string) => (from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)}s` : '-');
+    const out = [`WORKFLOW ${w.workflow} (run ${w.id}): ${w.phase}${w.reason ? ` — ${w.reason}` : ''}; ${Math.round(w.progress * 100)}% of ${w.totalSteps} steps`];
+    for (const s of w.steps) {
+      const depth = s.path.split('/').length - 2;
+      const fault = s.faultWindow ? ` fault in place ${secs(s.faultWindow.from, s.faultWindow.to)} from +${secs(w.startedAt, s.faultWindow.from)}` : '';
+      const note = s.reason ? ` — ${s.reason.length > 70 ? `${s.reason.slice(0, 67)}...` : s.reason}` : '';
+      out.push(`  ${'  '.repeat(depth)}${s.name.padEnd(Math.max(4, 22 - 2 * depth))} ${s.kind.padEnd(10)} ${s.phase.padEnd(9)} ${secs(s.startedAt, s.endedAt).padStart(6)}${fault}${s.continueOnFailure ? ' [continueOnFailure]' : ''}${note}`);
+    }
+    const last = new Map(w.assertions.map((a) => [`${a.name} ${a.when}`, a]));
+    for (const a of last.values()) out.push(`  assertion ${a.name} (${a.when}): ${a.value === null ? 'no value' : Math.round(a.value * 1000) / 1000} ${a.operator} ${a.threshold} ${a.ok ? 'ok' : 'FAILED'}`);
+    console.log(`${out.join('\n')}\n`);
+  }
 }
 
 function printSummary(entries: CatalogEntry[], latest: Map<string, RunRecord>): void {

@@ -29,11 +29,15 @@ describe('example experiments', () => {
     }
   });
 
-  it('each document carries the yaml-language-server schema comment', () => {
+  it('each document carries the yaml-language-server schema comment of its kind', () => {
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
       const text = readFileSync(new URL(f, dir), 'utf8');
       const docs = text.split(/^---$/m);
-      for (const d of docs) expect(d.trimStart(), f).toMatch(/^# yaml-language-server: \$schema=\.\.\/schemas\/chaos-experiment\.schema\.json/);
+      for (const d of docs) {
+        const kind = /^kind: (\S+)$/m.exec(d)?.[1];
+        const schema = kind === 'ChaosWorkflow' ? 'chaos-workflow' : 'chaos-experiment';
+        expect(d.trimStart(), f).toMatch(new RegExp(`^# yaml-language-server: \\$schema=\\.\\./schemas/${schema}\\.schema\\.json`));
+      }
     }
   });
 
