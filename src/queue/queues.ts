@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { RunJobData } from '../runs/types.js';
 import { requestAbort, type AbortRequest } from './abort.js';
 import { keys, QUEUE_RECONCILE, QUEUE_RUNS, runJobId } from './keys.js';
+import { memoRepeatStrategy } from './repeat-strategy.js';
 
 export interface ReconcileJobData {
   trigger: 'push' | 'poll' | 'manual' | 'startup';
@@ -42,7 +43,8 @@ export function createQueues(connection: string | Redis, prefix: string): Queues
     prefix,
     defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
   });
-  const runs = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix, defaultJobOptions: RUN_JOB_OPTIONS });
+  // Cron next times are remembered per pattern: a start registering 10,000 schedulers computes a few.
+  const runs = new Queue<RunJobData>(QUEUE_RUNS, { connection: redis, prefix, defaultJobOptions: RUN_JOB_OPTIONS, settings: { repeatStrategy: memoRepeatStrategy() } });
   return {
     reconcile,
     runs,
