@@ -28,6 +28,9 @@ import { PackReader } from '../source/pack-reader.js';
 import { recordReportFailure } from './failures.js';
 import { buildPack, makeCommit, makeObject, makeTree, pushPack, PushRejected, storePack, type GitObject, type TreeItem } from './git-wire.js';
 import { PackWorker, PackWorkerError, type BuiltPack } from './pack-worker.js';
+import type { Score, WorkflowRunRecord } from '../workflows/run-types.js';
+import { scoreRun } from '../workflows/score.js';
+import { trendSvg, workflowTimelineSvg, type TrendEntry } from './svg.js';
 
 /** The run summary kept in the status file (a RunRecord without its timeline). */
 export interface RunSummary {
@@ -45,6 +48,7 @@ export interface RunSummary {
   guards: RunRecord['guards'];
   recoveryMs?: number;
   abortReason?: string;
+  score?: Score; // README "Resilience score"; absent for a run that never put its fault in place
 }
 
 /** The content of `experiments/<shard>/<name>.yaml` on the status branch. */
@@ -81,9 +85,22 @@ export interface GitStatusStoreOptions {
   packWorkerAbove?: number;
 }
 
+/** The content of `workflows/<shard>/<name>.yaml` on the status branch. */
+export interface WorkflowStatusFile {
+  name: string;
+  file: string;
+  specHash: string;
+  revision: string;
+  runs: WorkflowRunRecord[]; // newest first, at most historyLimit; samples thinned to MAX_SAMPLES
+}
+
+/** Samples (probe rounds, assertion values) kept per run on the branch; more are thinned evenly. */
+export const MAX_SAMPLES = 500;
+
 /** An update waiting in the outbox. Plain data: it is written to disk as one JSON line. */
 type Op =
   | { seq: number; kind: 'put'; record: AppliedRecord }
+  | { seq: number; kind: 'workflow-run'; name: string; record: WorkflowRunRecord }
   | { seq: number; kind: 'remove'; name: string; at: string }
   | { seq: number; kind: 'run'; name: string; summary: RunSummary; base: { file: string; specHash: string; revision: string } };
 
@@ -141,12 +158,73 @@ export function runSummary(record: RunRecord): RunSummary {
   if (record.endedAt) s.end = record.endedAt;
   if (record.recoveryMs !== undefined) s.recoveryMs = record.recoveryMs;
   if (record.reason) s.abortReason = record.reason;
+  const score = scoreRun(record);
+  if (score) s.score = score;
   return s;
+}
+
+/** The trend of an experiment or workflow from its status file's runs: finished runs, oldest first. */
+export function trendOf(runs: (RunSummary | WorkflowRunRecord)[]): TrendEntry[] {
+  const out: TrendEntry[] = [];
+  for (const r of runs) {
+    if ('phase' in r) {
+      if (!TERMINAL.has(r.phase)) continue;
+      const e: TrendEntry = { runId: r.id, at: r.endedAt ?? r.startedAt ?? r.createdAt, outcome: r.phase.toLowerCase() };
+      if (r.score) e.score = r.score.value;
+      const rec = workflowRecoveryMs(r);
+      if (rec !== undefined) e.recoveryMs = rec;
+      out.push(e);
+    } else {
+      if (!TERMINAL.has(r.state)) continue;
+      const e: TrendEntry = { runId: r.id, at: r.end ?? r.start ?? '', outcome: r.outcome ?? r.state.toLowerCase() };
+      if (r.score) e.score = r.score.value;
+      if (r.recoveryMs !== undefined) e.recoveryMs = r.recoveryMs;
+      out.push(e);
+    }
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/**
+ * A workflow run's recovery time: from the end of its last fault window to the end of the run
+ * (the checks and after-assertions that follow are how it shows it is back), when it has both.
+ */
+export function workflowRecoveryMs(r: WorkflowRunRecord): number | undefined {
+  const ends = r.steps.map((s) => (s.faultWindow?.to ? Date.parse(s.faultWindow.to) : NaN)).filter(Number.isFinite);
+  const end = r.endedAt ? Date.parse(r.endedAt) : NaN;
+  if (!ends.length || !Number.isFinite(end)) return undefined;
+  return Math.max(0, end - Math.max(...ends));
+}
+
+function thin<T>(items: T[], max = MAX_SAMPLES): T[] {
+  if (items.length <= max) return items;
+  const step = items.length / max;
+  return Array.from({ length: max }, (_, i) => items[Math.floor(i * step)]!);
+}
+
+/** The run as kept on the branch: its long sample lists thinned evenly. */
+export function workflowRunForBranch(r: WorkflowRunRecord): WorkflowRunRecord {
+  return {
+    ...r,
+    probes: thin(r.probes),
+    assertions: thin(r.assertions),
+    steps: r.steps.map((s) => (s.probes && s.probes.length > MAX_SAMPLES ? { ...s, probes: thin(s.probes) } : s)),
+  };
 }
 
 /** The shard folder of an experiment's status file. */
 export function statusShard(name: string): string {
   return createHash('sha1').update(name).digest('hex').slice(0, 2);
+}
+
+/** Path of a workflow's status file, beside the experiments' folder: `workflows/<shard>/<name>.yaml`. */
+export function workflowStatusPath(name: string, folder = 'experiments'): string {
+  return [...folder.split('/').filter(Boolean).slice(0, -1), 'workflows', statusShard(name), `${name}.yaml`].join('/');
+}
+
+/** A workflow run's timeline picture on the branch, next to its status file. */
+export function workflowTimelinePath(name: string, runId: string, folder = 'experiments'): string {
+  return workflowStatusPath(name, folder).replace(/\.yaml$/, `.runs/${runId}.svg`);
 }
 
 /** Path of an experiment's status file on the branch, e.g. `experiments/3f/checkout-pod-kill.yaml`. */
@@ -273,6 +351,47 @@ export class GitStatusStore implements AppliedStore, RunListener {
   onRunUpdate(record: RunRecord, _job?: RunJobData): void {
     if (!TERMINAL.has(record.state)) return;
     this.recordRun(record).catch((err: unknown) => this.log.error({ err, experiment: record.experiment, runId: record.id }, 'run record not queued'));
+  }
+
+  /** Record a finished workflow run (idempotent per run id). Resolves when it is on the remote. */
+  async recordWorkflowRun(record: WorkflowRunRecord): Promise<void> {
+    await this.enqueue({ seq: 0, kind: 'workflow-run', name: record.workflow, record }).landed;
+  }
+
+  /** The runner's listener: finished workflow runs go to the branch, batched like experiment runs. */
+  onWorkflowUpdate(record: WorkflowRunRecord): void {
+    if (!TERMINAL.has(record.phase)) return;
+    this.recordWorkflowRun(record).catch((err: unknown) => this.log.error({ err, workflow: record.workflow, runId: record.id }, 'workflow run record not queued'));
+  }
+
+  /** One workflow's status file at the branch head (fresh fetch). */
+  async getWorkflow(name: string): Promise<WorkflowStatusFile | undefined> {
+    return this.exclusive(async () => {
+      const head = await this.fetchHead();
+      const root = head ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree : undefined;
+      return this.readWorkflowDoc(root, name);
+    });
+  }
+
+  /** Every workflow's status file at the branch head. */
+  async listWorkflows(): Promise<WorkflowStatusFile[]> {
+    return this.exclusive(async () => {
+      const head = await this.fetchHead();
+      const root = head ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree : undefined;
+      const dir = workflowStatusPath('x', this.folder.join('/')).split('/').slice(0, -2);
+      let tree = root;
+      for (const seg of dir) tree = tree ? (await this.readTree(tree)).find((e) => e.path === seg && e.type === 'tree')?.oid : undefined;
+      const out: WorkflowStatusFile[] = [];
+      for (const shard of tree ? await this.readTree(tree) : []) {
+        if (shard.type !== 'tree') continue;
+        for (const f of await this.readTree(shard.oid)) {
+          if (f.type !== 'blob' || !f.path.endsWith('.yaml')) continue;
+          const doc = (await this.readYaml(f.oid)) as WorkflowStatusFile | undefined;
+          if (doc && doc.name === f.path.slice(0, -5)) out.push({ ...doc, runs: Array.isArray(doc.runs) ? doc.runs : [] });
+        }
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    });
   }
 
   /** The parsed status file of one experiment at the branch head (fresh fetch). */
@@ -534,8 +653,10 @@ export class GitStatusStore implements AppliedStore, RunListener {
     const cur = this.state;
     const docs = new Map<string, ExperimentStatusFile | undefined>();
     const slice = slicer();
+    const runNames = new Set(batch.flatMap((o) => (o.kind === 'run' ? [o.name] : [])));
     for (const op of batch) {
       await slice();
+      if (op.kind === 'workflow-run') continue;
       const name = op.kind === 'put' ? op.record.name : op.name;
       if (!docs.has(name)) {
         const e = cur.records[name];
@@ -573,17 +694,43 @@ export class GitStatusStore implements AppliedStore, RunListener {
       if (old && !old.path.includes('/')) flatRemovals.add(old.path); // an old flat file moves into its shard
       change(shard, file, { mode: '100644', path: file, oid: blob.oid, type: 'blob' });
       records[name] = { path, oid: blob.oid, file: doc.file, specHash: doc.specHash, revision: doc.revision, applied: doc.applied };
+      // The trend beside the record, rewritten only when a run was added (#12: writes O(changed)).
+      if (runNames.has(name)) for (const item of trendFiles(name, doc.runs, objects)) change(shard, item.path, item);
     }
-    if (shardChanges.size === 0 && flatRemovals.size === 0) return undefined;
 
     const add = (o: GitObject) => {
       objects.set(o.oid, o);
       this.trees.set(o.oid, this.parseOwnTree(o));
       return o.oid;
     };
+    const rootOid = head ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree : undefined;
+    let root = rootOid;
+    let folderOid = cur.folderOid;
+    const shards = { ...cur.shards };
+    if (shardChanges.size > 0 || flatRemovals.size > 0) {
+      ({ root, folderOid } = await this.experimentsTree(rootOid, shardChanges, flatRemovals, shards, add));
+    }
+    const workflowOps = batch.filter((o): o is Extract<Op, { kind: 'workflow-run' }> => o.kind === 'workflow-run');
+    if (workflowOps.length > 0) root = await this.applyPaths(root, await this.workflowChanges(rootOid, workflowOps, objects), add);
+    if (root === rootOid || root === undefined) return undefined;
+
+    const commit = makeCommit({ tree: root, parent: head, author: this.author, when: this.now(), message: commitMessage(batch) });
+    objects.set(commit.oid, commit);
+    const next: IndexState = { ...cur, head: commit.oid, ...(folderOid ? { folderOid } : {}), shards, records };
+    return { commit: commit.oid, objects: [...objects.values()], next };
+  }
+
+  // The experiments' folder with its changed shards, and the trees above it.
+  private async experimentsTree(
+    rootOid: string | undefined,
+    shardChanges: Map<string, Map<string, TreeItem | undefined>>,
+    flatRemovals: Set<string>,
+    shards: Record<string, string>,
+    add: (o: GitObject) => string,
+  ): Promise<{ root: string; folderOid: string }> {
+    const cur = this.state;
     const folderEntries = cur.folderOid ? new Map((await this.readTree(cur.folderOid)).map((e) => [e.path, e])) : new Map<string, TreeItem>();
     for (const p of flatRemovals) folderEntries.delete(p);
-    const shards = { ...cur.shards };
     for (const [shard, changes] of shardChanges) {
       const base = shards[shard] ? await this.readTree(shards[shard]) : [];
       const entries = new Map(base.map((e) => [e.path, e]));
@@ -603,7 +750,6 @@ export class GitStatusStore implements AppliedStore, RunListener {
     const folderOid = add(makeTree(folderEntries.values()));
 
     // The trees above the folder: each rewritten with the one changed child.
-    const rootOid = head ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: head, cache: this.cache })).commit.tree : undefined;
     const chain: (string | undefined)[] = [rootOid];
     for (const seg of this.folder.slice(0, -1)) {
       const parent = chain.at(-1);
@@ -616,11 +762,87 @@ export class GitStatusStore implements AppliedStore, RunListener {
       const entries = parent ? (await this.readTree(parent)).filter((e) => e.path !== this.folder[i]) : [];
       below = add(makeTree([...entries, { mode: '040000', path: this.folder[i]!, oid: below, type: 'tree' }]));
     }
+    return { root: below, folderOid };
+  }
 
-    const commit = makeCommit({ tree: below, parent: head, author: this.author, when: this.now(), message: commitMessage(batch) });
-    objects.set(commit.oid, commit);
-    const next: IndexState = { ...cur, head: commit.oid, folderOid, shards, records };
-    return { commit: commit.oid, objects: [...objects.values()], next };
+  // Workflow runs: each workflow's status file gains the run (oldest beyond the history limit
+  // dropped, with their pictures), the run's timeline SVG beside it, the trend rewritten.
+  private async workflowChanges(rootOid: string | undefined, ops: Extract<Op, { kind: 'workflow-run' }>[], objects: Map<string, GitObject>): Promise<Map<string, TreeItem | undefined>> {
+    const folder = this.folder.join('/');
+    const changes = new Map<string, TreeItem | undefined>();
+    const blob = (path: string, text: string): TreeItem => {
+      const o = makeObject('blob', Buffer.from(text));
+      objects.set(o.oid, o);
+      return { mode: '100644', path: path.slice(path.lastIndexOf('/') + 1), oid: o.oid, type: 'blob' };
+    };
+    const docs = new Map<string, WorkflowStatusFile | undefined>();
+    for (const op of ops) {
+      if (!docs.has(op.name)) docs.set(op.name, await this.readWorkflowDoc(rootOid, op.name));
+      const old = docs.get(op.name);
+      const run = workflowRunForBranch(op.record);
+      const runs = [run, ...(old?.runs ?? []).filter((r) => r.id !== run.id)]
+        .sort((a, b) => (b.startedAt ?? b.createdAt).localeCompare(a.startedAt ?? a.createdAt))
+        .slice(0, this.historyLimit);
+      const kept = new Set(runs.map((r) => r.id));
+      for (const r of old?.runs ?? []) if (!kept.has(r.id)) changes.set(workflowTimelinePath(op.name, r.id, folder), undefined);
+      if (kept.has(run.id)) changes.set(workflowTimelinePath(op.name, run.id, folder), blob(`${run.id}.svg`, workflowTimelineSvg(run)));
+      docs.set(op.name, { name: op.name, file: run.file, specHash: run.specHash, revision: run.revision, runs });
+    }
+    for (const [name, doc] of docs) {
+      if (!doc) continue;
+      const path = workflowStatusPath(name, folder);
+      changes.set(path, blob(path, render(doc)));
+      const dir = path.slice(0, path.lastIndexOf('/') + 1);
+      for (const item of trendFiles(name, doc.runs, objects)) changes.set(`${dir}${item.path}`, item);
+    }
+    return changes;
+  }
+
+  private async readWorkflowDoc(rootOid: string | undefined, name: string): Promise<WorkflowStatusFile | undefined> {
+    const oid = await this.blobAt(rootOid, workflowStatusPath(name, this.folder.join('/')));
+    if (!oid) return undefined;
+    const doc = (await this.readYaml(oid)) as WorkflowStatusFile | undefined;
+    if (!doc || doc.name !== name) return undefined;
+    doc.runs = Array.isArray(doc.runs) ? doc.runs : [];
+    return doc;
+  }
+
+  private async blobAt(tree: string | undefined, path: string): Promise<string | undefined> {
+    const segs = path.split('/');
+    for (let i = 0; tree && i < segs.length; i++) {
+      const e = (await this.readTree(tree)).find((x) => x.path === segs[i]);
+      if (!e) return undefined;
+      if (i === segs.length - 1) return e.type === 'blob' ? e.oid : undefined;
+      tree = e.type === 'tree' ? e.oid : undefined;
+    }
+    return undefined;
+  }
+
+  // A tree with some paths below it replaced (item) or removed (undefined): only the trees on
+  // those paths are rewritten; an emptied tree goes away.
+  private async applyPaths(tree: string | undefined, changes: Map<string, TreeItem | undefined>, add: (o: GitObject) => string): Promise<string | undefined> {
+    const entries = new Map((tree ? await this.readTree(tree) : []).map((e) => [e.path, e]));
+    const below = new Map<string, Map<string, TreeItem | undefined>>();
+    for (const [path, item] of changes) {
+      const slash = path.indexOf('/');
+      if (slash < 0) {
+        if (item) entries.set(path, { ...item, path });
+        else entries.delete(path);
+        continue;
+      }
+      const dir = path.slice(0, slash);
+      let m = below.get(dir);
+      if (!m) below.set(dir, (m = new Map()));
+      m.set(path.slice(slash + 1), item);
+    }
+    for (const [dir, m] of below) {
+      const old = entries.get(dir);
+      const oid = await this.applyPaths(old?.type === 'tree' ? old.oid : undefined, m, add);
+      if (oid) entries.set(dir, { mode: '040000', path: dir, oid, type: 'tree' });
+      else entries.delete(dir);
+    }
+    if (entries.size === 0) return undefined;
+    return add(makeTree(entries.values()));
   }
 
   private mutate(op: Op, cur: ExperimentStatusFile | undefined): ExperimentStatusFile | undefined {
@@ -744,13 +966,19 @@ export class GitStatusStore implements AppliedStore, RunListener {
   }
 
   private async readDoc(oid: string): Promise<ExperimentStatusFile | undefined> {
+    const doc = (await this.readYaml(oid)) as ExperimentStatusFile | undefined;
+    if (!doc) return undefined;
+    doc.runs = Array.isArray(doc.runs) ? doc.runs : [];
+    doc.applied = doc.applied ?? null;
+    return doc;
+  }
+
+  private async readYaml(oid: string): Promise<{ name: string } | undefined> {
     const bytes = (await this.packs.readBlob(oid).catch(() => undefined)) ?? (await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache })).blob;
     try {
-      const doc = load(Buffer.from(bytes).toString('utf8'), { schema: CORE_SCHEMA }) as ExperimentStatusFile | null;
+      const doc = load(Buffer.from(bytes).toString('utf8'), { schema: CORE_SCHEMA }) as { name?: unknown } | null;
       if (!doc || typeof doc.name !== 'string') return undefined;
-      doc.runs = Array.isArray(doc.runs) ? doc.runs : [];
-      doc.applied = doc.applied ?? null;
-      return doc;
+      return doc as { name: string };
     } catch (err) {
       this.log.warn({ err, oid }, 'unreadable status file; ignored');
       return undefined;
@@ -855,6 +1083,8 @@ function commitMessage(batch: Op[]): string {
         return `remove ${op.name}`;
       case 'run':
         return `${op.name} run ${op.summary.id} ${op.summary.outcome ?? op.summary.state.toLowerCase()}`;
+      case 'workflow-run':
+        return `workflow ${op.name} run ${op.record.id} ${op.record.phase.toLowerCase()}`;
     }
   };
   if (batch.length === 1) return `faultline: ${line(batch[0]!)}\n`;
@@ -863,8 +1093,22 @@ function commitMessage(batch: Op[]): string {
   return `faultline: ${batch.length} status updates\n\n${shown.join('\n')}\n`;
 }
 
-function render(doc: ExperimentStatusFile): string {
-  const clean = JSON.parse(JSON.stringify(doc)) as ExperimentStatusFile; // drop undefined fields
+// `<name>.trend.json` (the last runs' score and recovery time) and `<name>.trend.svg`, its chart.
+function trendFiles(name: string, runs: (RunSummary | WorkflowRunRecord)[], objects: Map<string, GitObject>): TreeItem[] {
+  const trend = trendOf(runs);
+  const files: [string, string][] = [
+    [`${name}.trend.json`, `${JSON.stringify({ name, runs: trend }, null, 1)}\n`],
+    [`${name}.trend.svg`, trendSvg(name, trend)],
+  ];
+  return files.map(([path, text]) => {
+    const o = makeObject('blob', Buffer.from(text));
+    objects.set(o.oid, o);
+    return { mode: '100644', path, oid: o.oid, type: 'blob' as const };
+  });
+}
+
+function render(doc: ExperimentStatusFile | WorkflowStatusFile): string {
+  const clean = JSON.parse(JSON.stringify(doc)) as unknown; // drop undefined fields
   return `# Written by Faultline. Do not edit: the controller reads this as its record.\n${dump(clean, { lineWidth: -1, noRefs: true, schema: CORE_SCHEMA })}`;
 }
 

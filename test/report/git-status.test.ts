@@ -247,7 +247,8 @@ describe('GitStatusStore', () => {
     await store.recordRun(runRecord('r1', 'old-one'));
     await work.git('fetch', '-q', 'origin', 'faultline/status');
     const files = (await work.git('ls-tree', '-r', '--name-only', 'FETCH_HEAD')).split('\n');
-    expect(files).toEqual([statusPath('old-one')]);
+    // the record moved into its shard (its trend beside it); the flat file is gone
+    expect(files.sort()).toEqual([statusPath('old-one'), statusPath('old-one').replace(/\.yaml$/, '.trend.json'), statusPath('old-one').replace(/\.yaml$/, '.trend.svg')].sort());
     const doc = parse(await work.git('show', `FETCH_HEAD:${statusPath('old-one')}`)) as ExperimentStatusFile;
     expect(doc).toMatchObject({ specHash: 'aaaa', runs: [{ id: 'r1' }] });
   });
