@@ -41,7 +41,7 @@ function faulted(w: World) {
   const cordoned = w.sim.store.list<KObject>('nodes').filter((n) => (n.spec as { unschedulable?: boolean } | undefined)?.unschedulable).length;
   // An injector is live until its ephemeral container has terminated.
   let injectors = 0;
-  for (const pod of w.sim.store.list<KObject>('pods', 'shop')) {
+  for (const pod of w.sim.store.list<KObject>('pods', { namespace: 'shop' })) {
     const statuses = ((pod.status as { ephemeralContainerStatuses?: { state?: { terminated?: unknown } }[] } | undefined)?.ephemeralContainerStatuses ?? []);
     const declared = ((pod.spec as { ephemeralContainers?: unknown[] } | undefined)?.ephemeralContainers ?? []).length;
     injectors += Math.max(declared - statuses.filter((s) => s.state?.terminated).length, 0);
