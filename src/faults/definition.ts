@@ -43,6 +43,11 @@ export interface FaultDefinition<T extends string = string> {
    * chosen pods are deleted, so a workload counts as recovered only once they are gone.
    */
   instant?: { replacesPods: boolean };
+  /**
+   * Namespaces besides the target's whose pods the fault reaches (network-partition's peers: read,
+   * never changed). The protected-namespace guard judges them as it judges the target namespace.
+   */
+  peerNamespaces?(params: Record<string, unknown>, targetNamespace: string): string[];
   /** Objects besides the target workloads that one run at a time may hold, as `Kind/name` in the target namespace. */
   lockKeys?(params: Record<string, unknown>): string[];
   /** What the fault really takes away per workload; absent: the chosen pods. */

@@ -47,6 +47,12 @@ export interface InPodSpec {
   cleanable: boolean;
   /** Refuse hostNetwork pods (network and stress faults) unless the controller allows them. */
   refuseHostNetwork: boolean;
+  /**
+   * Facts read from the cluster at inject time that become trailing arguments (partition peers'
+   * pod IPs). They go into the revert data, so the ledger holds exactly what was applied and a
+   * cleanup container gets the same arguments; `note` goes into the run's timeline.
+   */
+  resolve?(ctx: FaultContext): Promise<{ args: string[]; record: Record<string, unknown>; note: string } | undefined>;
   /** After the injector confirmed: is the effect visible on the pod? 'ok', 'pending: why', or an error. */
   verify?(pod: V1Pod, data: InPodRevertData): string;
 }
@@ -56,6 +62,8 @@ export interface InPodRevertData extends Record<string, unknown> {
   /** Arguments after MODE: NOT_AFTER, DURATION and the fault's own. */
   args: string[];
   pods: { namespace: string; name: string; uid: string; target: string; restarts?: number }[];
+  /** What `resolve` read at inject time (partition peers and their IPs). */
+  resolved?: Record<string, unknown>;
 }
 
 export function ephemeralContainerName(runId: string): string {
@@ -128,7 +136,8 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       const own = spec.args(ctx); // validate before anything is recorded
       const startTimeoutMs = ctx.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
       const notAfter = String(Math.floor((Date.now() + startTimeoutMs) / 1000));
-      const args = [notAfter, durationSeconds(ctx.durationMs), ...own];
+      const resolved = spec.resolve ? await spec.resolve(ctx) : undefined;
+      const args = [notAfter, durationSeconds(ctx.durationMs), ...own, ...(resolved?.args ?? [])];
       scriptCommand(spec.script, ['apply', ...args]);
       const pods: InPodRevertData['pods'] = ctx.targets.pods.map((t) => {
         const target = spec.targetContainer ? spec.targetContainer(ctx, t.containers) : t.containers[0];
@@ -138,9 +147,9 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       const touched: TargetRef[] = ctx.targets.pods.map((p) => ({
         kind: 'Pod', namespace: p.namespace, name: p.name, ...(p.owner ? { owner: `${p.owner.kind}/${p.owner.name}` } : {}),
       }));
-      const revertData: InPodRevertData = { container: ephemeralContainerName(ctx.runId), args, pods };
+      const revertData: InPodRevertData = { container: ephemeralContainerName(ctx.runId), args, pods, ...(resolved ? { resolved: resolved.record } : {}) };
       return {
-        runId: ctx.runId, experiment: ctx.experiment, fault: type, touched, revertData,
+        runId: ctx.runId, experiment: ctx.experiment, fault: type, touched, revertData, ...(resolved ? { note: resolved.note } : {}),
         expiresAt: new Date(instant ? Date.now() : Number(notAfter) * 1000 + ctx.durationMs + 60_000).toISOString(),
       };
     },

@@ -44,6 +44,8 @@ export interface Injection {
   touched: TargetRef[];
   revertData: Record<string, unknown>; // JSON-serialisable
   expiresAt: string; // ISO: in-pod faults end on their own then
+  /** What the driver read from the cluster to build it (partition peers' IPs), for the run's timeline. */
+  note?: string;
 }
 
 /** What the executor and the revert loop call; each fault writes a TargetDriver and perTarget() makes this. */

@@ -252,6 +252,10 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       const prepared = await driver.prepare(ctx);
       await ledger.write(prepared); // before anything changes in the cluster
       injection = prepared;
+      if (prepared.note) {
+        record.timeline.push({ at: now().toISOString(), state: 'Injecting', message: prepared.note });
+        log.info({ note: prepared.note }, 'injection prepared');
+      }
       const injectedAt = Date.now();
       await driver.inject(ctx, prepared);
       if (driver.confirm) {

@@ -75,7 +75,12 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
 
   const prot = protectedNamespaces(config);
   const isProtected = prot.includes(ns);
-  add('protected-namespace', !isProtected, isProtected ? `namespace ${ns} is protected (protected: ${prot.join(', ')})` : `namespace ${ns} is not protected`);
+  // A fault that reaches pods of other namespaces (partition peers) is refused when any is protected.
+  const peers = [...new Set(faultDefinition(spec.fault.type)?.peerNamespaces?.(spec.fault.params, ns) ?? [])].filter((p) => p !== ns);
+  const protectedPeers = peers.filter((p) => prot.includes(p));
+  if (isProtected) add('protected-namespace', false, `namespace ${ns} is protected (protected: ${prot.join(', ')})`);
+  else if (protectedPeers.length) add('protected-namespace', false, `peer namespace ${protectedPeers.join(', ')} is protected (protected: ${prot.join(', ')}): a fault aimed at its pods is refused as one in it is`);
+  else add('protected-namespace', true, peers.length ? `namespace ${ns} and peer namespace ${peers.join(', ')} are not protected` : `namespace ${ns} is not protected`);
 
   const { key, value } = config.optInLabel;
   if (!input.namespaceLabels) add('opt-in', false, `namespace ${ns} does not exist`);

@@ -66,6 +66,16 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
   'chaos-mesh-docs/simulate-network-chaos-on-kubernetes--3.yaml': [
     { type: 'network-bandwidth', params: { rate: '1mbps', limit: 20971520, buffer: 10000, interface: 'eth0' } }, 'default', { matchLabels: { app: 'app1' } }, { type: 'all' }, '24h', undefined,
   ],
+  // Pod-to-pod partition: the target pods become peers, resolved to their IPs when the run
+  // injects; direction to = the selected pods drop what they send to the peers (egress).
+  'chaos-mesh/examples/network-partition-example.yaml': [
+    { type: 'network-partition', params: { direction: 'egress', peers: { namespace: 'default', selector: tikv, mode: { type: 'one' } }, interface: 'eth0' } },
+    'default', tikv, { type: 'one' }, '10s', undefined,
+  ],
+  'chaos-mesh-docs/simulate-network-chaos-on-kubernetes--2.yaml': [
+    { type: 'network-partition', params: { direction: 'egress', peers: { namespace: 'default', selector: { matchLabels: { app: 'app2' } }, mode: { type: 'all' } }, interface: 'eth0' } },
+    'default', { matchLabels: { app: 'app1' } }, { type: 'all' }, '24h', undefined,
+  ],
 };
 
 describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
@@ -126,7 +136,7 @@ describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
     expect(why('chaos-mesh/test/integration_test/physical_machine/workflow.yaml')).toMatch(/template "test" of type "PhysicalMachineChaos" has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/schedule-podchaos.yaml')).toMatch(/"@every 5s" cannot be written as a five-field cron/);
     expect(why('chaos-mesh/examples/network-netem-example.yaml')).toMatch(/netem combining delay \+ loss/);
-    expect(why('chaos-mesh/examples/network-partition-example.yaml')).toMatch(/pod-to-pod targets/);
+    expect(why('chaos-mesh/examples/network-delay-with-target-example.yaml')).toMatch(/target \(pod-to-pod\) has no Faultline equivalent for delay/);
     expect(why('chaos-mesh/examples/network-partition-with-external-targets-example.yaml')).toMatch(/"www\.google\.com" is a host name/);
     expect(why('chaos-mesh/examples/burn-cpu.yaml')).toMatch(/option "--hdd 1" \(extra stress-ng arguments\) has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/network-bandwidth-example.yaml')).toMatch(/peakrate has no Faultline equivalent/);

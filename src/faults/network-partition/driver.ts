@@ -1,8 +1,13 @@
 // network-partition: iptables DROP rules for the given CIDRs (and ports) in run-specific chains.
+import { chooseSeeded, countForMode } from '../../cluster/choose.js';
+import { selectorToString } from '../../cluster/selector.js';
+import type { LabelSelector, TargetMode } from '../../experiments/model.js';
 import { inPodDriver } from '../inpod.js';
 import { heldScript } from '../inpod-scripts.js';
-import { shortRunId } from '../k8s.js';
-import { cidrsParam, enumParam, interfaceParam, portsParam } from '../params.js';
+import { apis, shortRunId } from '../k8s.js';
+import { cidr, cidrsParam, enumParam, FaultParamError, interfaceParam, portsParam } from '../params.js';
+import type { FaultContext } from '../types.js';
+import { MAX_PEER_IPS } from './index.js';
 
 /** network-partition: $4 IFACE, $5 DIRECTION, $6 PORTS ("80,443" or "-"), $7 CHAIN SUFFIX, $8… CIDRs */
 export const NETWORK_PARTITION_SCRIPT = heldScript(
@@ -47,6 +52,47 @@ export const networkPartition = inPodDriver('network-partition', {
     enumParam(params, 'direction', ['egress', 'ingress', 'both'] as const, 'both'),
     portsParam(params),
     shortRunId(runId),
-    ...cidrsParam(params),
+    ...(params.cidrs === undefined ? [] : cidrsParam(params)),
   ],
+  resolve: resolvePeers,
 });
+
+export interface ResolvedPeers {
+  namespace: string;
+  selector: string;
+  pods: { name: string; ips: string[] }[];
+  of?: number; // running pods the mode chose among (absent for mode all)
+}
+
+/**
+ * peers → the IPs of the running pods the selector picks now, as /32 (/128) CIDRs after the
+ * others. A selector that picks no pod with an IP refuses the run: there would be nothing to cut.
+ */
+async function resolvePeers(ctx: FaultContext): Promise<{ args: string[]; record: Record<string, unknown>; note: string } | undefined> {
+  const peers = ctx.params.peers as { namespace?: string; selector?: LabelSelector; mode?: TargetMode } | undefined;
+  if (!peers) {
+    if (ctx.params.cidrs === undefined) throw new FaultParamError('cidrs', 'network-partition needs cidrs or peers');
+    return undefined;
+  }
+  const namespace = peers.namespace ?? ctx.namespace;
+  if (!namespace) throw new FaultParamError('peers.namespace', 'no namespace for the peers');
+  const selector = selectorToString(peers.selector ?? {});
+  const list = await apis(ctx.kc).core.listNamespacedPod({ namespace, labelSelector: selector });
+  const running = list.items
+    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running')
+    .map((p) => ({ name: p.metadata!.name!, ips: (p.status?.podIPs?.map((x) => x.ip) ?? [p.status?.podIP]).filter((ip): ip is string => !!ip) }))
+    .filter((p) => p.ips.length > 0)
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  // the mode picks among them as a target's mode picks pods, reproducibly with the run's seed
+  const mode = peers.mode ?? { type: 'all' };
+  const pods = mode.type === 'all' ? running : chooseSeeded(running, countForMode(mode, running.length), ctx.targets.seed).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const ips = [...new Set(pods.flatMap((p) => p.ips))];
+  const where = `peers ${namespace}/${selector || '(every pod)'}`;
+  if (ips.length === 0) throw new Error(`${where} picks no running pod with an IP: nothing to cut the targets off from`);
+  if (ips.length > MAX_PEER_IPS) throw new Error(`${where} picks ${ips.length} pod IPs, over the ${MAX_PEER_IPS} one run may cut`);
+  const args = ips.map((ip, i) => cidr(ip.includes(':') ? `${ip}/128` : `${ip}/32`, `peers[${i}]`));
+  const record: ResolvedPeers = { namespace, selector, pods, ...(mode.type === 'all' ? {} : { of: running.length }) };
+  ctx.log.info({ peers: pods.map((p) => `${p.name}=${p.ips.join('/')}`), namespace }, 'partition peers resolved');
+  const chose = mode.type === 'all' ? '' : ` (mode ${mode.type}${'value' in mode ? ` ${mode.value}` : ''}: ${pods.length} of ${running.length})`;
+  return { args, record: { peers: record }, note: `${where}${chose} resolved to ${pods.map((p) => `${p.name} ${p.ips.join(' ')}`).join(', ')}` };
+}

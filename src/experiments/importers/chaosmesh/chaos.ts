@@ -1,7 +1,7 @@
 // One Chaos Mesh chaos spec (PodChaos, NetworkChaos, StressChaos: at the top of a document or
 // inside a Schedule) → the native spec's fault, target and duration. Defaults are the ones
 // Chaos Mesh's webhook applies; whatever has no Faultline equivalent is refused by name.
-import type { ImportBuilder} from '../common.js';
+import { ImportBuilder } from '../common.js';
 import { durationField, foreignDurationMs, isObj, nativeSize, num, shown, sizeBytes, type Obj } from '../common.js';
 
 export const CHAOS_KINDS = ['PodChaos', 'NetworkChaos', 'StressChaos'] as const;
@@ -42,7 +42,7 @@ export function importChaos(kind: ChaosKind, spec: Obj, at: string, metadata: Ob
   const target = importTarget(spec, at, metadata, b);
   const duration = chaosDuration(kind, spec, at, b, deadline);
   const ms = duration === undefined ? undefined : foreignDurationMs(duration);
-  const fault = kind === 'PodChaos' ? podChaos(spec, at, b) : kind === 'NetworkChaos' ? networkChaos(spec, at, b) : stressChaos(spec, at, b, ms);
+  const fault = kind === 'PodChaos' ? podChaos(spec, at, b) : kind === 'NetworkChaos' ? networkChaos(spec, at, metadata, b) : stressChaos(spec, at, b, ms);
   if (!fault || !target || duration === undefined) return undefined;
   return { fault, target, duration };
 }
@@ -166,12 +166,9 @@ function podChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
 
 const NETEM_BLOCKS = ['delay', 'loss', 'duplicate', 'corrupt', 'rate'] as const;
 
-function networkChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined {
+function networkChaos(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): Obj | undefined {
   b.onlyKnown(spec, at, [...COMMON, 'delay', 'loss', 'duplicate', 'corrupt', 'bandwidth', 'rate', 'direction', 'externalTargets', 'target', 'device', 'targetDevice']);
-  if (spec.target !== undefined) {
-    b.fail(`${at}/target`, 'pod-to-pod targets have no Faultline equivalent: give the peers as IPs or CIDRs in externalTargets', true);
-  }
-  if (spec.targetDevice !== undefined) b.fail(`${at}/targetDevice`, 'field "targetDevice" only applies to pod-to-pod targets, which have no Faultline equivalent', true);
+  if (spec.targetDevice !== undefined) b.fail(`${at}/targetDevice`, 'targetDevice has no Faultline equivalent: Faultline adds rules in the selected pods only, never in the peer pods', true);
   const iface: Obj = {};
   if (spec.device !== undefined) {
     iface.interface = spec.device;
@@ -196,6 +193,9 @@ function networkChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined 
     }
   }
   if (action !== 'partition') {
+    if (spec.target !== undefined) {
+      b.fail(`${at}/target`, `target (pod-to-pod) has no Faultline equivalent for ${String(action)}: Faultline shapes all outgoing traffic of the interface; only partition takes peer pods`, true);
+    }
     if (direction !== 'to') b.fail(`${at}/direction`, `direction ${String(direction)} has no Faultline equivalent for ${String(action)}: Faultline shapes the pod's outgoing traffic only`);
     if (targets !== undefined) b.fail(`${at}/externalTargets`, `externalTargets has no Faultline equivalent for ${String(action)}: Faultline shapes all outgoing traffic of the interface`, true);
   }
@@ -219,7 +219,7 @@ function networkChaos(spec: Obj, at: string, b: ImportBuilder): Obj | undefined 
       return { type: 'network-loss', params: { percent: percentField(b, `${at}/loss/loss`, l.loss, false), correlation: percentField(b, `${at}/loss/correlation`, l.correlation ?? '0', true), ...iface } };
     }
     case 'partition':
-      return partition(spec, at, direction, iface, b);
+      return partition(spec, at, direction, iface, metadata, b);
     case 'duplicate':
     case 'corrupt': {
       const blk = spec[action];
@@ -302,10 +302,22 @@ function percentField(b: ImportBuilder, at: string, v: unknown, whole: boolean):
   return whole ? Math.round(n) : n;
 }
 
-function partition(spec: Obj, at: string, direction: unknown, iface: Obj, b: ImportBuilder): Obj | undefined {
+// Chaos Mesh's partition adds rules in the selected pods and in the target pods; for the traffic
+// between the two sets, the selected pods' rules alone do the same: to = the selected pods drop
+// what they send to the targets (egress), from = what they receive from them (ingress), both.
+const PEER_DIRECTION: Record<string, string> = { to: 'egress', from: 'ingress', both: 'both' };
+
+function partition(spec: Obj, at: string, direction: unknown, iface: Obj, metadata: Obj, b: ImportBuilder): Obj | undefined {
   const targets = spec.externalTargets;
+  const peers = spec.target === undefined ? undefined : peerTarget(spec.target, `${at}/target`, metadata, b);
+  if (spec.target !== undefined && !peers) return undefined;
+  if (peers && (targets === undefined || (Array.isArray(targets) && targets.length === 0))) {
+    b.map('/spec/fault/params/peers', `${at}/target`);
+    b.map('/spec/fault/params/direction', `${at}/direction`);
+    return { type: 'network-partition', params: { direction: PEER_DIRECTION[String(direction)] ?? direction, peers, ...iface } };
+  }
   if (!Array.isArray(targets) || targets.length === 0) {
-    if (spec.target === undefined) b.fail(at, 'action partition needs externalTargets given as IPs or CIDRs (pod-to-pod partitions have no Faultline equivalent)');
+    b.fail(at, 'action partition needs externalTargets (IPs or CIDRs) or a target (peer pods)');
     return undefined;
   }
   if (direction !== 'to') {
@@ -338,7 +350,28 @@ function partition(spec: Obj, at: string, direction: unknown, iface: Obj, b: Imp
   b.map('/spec/fault/params/cidrs', `${at}/externalTargets`);
   b.map('/spec/fault/params/ports', `${at}/externalTargets`);
   b.map('/spec/fault/params/direction', `${at}/direction`);
-  return { type: 'network-partition', params: { direction: 'egress', cidrs, ...(withPort.size ? { ports: [...withPort] } : {}), ...iface } };
+  if (peers && withPort.size) {
+    b.fail(`${at}/externalTargets`, 'externalTargets with ports beside a target: Chaos Mesh cuts the target pods on every port; one Faultline partition applies one port list to all it cuts (split it into two experiments)');
+    return undefined;
+  }
+  if (peers) b.map('/spec/fault/params/peers', `${at}/target`);
+  return { type: 'network-partition', params: { direction: 'egress', cidrs, ...(withPort.size ? { ports: [...withPort] } : {}), ...(peers ? { peers } : {}), ...iface } };
+}
+
+/** A NetworkChaos `target` (peer pods: selector and mode) → network-partition's peers. */
+function peerTarget(t: unknown, at: string, metadata: Obj, b: ImportBuilder): Obj | undefined {
+  if (!isObj(t)) return void b.fail(at, 'target must be a mapping with selector and mode');
+  b.onlyKnown(t, at, ['selector', 'mode', 'value']);
+  // The same selector, mode and namespace rules as the chaos's own pods (Chaos Mesh's webhook
+  // defaults both selectors alike), read into a builder of its own: its pointers are not the target's.
+  const sub = new ImportBuilder();
+  const peer = importTarget(t, at, metadata, sub);
+  for (const p of sub.problems) b.problems.push(p);
+  if (!peer || sub.problems.length) return undefined;
+  if (!(isObj(t.selector) && Array.isArray(t.selector.namespaces) && t.selector.namespaces.length)) {
+    b.note(`peers namespace ${String(peer.namespace)}: the target names no namespace, so Chaos Mesh looks for the peers in the chaos object's own namespace`);
+  }
+  return { namespace: peer.namespace, selector: peer.selector, mode: peer.mode };
 }
 
 function stressChaos(spec: Obj, at: string, b: ImportBuilder, durationMs: number | undefined): Obj | undefined {
