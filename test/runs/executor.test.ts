@@ -108,6 +108,12 @@ describe('guards stop a run with a reason and inject nothing', () => {
   it('protected namespace (kube-system, even though it is opted in)', async () => {
     await refusedRun(job('dns', { type: 'pod-kill' }, { namespace: 'kube-system', selector: { matchLabels: { 'k8s-app': 'kube-dns' } }, mode: { type: 'one' } }), /protected-namespace: namespace kube-system is protected/);
   });
+  it('partition peers in a protected namespace (the peers are only read, but a cut from kube-system pods is refused)', async () => {
+    await refusedRun(
+      job('cut-dns', { type: 'network-partition', params: { peers: { namespace: 'kube-system', selector: { matchLabels: { 'k8s-app': 'kube-dns' } } } } }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } }),
+      /protected-namespace: peer namespace kube-system is protected/,
+    );
+  });
   it('namespace without opt-in', async () => {
     await refusedRun(job('billing', { type: 'pod-kill' }, { namespace: 'legacy', selector: { matchLabels: { app: 'billing' } }, mode: { type: 'one' } }), /opt-in: namespace legacy lacks the opt-in label/);
   });
@@ -276,6 +282,21 @@ describe('scale-down, node-cordon and http-fault revert on success, probe failur
     expect(execs[0]).toEqual([...READ_RESULT_COMMAND]);
     expect(execs.every((c) => [JSON.stringify([...ABORT_COMMAND]), JSON.stringify([...READ_RESULT_COMMAND])].includes(JSON.stringify(c)))).toBe(true);
     expect(pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name)?.state?.terminated).toBeDefined();
+  });
+
+  it('network-partition peers: the IPs the selector resolved to are in the run\'s timeline and in the injector\'s argv', async () => {
+    const core = kc().makeApiClient(CoreV1Api);
+    const j = job('pay-cut-cart', { type: 'network-partition', params: { direction: 'egress', peers: { selector: { matchLabels: { app: 'cart' } } } } }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } }, { duration: '2s' });
+    const rec = await w.executor().execute(j, new AbortController().signal);
+    expect(rec.state).toBe('Succeeded');
+    const carts = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart' })).items
+      .map((p) => ({ name: p.metadata!.name!, ip: p.status!.podIP! })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const note = rec.timeline.find((t) => t.state === 'Injecting' && t.message.startsWith('peers '));
+    expect(note?.message).toBe(`peers shop/app=cart resolved to ${carts.map((c) => `${c.name} ${c.ip}`).join(', ')}`);
+    const pod = await core.readNamespacedPod({ namespace: 'shop', name: rec.targets[0]!.name });
+    const cmd = pod.spec?.ephemeralContainers?.find((c) => c.name === `faultline-${shortRunId(j.runId)}`)?.command;
+    expect(cmd?.slice(-carts.length)).toEqual(carts.map((c) => `${c.ip}/32`));
+    expect(await new FaultLedger(w.redis, w.prefix).list()).toEqual({ entries: [], broken: [] });
   });
 
   it('in-pod fault: abort ends the ephemeral container early through exec', async () => {
