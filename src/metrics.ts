@@ -105,3 +105,15 @@ export const revertAttempts = new Counter({
   labelNames: ['by', 'result'] as const,
   registers: [registry],
 });
+export const resilienceScore = new Gauge({
+  name: 'faultline_resilience_score',
+  help: 'Resilience score (0..100, README "Resilience score") of the last finished run, per experiment or per workflow',
+  labelNames: ['experiment', 'workflow'],
+  registers: [registry],
+});
+export const workflowSteps = new Counter({
+  name: 'faultline_workflow_steps_total',
+  help: 'Steps of finished workflow runs, by workflow and step outcome (succeeded, failed, aborted, skipped)',
+  labelNames: ['workflow', 'outcome'],
+  registers: [registry],
+});

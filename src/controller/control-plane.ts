@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { enqueueRun, requestAbort, type Queues, type RunWorker } from '../queue/index.js';
 import type { RunRecord, RunStore } from '../runs/types.js';
 import type { AppliedStore } from '../reconcile/types.js';
-import { NotFoundError, ConflictError, type ActiveRun, type ControlPlane } from '../server/control-plane.js';
+import { NotFoundError, ConflictError, type ActiveRun, type ControlPlane, type WorkflowsView } from '../server/control-plane.js';
 import { readCatalog } from './catalog.js';
 import { experimentStatuses } from './status.js';
 
@@ -25,6 +25,7 @@ export function createControlPlane(deps: {
   status: AppliedStore;
   safety: KillSwitch;
   log: Logger;
+  workflows?: WorkflowsView;
 }): ControlPlane {
   const { redis, prefix, queues, runStore, safety, log } = deps;
 
@@ -50,6 +51,7 @@ export function createControlPlane(deps: {
       return (await statuses()).find((s) => s.name === name);
     },
     runs: runStore,
+    ...(deps.workflows ? { workflows: deps.workflows } : {}),
     activeRuns,
     async abortRun(id, by) {
       const run = await runStore.get(id);

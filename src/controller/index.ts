@@ -42,6 +42,8 @@ import { createReporters, settleReporters } from './reporters.js';
 import { enqueuePlan, planInOrder, type PlanJob } from './pr-plans.js';
 import { egressFrom } from './egress.js';
 import { createWorkflowSide, type WorkflowSide } from './workflows.js';
+import { WorkflowReports } from './workflow-reports.js';
+import { createWorkflowsView } from './workflow-view.js';
 import { StepRunWatch, type WorkflowListener } from '../workflows/runner.js';
 import type { RedisWorkflowRunStore } from '../workflows/run-store.js';
 
@@ -129,12 +131,15 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
 
   // Workflow run updates: the status branch, PR comment and metrics hook in here.
-  const workflowListeners: WorkflowListener[] = [...(opts.workflowListeners ?? [])];
+  // (filled below: the reports need the workflow run store; the runner reads this array as it goes)
+  const workflowListeners: WorkflowListener[] = [];
   const workflows: WorkflowSide = await createWorkflowSide({
     redis, prefix, kc: opts.kubeConfig, executor: runSide.executor, resolver: runSide.resolver, safetyState: runSide.safetyState, steps,
     listeners: workflowListeners, log, fetch: egress.fetch, exposeResponses: config.egress.exposeResponses, lockWaitMs: config.runs.lockWaitMs,
     concurrency: config.runs.concurrency,
   });
+  // Finished runs are scored (their steps' fault runs from the run store), then recorded.
+  workflowListeners.push(new WorkflowReports({ runs: runStore, store: workflows.store, listeners: [status, ...(opts.workflowListeners ?? [])], log }));
 
   const runWorker: RunWorker = await startRunWorker({
     connection: redis,
@@ -266,7 +271,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }, 15_000);
   status.start().catch((err: unknown) => log.error({ err }, 'status outbox could not be opened'));
 
-  const control = createControlPlane({ redis, prefix, queues, runStore, runWorker, status, safety: runSide.safety, log });
+  const control = createControlPlane({
+    redis, prefix, queues, runStore, runWorker, status, safety: runSide.safety, log,
+    workflows: createWorkflowsView({ redis, prefix, store: workflows.store, runs: runStore }),
+  });
   const auth = { apiToken: config.server.apiToken, readRequiresToken: config.server.readRequiresToken };
   // The rate-limit count lives in Redis so every replica sees one bucket per client. Its own
   // connection fails fast when Redis is away (the limiter then counts nothing, never blocks).

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { presentedToken, requireToken, tokenMatches, type AuthOptions } from './auth.js';
 import { ConflictError, NotFoundError, type ControlPlane } from './control-plane.js';
 import { RUN_STATES } from '../runs/types.js';
+import { trendSvg, workflowTimelineSvg } from '../report/svg.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -142,6 +143,43 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       const result = await control.trigger(req.params.name, who(req));
       return reply.code(202).send(result);
     },
+  );
+
+  // Workflows: runs with their steps, scores and trends; pictures drawn from the same records.
+  const workflows = () => {
+    if (!control.workflows) throw new NotFoundError('this server has no workflow store');
+    return control.workflows;
+  };
+  const svg = (reply: { type(t: string): { header(k: string, v: string): { send(b: string): unknown } } }, body: string) =>
+    reply.type('image/svg+xml; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(body);
+  app.get('/api/workflows', { onRequest: read }, async () => ({ workflows: await workflows().list() }));
+  app.get<{ Params: { name: string } }>('/api/workflows/:name', { onRequest: read, schema: { params: nameParam } }, async (req) => {
+    const found = await workflows().get(req.params.name);
+    if (!found) throw new NotFoundError(`workflow ${req.params.name} not found`);
+    return found;
+  });
+  app.get<{ Params: { name: string } }>('/api/workflows/:name/trend.svg', { onRequest: read, schema: { params: nameParam } }, async (req, reply) => {
+    const found = await workflows().get(req.params.name);
+    if (!found) throw new NotFoundError(`workflow ${req.params.name} not found`);
+    return svg(reply, trendSvg(req.params.name, found.trend));
+  });
+  const runParams = { type: 'object', required: ['name', 'id'], properties: { ...nameParam.properties, ...idParam.properties } } as const;
+  app.get<{ Params: { name: string; id: string } }>('/api/workflows/:name/runs/:id', { onRequest: read, schema: { params: runParams } }, async (req) => {
+    const run = await workflows().run(req.params.name, req.params.id);
+    if (!run) throw new NotFoundError(`run ${req.params.id} of workflow ${req.params.name} not found`);
+    return run;
+  });
+  app.get<{ Params: { name: string; id: string } }>('/api/workflows/:name/runs/:id/timeline.svg', { onRequest: read, schema: { params: runParams } }, async (req, reply) => {
+    const run = await workflows().run(req.params.name, req.params.id);
+    if (!run) throw new NotFoundError(`run ${req.params.id} of workflow ${req.params.name} not found`);
+    return svg(reply, workflowTimelineSvg(run));
+  });
+  app.get<{ Params: { name: string } }>('/api/experiments/:name/trend', { onRequest: read, schema: { params: nameParam } }, async (req) => ({
+    name: req.params.name,
+    runs: await workflows().experimentTrend(req.params.name),
+  }));
+  app.get<{ Params: { name: string } }>('/api/experiments/:name/trend.svg', { onRequest: read, schema: { params: nameParam } }, async (req, reply) =>
+    svg(reply, trendSvg(req.params.name, await workflows().experimentTrend(req.params.name))),
   );
 
   app.get<{ Querystring: { experiment?: string; state?: (typeof RUN_STATES)[number]; limit?: number; cursor?: string } }>(
