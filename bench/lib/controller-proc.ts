@@ -1,7 +1,7 @@
 // `faultline run` as a child process for the real-path benches: a fresh build (once per bench
 // run, into a temp directory; BENCH_ENTRY=src runs src/cli/bin.js through tsx instead), every
 // JSON log line kept with its pino `time` (epoch ms, same clock as this process), and waits on
-// log lines by predicate. Each bench reads its phases off the controller's own log lines.
+// log lines by predicate. BENCH_CPU_PROF=DIR writes a --cpu-prof profile of each controller. Each bench reads its phases off the controller's own log lines.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,8 @@ export function removeBuild(): void {
 export function spawnController(env: Record<string, string>): ControllerProc {
   const { entry } = controllerEntry();
   const spawnedAt = Date.now();
-  const child = spawn('node_modules/.bin/node', [entry, 'run'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : [];
+  const child = spawn('node_modules/.bin/node', [...prof, entry, 'run'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: LogLine[] = [];
   const tail: string[] = [];
   const waiters = new Set<() => void>();

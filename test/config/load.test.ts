@@ -60,6 +60,15 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  it('run concurrency is bounded by config, not by a small schema constant: 1,000+ runs per replica', () => {
+    const c = loadConfig({ env: { ...URL_ENV, FAULTLINE_RUNS_CONCURRENCY: '5000', FAULTLINE_MAX_CONCURRENT_RUNS: '5000' } });
+    expect(c.runs.concurrency).toBe(5000);
+    expect(c.safety.maxConcurrentRuns).toBe(5000);
+    // Still bounded (a typo of extra zeros is refused), at the variable that set it.
+    const err = errorOf(() => loadConfig({ env: { ...URL_ENV, FAULTLINE_MAX_CONCURRENT_RUNS: '1000000' } }));
+    expect(err.problems).toEqual([expect.objectContaining({ source: 'env FAULTLINE_MAX_CONCURRENT_RUNS', field: 'safety.maxConcurrentRuns' })]);
+  });
+
   it('requires a repository URL from the file or the environment', () => {
     const err = errorOf(() => loadConfig({ env: {} }));
     expect(err.message).toContain('repo.url: is required');
