@@ -118,6 +118,10 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_KUBECONFIG', path: ['kubernetes', 'kubeconfig'] },
   { name: 'FAULTLINE_KUBE_CONTEXT', path: ['kubernetes', 'context'] },
   { name: 'FAULTLINE_NAMESPACE', path: ['kubernetes', 'namespace'] },
+  { name: 'FAULTLINE_CUSTOM_RESOURCES', path: ['kubernetes', 'customResources'], convert: boolean },
+  { name: 'FAULTLINE_ADMISSION_PORT', path: ['admission', 'port'], convert: integer },
+  { name: 'FAULTLINE_ADMISSION_CERT_FILE', path: ['admission', 'certFile'] },
+  { name: 'FAULTLINE_ADMISSION_KEY_FILE', path: ['admission', 'keyFile'] },
   { name: 'FAULTLINE_PROTECTED_NAMESPACES', path: ['safety', 'protectedNamespaces'], convert: list },
   { name: 'FAULTLINE_MAX_BLAST_RADIUS_PERCENT', path: ['safety', 'maxBlastRadiusPercent'], convert: number },
   { name: 'FAULTLINE_MAX_TARGETS', path: ['safety', 'maxTargets'], convert: integer },
@@ -303,7 +307,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       allowCidrs,
       exposeResponses: (egress.exposeResponses as boolean | undefined) ?? false,
     },
-    kubernetes: compact({ kubeconfig: kube.kubeconfig as string | undefined, context: kube.context as string | undefined, namespace }),
+    kubernetes: compact({ kubeconfig: kube.kubeconfig as string | undefined, context: kube.context as string | undefined, namespace, customResources: (kube.customResources as boolean | undefined) ?? false }),
+    ...(data.admission ? { admission: admissionFrom(data.admission as Json, server) } : {}),
     safety: {
       protectedNamespaces,
       optInLabel: optIn ? { ...optIn } : { ...DEFAULTS.optInLabel },
@@ -492,4 +497,9 @@ function position(doc: Document, lines: LineCounter, path: Path, keyOf?: string)
 
 function isNodeWithRange(n: unknown): n is YamlNode {
   return typeof n === 'object' && n !== null && 'range' in n && Array.isArray((n as YamlNode).range);
+}
+
+/** The webhook's TLS files are paths (a mounted Secret); they are read when the server starts. */
+function admissionFrom(a: Json, server: Json): NonNullable<ControllerConfig['admission']> {
+  return { port: (a.port as number | undefined) ?? 9443, host: (a.host as string | undefined) ?? (server.host as string | undefined) ?? '0.0.0.0', certFile: a.certFile as string, keyFile: a.keyFile as string };
 }

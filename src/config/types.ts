@@ -42,7 +42,10 @@ export interface ControllerConfig {
     kubeconfig?: string; // path; absent = in-cluster or ~/.kube/config
     context?: string;
     namespace: string; // the controller's own namespace (always protected)
+    customResources: boolean; // FAULTLINE_CUSTOM_RESOURCES: also watch ChaosExperiment/ChaosWorkflow resources (default false)
   };
+  /** The validating admission webhook (HTTPS on its own port), when a certificate is given. */
+  admission?: { port: number; certFile: string; keyFile: string; host: string };
   safety: {
     protectedNamespaces: string[]; // default kube-system, kube-public, kube-node-lease (+ own ns)
     optInLabel: { key: string; value: string }; // default faultline.dev/chaos=enabled

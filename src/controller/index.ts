@@ -41,6 +41,10 @@ import { createRunSide, type RunSide } from './run-side.js';
 import { createReporters, settleReporters } from './reporters.js';
 import { enqueuePlan, planInOrder, type PlanJob } from './pr-plans.js';
 import { egressFrom } from './egress.js';
+import { CustomResourceSource, parseCrPath } from '../cluster/custom-resources.js';
+import { CustomResourceStatus } from './cr-status.js';
+import { startAdmissionServer, type AdmissionServer } from '../server/admission.js';
+import { RunResultReporter } from '../report/run-result.js';
 import { createWorkflowSide, type WorkflowSide } from './workflows.js';
 import { WorkflowReports } from './workflow-reports.js';
 import { createWorkflowsView } from './workflow-view.js';
@@ -65,6 +69,8 @@ export interface Controller {
   readonly queues: Queues;
   readonly server: FastifyInstance;
   readonly url: string | undefined;
+  /** The admission webhook's URL when config.admission is set. */
+  readonly admissionUrl: string | undefined;
   readonly runs: RedisRunStore;
   readonly workflowRuns: RedisWorkflowRunStore;
   readonly status: GitStatusStore;
@@ -121,7 +127,24 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const steps = new StepRunWatch();
   const notSteps = (l: RunListener): RunListener => ({ onRunUpdate: (r, job) => (job?.workflow ? undefined : l.onRunUpdate(r, job)) });
   const reporters = createReporters({ config, redis, log, experimentFetch: egress.fetch, deliveries });
-  const listeners: RunListener[] = [notSteps(status), new MetricsListener(), steps, ...reporters.map(notSteps)];
+  // Custom resources (kubernetes.customResources): a second source of experiments and workflows,
+  // their results written to each resource's status. A change asks for a reconcile pass.
+  let crTimer: NodeJS.Timeout | undefined;
+  const crSource = config.kubernetes.customResources
+    ? new CustomResourceSource(opts.kubeConfig, {
+      log,
+      onChange: () => {
+        crTimer ??= setTimeout(() => {
+          crTimer = undefined;
+          void enqueueReconcile(queues, { trigger: 'cluster' }).catch((err: unknown) => log.error({ err }, 'reconcile enqueue failed'));
+        }, 200);
+      },
+    })
+    : undefined;
+  const crStatus = crSource ? new CustomResourceStatus(crSource, log) : undefined;
+  // A resource's run has no commit: no commit status or pull-request comment for it.
+  const notCluster = (l: RunListener): RunListener => (l instanceof RunResultReporter ? { onRunUpdate: (r, job) => (parseCrPath(job.file) ? undefined : l.onRunUpdate(r, job)) } : l);
+  const listeners: RunListener[] = [notSteps(status), new MetricsListener(), steps, ...reporters.map(notCluster).map(notSteps), ...(crStatus ? [crStatus] : [])];
   deliveries.start(); // every kind is registered: deliveries a previous process left are taken now
   // Parsed files survive a restart in the data directory (keyed by blob id and the build).
   const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
@@ -186,6 +209,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       log.error({ err, trigger }, 'git fetch failed; the last good state stays in force');
       throw err;
     }
+    // Never a pass without the resources listed: they would look deleted (runs aborted).
+    if (crSource && !(await crSource.synced(30_000))) throw new Error('custom resources not listed yet (is deploy/crds applied?); reconcile postponed');
+    const cluster = crSource?.diff();
     const nothingNew =
       synced &&
       (trigger === 'poll' || trigger === 'push') &&
@@ -194,6 +220,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       snapshot.previousRevision === snapshot.revision &&
       snapshot.changed.length === 0 &&
       snapshot.deleted.length === 0 &&
+      !cluster?.changed.length &&
+      !cluster?.deleted.length &&
       reconciler.holdsCache() &&
       (await catalog.intact());
     if (nothingNew) {
@@ -205,8 +233,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     // A snapshot with no previous revision is a full load (first sync, or the source started over).
     const before = { ...desired.stats };
     const t = performance.now();
-    if (!synced || snapshot.previousRevision === undefined) desired.reset(snapshot.changed);
-    else desired.apply(snapshot.changed, snapshot.deleted);
+    // resources are files of their own (k8s:<namespace>/<plural>/<name>) beside Git's
+    if (!synced || snapshot.previousRevision === undefined) desired.reset([...snapshot.changed, ...(cluster?.all ?? [])]);
+    else desired.apply([...snapshot.changed, ...(cluster?.changed ?? [])], [...snapshot.deleted, ...(cluster?.deleted ?? [])]);
     if (snapshot.changed.length > 0) {
       const parsed = desired.stats.parsed - before.parsed;
       log.info({ revision: snapshot.revision, files: snapshot.changed.length, parsed, fromCache: desired.stats.cached - before.cached, ms: Math.round(performance.now() - t) }, 'experiment files loaded');
@@ -226,6 +255,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       }
     }
     persistSoon();
+    if (!summary.skipped) crStatus?.afterReconcile(load);
     if (!summary.skipped) {
       await catalog.publish(snapshot.revision, snapshot.freeze, load);
       lastReconcileTimestamp.set(Date.now() / 1000);
@@ -308,7 +338,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   if (opts.listen !== false) url = await server.listen({ host: config.server.host, port: config.server.port });
   const bound = server.server.address();
   if (bound && typeof bound === 'object') egress.policy.reserve({ host: 'self', port: bound.port, what: "the controller's own port" });
-  log.info({ url, repo: config.repo.url, branch: config.repo.branch }, 'controller started');
+  // The admission webhook: its own HTTPS port, the certificate of a mounted Secret.
+  let admission: AdmissionServer | undefined;
+  if (config.admission) {
+    admission = await startAdmissionServer({ ...config.admission, load: { egress: egress.policy }, log });
+    log.info({ url: admission.url }, 'admission webhook listening');
+  }
+  log.info({ url, repo: config.repo.url, branch: config.repo.branch, customResources: !!crSource }, 'controller started');
   // The pull-request reader fetches the base branch now (native git, its own process), beside the
   // first reconcile: a pull request right after a start does not wait for a whole-tree fetch.
   if (config.gitHost) void runSide.warmPrReader({ index: false });
@@ -324,6 +360,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         persist();
       }
       await server.close();
+      await admission?.close();
+      if (crTimer) clearTimeout(crTimer);
+      crSource?.close();
       await leader.stop();
       await workerChange;
       await reconcileWorker?.close();
@@ -335,7 +374,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await runWorker.close(abortReason ? { abortActive: true, reason: abortReason } : undefined);
       // What the last runs reported reaches the status branch, and (bounded) the hosts, before we go.
       await status.close(10_000);
-      if (!(await settleReporters([status, ...reporters], 5_000))) log.warn('notifications not sent yet stay queued in Redis for the next process');
+      if (!(await settleReporters([status, ...reporters, ...(crStatus ? [crStatus] : [])], 5_000))) log.warn('notifications not sent yet stay queued in Redis for the next process');
       await deliveries.close(true);
       await runSide.close();
       await plans.close();
@@ -355,6 +394,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     get url() {
       return url;
     },
+    admissionUrl: admission?.url,
     runs: runStore,
     workflowRuns: workflows.store,
     status,

@@ -8,7 +8,7 @@ import { keys, QUEUE_RECONCILE, QUEUE_RUNS, runJobId } from './keys.js';
 import { memoRepeatStrategy } from './repeat-strategy.js';
 
 export interface ReconcileJobData {
-  trigger: 'push' | 'poll' | 'manual' | 'startup';
+  trigger: 'push' | 'poll' | 'manual' | 'startup' | 'cluster'; // cluster: a ChaosExperiment/ChaosWorkflow resource changed
   revision?: string;
   requestedAt: string; // ISO time
 }

@@ -263,7 +263,9 @@ export class Reconciler {
 
       case 'delete': {
         if (prev) await forgetFinishedRun(queues, runJobId(item.name, prev.specHash, 'once'));
-        await requestAbort(queues.redis, queues.prefix, { experiment: item.name, reason: `experiment ${item.name} was deleted from Git` });
+        // k8s:<namespace>/<plural>/<name>: a custom resource (src/cluster/custom-resources.ts)
+        const where = (prev?.file ?? item.file ?? '').startsWith('k8s:') ? `its resource ${(prev?.file ?? item.file)!.slice(4)} was deleted from the cluster` : 'was deleted from Git';
+        await requestAbort(queues.redis, queues.prefix, { experiment: item.name, reason: `experiment ${item.name} ${where}` });
         applied.remove(item.name);
         return { ...base(item), result: 'applied' };
       }

@@ -12,7 +12,7 @@ import { validateObject } from './schema.js';
 type Obj = Record<string, unknown>;
 type Labels = Record<string, string>;
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass', 'PersistentVolume']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'PriorityClass', 'StorageClass', 'PersistentVolume']);
 const manifests = allManifests();
 const meta = (o: Obj) => (o.metadata ?? {}) as { name?: string; namespace?: string; labels?: Labels };
 const find = (kind: string, nm?: string) => manifests.filter((d) => d.obj.kind === kind && (nm === undefined || meta(d.obj).name === nm));
