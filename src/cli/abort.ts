@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { commandConfig } from './config.js';
 import { CliError, EXIT, action, connectRedis, oneLine, within } from './fail.js';
-import { cancelRuns, createQueues, RedisRunStore } from '../queue/index.js';
+import { cancelRuns, createQueues, RedisRunStore, requestAbort } from '../queue/index.js';
+import { createWorkflowQueue } from '../queue/workflow-worker.js';
+import { isTerminalWorkflow, RedisWorkflowRunStore } from '../workflows/run-store.js';
 import { SafetyState } from '../safety/state.js';
 import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
 import { KubeConfigError, loadKubeConfig } from '../cluster/index.js';
@@ -44,13 +46,36 @@ export function register(program: Command): void {
           const id = runId!;
           const record = await new RedisRunStore(redis, config.redis.prefix).get(id);
           const job = await queues.runs.getJob(id);
-          if (!record && !job) throw new CliError(`run ${id} is unknown (no run record and no queued job with that id)`, EXIT.failed);
+          if (!record && !job) return abortWorkflow(id);
           const jobState = job ? await job.getState() : undefined;
           if ((record && ['Succeeded', 'Failed', 'Aborted'].includes(record.state)) || jobState === 'completed' || jobState === 'failed') {
             throw new CliError(`run ${id} has already ended (${record?.state ?? jobState}); nothing to abort`, EXIT.failed);
           }
           const { removed } = await cancelRuns(queues, { runId: id }, opts.reason);
           console.log(removed.length ? `run ${id} removed from the queue` : `abort sent to run ${id} (${record?.state ?? 'queued'}); it reverts what it injected`);
+        }
+
+        // A workflow run id: a queued run is dropped, a running one aborts (every active step reverts).
+        async function abortWorkflow(id: string): Promise<void> {
+          const record = await new RedisWorkflowRunStore(redis, config.redis.prefix).get(id);
+          const wfQueue = createWorkflowQueue(redis, config.redis.prefix);
+          try {
+            const job = await wfQueue.getJob(id);
+            if (!record && !job) throw new CliError(`run ${id} is unknown (no run record, workflow run record or queued job with that id)`, EXIT.failed);
+            const jobState = job ? await job.getState() : undefined;
+            if ((record && isTerminalWorkflow(record.phase)) || jobState === 'completed' || jobState === 'failed') {
+              throw new CliError(`workflow run ${id} has already ended (${record?.phase ?? jobState}); nothing to abort`, EXIT.failed);
+            }
+            if (!record && job && jobState !== 'active') {
+              await job.remove();
+              console.log(`workflow run ${id} removed from the queue`);
+              return;
+            }
+            await requestAbort(redis, config.redis.prefix, { runId: id, reason: opts.reason });
+            console.log(`abort sent to workflow run ${id} (${record?.phase ?? 'starting'}); every active step reverts what it injected`);
+          } finally {
+            await wfQueue.close();
+          }
         }
       }),
     );

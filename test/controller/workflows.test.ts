@@ -3,12 +3,14 @@
 // a failing step skipping the rest, a failing assertion aborting and reverting every active step,
 // `faultline abort` of a workflow run, a scheduled workflow and suspend. What is checked is the
 // simulator's own objects (replicas, cordons) and the run records in Redis.
+import { spawn } from 'node:child_process';
+import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../../src/controller/index.js';
 import type { KObject } from '../../src/sim/index.js';
 import { SafetyState } from '../../src/safety/state.js';
 import type { WorkflowRunRecord } from '../../src/workflows/run-types.js';
-import { startIn, startWorld, waitFor, type World } from './harness.js';
+import { podKill, postWebhook, pushPayload, reconciled, startIn, startWorld, waitFor, type World } from './harness.js';
 
 let world: World | undefined;
 let controller: Controller | undefined;
@@ -159,5 +161,99 @@ describe('ChaosWorkflow runs through the controller', () => {
     }
     expect(r.assertions.some((a) => a.when === 'during' && !a.ok)).toBe(true);
     await waitFor(() => cluster(w).catalogReplicas === 2 && cluster(w).cordoned === 0, 'both faults reverted', 30_000);
+  }, 150_000);
+
+  it('`faultline abort <workflow run id>` aborts it: every active step reverts', async () => {
+    world = await startWorld({
+      env: ENV,
+      seed: { 'experiments/long.yaml': workflow('long', ['steps:', '  - name: break', '    parallel:', `      ${scaleDown('catalog-down', '5m')}`, `      ${cordon('cordon-frontend', '5m')}`, '  - { name: never, pause: 1s }']) },
+    });
+    const w = world;
+    const c = (controller = await startIn(w));
+    await waitFor(() => cluster(w).catalogReplicas === 0 && cluster(w).cordoned === 1, 'both faults in place', 60_000);
+    const live = await waitFor(() => runOf(c, 'long', false), 'the run record');
+    const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn('node_modules/.bin/node', ['src/cli/bin.js', 'abort', live.id, '--reason', 'gameday called off'], { env: { ...process.env, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      p.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(cli.out.trim()).toBe(`abort sent to workflow run ${live.id} (Running); every active step reverts what it injected`);
+    expect(cli.code).toBe(0);
+    const r = await waitFor(() => runOf(c, 'long'), 'the aborted run to end', 60_000);
+    expect([r.phase, r.reasonCode, r.reason]).toEqual(['Aborted', 'Aborted', 'aborted: gameday called off']);
+    expect(r.steps.map((s) => [s.name, s.phase])).toEqual([['break', 'Aborted'], ['catalog-down', 'Aborted'], ['cordon-frontend', 'Aborted'], ['never', 'Skipped']]);
+    expect(cluster(w)).toEqual({ catalogReplicas: 2, cordoned: 0 });
+  }, 150_000);
+
+  it('locks cover the workflow\'s workloads for its whole run: an experiment on one of them waits until it ends', async () => {
+    world = await startWorld({
+      env: ENV,
+      seed: { 'experiments/holder.yaml': workflow('holder', ['steps:', '  - { name: warm-up, pause: 4s }', `  ${cordon('cordon-frontend', '2s')}`, '  - { name: cool-down, pause: 2s }']) },
+    });
+    const w = world;
+    const c = (controller = await startIn(w));
+    const seed = await w.work.git('rev-parse', 'HEAD');
+    await waitFor(async () => (await runOf(c, 'holder', false))?.phase === 'Running', 'the workflow running');
+    // While it pauses (no fault yet) the frontend lock is already the workflow's.
+    await w.work.write('experiments/frontend-kill.yaml', podKill('frontend-kill', { app: 'frontend' }));
+    const rev = await w.work.commitAndPush('frontend-kill');
+    expect((await postWebhook(c.url!, pushPayload({ after: rev, before: seed }))).status).toBe(202);
+    await reconciled(w, rev);
+    const run = await waitFor(async () => (await c.runs.list({ experiment: 'frontend-kill', limit: 1 })).runs.find((x) => x.state === 'Succeeded'), 'the experiment run', 90_000);
+    const r = await waitFor(() => runOf(c, 'holder'), 'the workflow to end');
+    expect(r.phase).toBe('Succeeded');
+    expect(run.timeline.some((t) => /^waiting: .*lock: workload shop\/Deployment\/frontend/.test(t.message))).toBe(true);
+    // The experiment injected only after the workflow had let go (its cool-down ran after the cordon).
+    const injected = run.timeline.find((t) => t.state === 'Injecting')!.at;
+    expect(Date.parse(injected)).toBeGreaterThanOrEqual(Date.parse(r.endedAt!) - 50);
+  }, 150_000);
+
+  it('a scheduled workflow registers its cron with its time zone and runs at an occurrence; suspend removes it and queues nothing', async () => {
+    world = await startWorld({
+      env: ENV,
+      seed: {
+        'experiments/nightly.yaml': workflow('nightly-gameday', ['schedule: { cron: "0 3 * * *", timezone: Europe/Berlin }', 'steps:', '  - { name: wait, pause: 1s }']),
+        'experiments/paused.yaml': workflow('paused-gameday', ['suspend: true', 'steps:', '  - { name: wait, pause: 1s }']),
+      },
+    });
+    const w = world;
+    const c = (controller = await startIn(w));
+    const seed = await w.work.git('rev-parse', 'HEAD');
+    await reconciled(w, seed);
+    const queue = new Queue('workflows', { connection: w.redis, prefix: w.prefix });
+    try {
+      const schedulers = await waitFor(async () => {
+        const s = await queue.getJobSchedulers(0, -1);
+        return s.length ? s : undefined;
+      }, 'the workflow scheduler');
+      expect(schedulers.map((s) => [s.key, s.pattern, s.tz])).toEqual([['nightly-gameday', '0 3 * * *', 'Europe/Berlin']]);
+      // Its next occurrence waits as a delayed job; bringing it forward is that occurrence arriving.
+      const [next] = await waitFor(async () => {
+        const d = await queue.getJobs(['delayed']);
+        return d.length ? d : undefined;
+      }, 'the next occurrence');
+      expect(next!.data.workflow).toBe('nightly-gameday');
+      expect(new Date(next!.timestamp + (next!.opts.delay ?? 0)).toLocaleString('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' })).toBe('03:00');
+      await next!.promote();
+      const r = await waitFor(() => runOf(c, 'nightly-gameday'), 'the scheduled run', 60_000);
+      expect([r.phase, r.trigger]).toEqual(['Succeeded', 'schedule']);
+      expect(r.id).toMatch(/^nightly-gameday\.[0-9a-f]{16}\.\d{13}$/);
+      // The suspended workflow queued nothing and has no schedule.
+      expect(await c.workflowRuns.list({ workflow: 'paused-gameday' })).toEqual([]);
+      expect((await queue.getJobs(['waiting', 'delayed', 'active', 'completed'])).filter((j) => j.data?.workflow === 'paused-gameday')).toEqual([]);
+
+      // Suspending the scheduled one removes its schedule and its next occurrence.
+      await w.work.write('experiments/nightly.yaml', workflow('nightly-gameday', ['suspend: true', 'schedule: { cron: "0 3 * * *", timezone: Europe/Berlin }', 'steps:', '  - { name: wait, pause: 1s }']));
+      const rev = await w.work.commitAndPush('suspend the nightly gameday');
+      expect((await postWebhook(c.url!, pushPayload({ after: rev, before: seed }))).status).toBe(202);
+      await reconciled(w, rev);
+      await waitFor(async () => (await queue.getJobSchedulers(0, -1)).length === 0, 'the schedule removed');
+      expect(await queue.getJobs(['delayed', 'waiting'])).toEqual([]);
+      expect((await c.workflowRuns.list({ workflow: 'nightly-gameday' })).map((x) => x.id)).toEqual([r.id]);
+    } finally {
+      await queue.close();
+    }
   }, 150_000);
 });
