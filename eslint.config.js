@@ -14,7 +14,7 @@ export default tseslint.config(
     languageOptions: {
       globals: {
         document: 'readonly', window: 'readonly', location: 'readonly', fetch: 'readonly', sessionStorage: 'readonly',
-        EventSource: 'readonly', Node: 'readonly', console: 'readonly', setInterval: 'readonly',
+        EventSource: 'readonly', Node: 'readonly', DOMParser: 'readonly', console: 'readonly', setInterval: 'readonly',
       },
     },
   },

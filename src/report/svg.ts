@@ -88,7 +88,7 @@ export function workflowTimelineSvg(r: WorkflowRunRecord, now: Date = new Date()
   // assertions: values and thresholds share one 0..max scale
   out.push(`<text x="8" y="${assertTop + 12}" fill="#52606d">assertions</text>`);
   const vals = r.assertions.flatMap((a) => [a.threshold, ...(a.value === null ? [] : [a.value])]);
-  const vmax = Math.max(1, ...vals);
+  const vmax = Math.max(1, ...vals) * 1.15; // headroom: a value at the top stays inside the lane
   const y = (v: number) => assertTop + assertH - (v / vmax) * assertH;
   out.push(`<rect x="${labelW}" y="${assertTop}" width="${plotW}" height="${assertH}" fill="none" stroke="#e3e7eb"/>`);
   for (const th of new Set(r.assertions.map((a) => a.threshold))) {

@@ -101,6 +101,80 @@ async function loadRuns() {
   );
 }
 
+// Pictures are drawn by the server from the run's data (src/report/svg.ts); they are parsed as
+// SVG documents and put in the page, never as HTML.
+async function getSvg(url) {
+  const res = await fetch(url, { headers: headers() });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  const doc = new DOMParser().parseFromString(await res.text(), 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg.nodeName !== 'svg') throw new Error(`${url} is not an SVG picture`);
+  return document.importNode(svg, true);
+}
+
+async function loadWorkflows() {
+  const { workflows } = await getJson('/api/workflows');
+  $('#workflows-empty').hidden = workflows.length > 0;
+  $('#workflows').hidden = workflows.length === 0;
+  const rows = await Promise.all(
+    workflows.map(async (w) => {
+      const r = w.lastRun;
+      const trend = el('td', { class: 'trend' });
+      if (w.trend.length) trend.append(await getSvg(`/api/workflows/${encodeURIComponent(w.name)}/trend.svg`));
+      else trend.textContent = '—';
+      return el(
+        'tr',
+        { 'data-name': w.name },
+        el('td', { class: 'mono' }, w.name),
+        el('td', {}, w.state),
+        el('td', { class: `state-${(r?.phase ?? '').toLowerCase()}` }, r ? el('a', { href: `#workflow/${w.name}/${r.id}`, 'aria-label': `Workflow run ${r.id}` }, `${r.phase} · ${when(r.endedAt ?? r.startedAt)}`) : '—'),
+        el('td', {}, r ? `${Math.min(r.currentStep + 1, r.totalSteps)}/${r.totalSteps}` : '—'),
+        el('td', {}, r ? el('progress', { max: '1', value: String(r.progress), 'aria-label': `${Math.round(r.progress * 100)}%` }) : '—'),
+        el('td', {}, r?.score != null ? String(r.score) : '—'),
+        trend,
+      );
+    }),
+  );
+  $('#workflows tbody').replaceChildren(...rows);
+}
+
+let openWorkflow;
+
+async function showWorkflowRun(name, id) {
+  const base = `/api/workflows/${encodeURIComponent(name)}`;
+  const r = await getJson(`${base}/runs/${encodeURIComponent(id)}`);
+  openWorkflow = { name, id };
+  $('#workflow-detail').hidden = false;
+  $('#workflow-h').textContent = `Workflow ${r.workflow} · run ${r.id}`;
+  const rows = [
+    ['Phase', r.phase],
+    ['Step', `${Math.min(r.currentStep + 1, r.totalSteps)} of ${r.totalSteps}`],
+    ['Progress', `${Math.round(r.progress * 100)}%`],
+    ['Score', r.score ? `${r.score.value} (${r.score.parts.map((p) => `${p.name} ${p.value} × ${p.weight}`).join(', ')})` : '—'],
+    ['Reason', r.reason ?? '—'],
+    ['Started', when(r.startedAt)],
+    ['Ended', when(r.endedAt)],
+  ];
+  $('#workflow-summary').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  const [timeline, trend] = await Promise.all([getSvg(`${base}/runs/${encodeURIComponent(id)}/timeline.svg`), getSvg(`${base}/trend.svg`)]);
+  $('#workflow-timeline').replaceChildren(timeline);
+  $('#workflow-trend').replaceChildren(trend);
+  $('#workflow-steps tbody').replaceChildren(
+    ...r.steps.map((s) =>
+      el('tr', { 'data-step': s.path }, el('td', { class: 'mono' }, s.path), el('td', {}, s.kind), el('td', { class: `state-${s.phase.toLowerCase()}` }, s.phase), el('td', {}, when(s.startedAt)), el('td', {}, when(s.endedAt)), el('td', {}, s.reason ?? '')),
+    ),
+  );
+}
+
+async function openWorkflowRun(name, id) {
+  try {
+    await showWorkflowRun(name, id);
+    $('#workflow-h').focus();
+  } catch (err) {
+    showError(err);
+  }
+}
+
 let openRunId;
 
 async function showRun(id) {
@@ -121,6 +195,7 @@ async function showRun(id) {
   ];
   $('#run-summary').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   $('#run-timeline').replaceChildren(...r.timeline.map((t) => el('li', {}, `${when(t.at)} — ${t.state}: ${t.message}`)));
+  $('#run-trend').replaceChildren(await getSvg(`/api/experiments/${encodeURIComponent(r.experiment)}/trend.svg`).catch((err) => `Trend not available: ${err.message}`));
   $('#run-probes tbody').replaceChildren(
     ...r.probes.map((p) =>
       el('tr', {}, el('td', {}, p.name), el('td', {}, p.phase), el('td', { class: p.ok ? 'ok' : 'bad' }, p.ok ? 'ok' : 'failed'), el('td', {}, String(p.checks)), el('td', {}, String(p.failures)), el('td', {}, p.lastError ?? '')),
@@ -187,7 +262,13 @@ function follow() {
 
 async function refresh() {
   try {
-    await Promise.all([loadExperiments(), loadRuns(), openRunId ? showRun(openRunId) : undefined]);
+    await Promise.all([
+      loadExperiments(),
+      loadRuns(),
+      loadWorkflows(),
+      openRunId ? showRun(openRunId) : undefined,
+      openWorkflow ? showWorkflowRun(openWorkflow.name, openWorkflow.id) : undefined,
+    ]);
     $('#load-error').hidden = true;
   } catch (err) {
     showError(err);
@@ -251,6 +332,8 @@ $('#clear-kill-switch').addEventListener('click', async () => {
 window.addEventListener('hashchange', () => {
   const m = /^#run\/(.+)$/.exec(location.hash);
   if (m) void openRun(decodeURIComponent(m[1]));
+  const w = /^#workflow\/([^/]+)\/(.+)$/.exec(location.hash);
+  if (w) void openWorkflowRun(decodeURIComponent(w[1]), decodeURIComponent(w[2]));
 });
 
 setInterval(renderActive, 1000);
@@ -258,3 +341,5 @@ showTokenStatus();
 follow();
 await refresh();
 if (location.hash.startsWith('#run/')) await openRun(decodeURIComponent(location.hash.slice(5)));
+const wf = /^#workflow\/([^/]+)\/(.+)$/.exec(location.hash);
+if (wf) await openWorkflowRun(decodeURIComponent(wf[1]), decodeURIComponent(wf[2]));
