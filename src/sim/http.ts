@@ -254,7 +254,7 @@ async function create(ctx: HttpContext, p: ResourcePath, raw: unknown, dryRun: b
   checkDecodable(p.def, body);
   checkIdentity(p, body, true);
   // with a status subresource, a create ignores the status it is given (as for built-ins)
-  if (p.def.custom && p.def.status) delete body.status;
+  if (p.def.status && (p.def.custom || p.def.kind === 'CustomResourceDefinition')) delete body.status;
   validateKind(p, body);
   validate(p.def, body);
   if (p.def.kind === 'Pod') admitPod(body, ctx.store.get('namespaces', undefined, p.namespace!));
