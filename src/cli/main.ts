@@ -1,4 +1,13 @@
+import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
 import { Command } from 'commander';
+
+// V8's compiled code of the modules imported below is kept on disk, so a restart does not compile
+// them again (~1 s of CPU for the controller's). NODE_COMPILE_CACHE names the folder; else the
+// data directory when one is set (it persists across restarts), else the OS temp folder. A first
+// start on an empty folder compiles as before; a failure to enable it only costs that time.
+const dataRoot = process.env.FAULTLINE_DATA_DIR || process.env.FAULTLINE_WORKDIR;
+enableCompileCache(process.env.NODE_COMPILE_CACHE || (dataRoot ? join(dataRoot, 'compile-cache') : undefined));
 
 // Each command lives in its own module; only the one being run is imported, so
 // `faultline validate` starts fast and does not load the controller's dependencies.

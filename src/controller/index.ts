@@ -8,7 +8,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { createGitSource, isReachable } from '../source/index.js';
-import type { GitSource } from '../source/types.js';
+import type { SourceFile, SourceSnapshot } from '../source/types.js';
 import { loadExperimentFiles } from '../experiments/index.js';
 import { Reconciler, type ReconcileSummary } from '../reconcile/index.js';
 import {
@@ -98,7 +98,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const data = acquireDataDir(config.repo.workdir, config.repo.url, config.repo.branch);
   const workdir = data.dir;
 
-  const source: GitSource = createGitSource({
+  const source = createGitSource({
     url: config.repo.url,
     branch: config.repo.branch,
     dir: join(workdir, 'source.git'),
@@ -198,11 +198,43 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // The last pass that went through completely; a poll or push that finds the same revision
   // again has nothing to do (unless Redis lost the catalog, e.g. a flush: then a full pass).
   let lastGood: { revision: string; freeze: boolean } | undefined;
+  // A snapshot into the desired state: a full load (first sync, or the source started over), or its changes.
+  // Custom resources are files of their own (k8s:<namespace>/<plural>/<name>) beside Git's; the
+  // early load below has none yet, and the first diff of the resources hands out all of them.
+  const loadSnapshot = (snapshot: SourceSnapshot, cluster?: { changed: SourceFile[]; deleted: string[]; all: SourceFile[] }) => {
+    const before = { ...desired.stats };
+    const t = performance.now();
+    if (!synced || snapshot.previousRevision === undefined) desired.reset([...snapshot.changed, ...(cluster?.all ?? [])]);
+    else desired.apply([...snapshot.changed, ...(cluster?.changed ?? [])], [...snapshot.deleted, ...(cluster?.deleted ?? [])]);
+    if (snapshot.changed.length > 0) {
+      const parsed = desired.stats.parsed - before.parsed;
+      log.info({ revision: snapshot.revision, files: snapshot.changed.length, parsed, fromCache: desired.stats.cached - before.cached, ms: Math.round(performance.now() - t) }, 'experiment files loaded');
+    }
+    synced = true;
+  };
+  // The first fetch and parse start now, beside the rest of the start-up (cluster caches, revert
+  // pass, queues, leadership): the fetch is a git child process. The first pass waits for them and
+  // then syncs again as every pass does (a ref check when nothing moved), so it reconciles the
+  // head as it is then, however long ago this ran (a follower may lead only hours later).
+  let firstLoad: Promise<boolean> | undefined = source.sync().then(
+    (snapshot) => {
+      loadSnapshot(snapshot);
+      return true;
+    },
+    (err: unknown) => {
+      log.debug({ err }, 'first fetch at start-up failed; the first pass fetches again');
+      return false;
+    },
+  );
   const reconcileOnce = async (trigger: string): Promise<ReconcileSummary | undefined> => {
     const end = reconcileDuration.startTimer({ trigger });
     let snapshot;
     try {
-      snapshot = await source.sync();
+      const early = firstLoad;
+      firstLoad = undefined;
+      // After a failed early fetch, its backoff does not hold the first pass back.
+      const force = early ? !(await early) : false;
+      snapshot = await source.sync({ force });
     } catch (err) {
       // While backing off the source refuses without fetching: not a new fetch error.
       if ((err as { kind?: string }).kind !== 'backoff') gitFetchErrors.inc();
@@ -230,17 +262,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return undefined;
     }
     lastGood = undefined;
-    // A snapshot with no previous revision is a full load (first sync, or the source started over).
-    const before = { ...desired.stats };
-    const t = performance.now();
-    // resources are files of their own (k8s:<namespace>/<plural>/<name>) beside Git's
-    if (!synced || snapshot.previousRevision === undefined) desired.reset([...snapshot.changed, ...(cluster?.all ?? [])]);
-    else desired.apply([...snapshot.changed, ...(cluster?.changed ?? [])], [...snapshot.deleted, ...(cluster?.deleted ?? [])]);
-    if (snapshot.changed.length > 0) {
-      const parsed = desired.stats.parsed - before.parsed;
-      log.info({ revision: snapshot.revision, files: snapshot.changed.length, parsed, fromCache: desired.stats.cached - before.cached, ms: Math.round(performance.now() - t) }, 'experiment files loaded');
-    }
-    synced = true;
+    loadSnapshot(snapshot, cluster);
     const load = desired.result();
     invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
     for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
@@ -355,10 +377,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     closing ??= (async () => {
       if (poll) clearInterval(poll);
       clearInterval(depth);
-      if (persistTimer) {
-        clearTimeout(persistTimer);
-        persist();
-      }
       await server.close();
       await admission?.close();
       if (crTimer) clearTimeout(crTimer);
@@ -366,6 +384,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await leader.stop();
       await workerChange;
       await reconcileWorker?.close();
+      // After the last pass has ended (it may have been mid-way when the signal came): what it
+      // parsed is kept for the next start. Writes only if something changed.
+      if (persistTimer) clearTimeout(persistTimer);
+      persist();
       await planWorker.close();
       // Runs in flight finish (and revert) before the worker closes: nothing is dropped.
       // After shutdown(), they have been asked to abort: they revert now. Workflows first: their
