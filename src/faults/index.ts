@@ -30,6 +30,7 @@ export { NETWORK_CORRUPT_SCRIPT } from './network-corrupt/driver.js';
 export { NETWORK_DELAY_SCRIPT } from './network-delay/driver.js';
 export { NETWORK_DUPLICATE_SCRIPT } from './network-duplicate/driver.js';
 export { NETWORK_LOSS_SCRIPT } from './network-loss/driver.js';
+export { NETWORK_NETEM_SCRIPT } from './network-netem/driver.js';
 export { NETWORK_PARTITION_SCRIPT } from './network-partition/driver.js';
 export { errorText, execIn } from './exec.js';
 export { istioFault } from './http-fault/driver.js';

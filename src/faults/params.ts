@@ -89,6 +89,18 @@ export function portsParam(params: Record<string, unknown>, name = 'ports'): str
   return v.map((p: unknown, i) => intParam({ [`${name}[${i}]`]: p }, `${name}[${i}]`, 1, 65535)).join(',');
 }
 
+// tc's units: bit = bits per second, bps = bytes per second.
+const BITS_PER_UNIT: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 };
+
+/** A rate in tc's units (1mbit, 500kbit, 1mbps = bytes/s) as a whole number of kbit/s, 1kbit..100gbit. */
+export function rateKbitParam(params: Record<string, unknown>, name = 'rate'): string {
+  const v = params[name];
+  const m = typeof v === 'string' ? /^([1-9][0-9]{0,9})(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/.exec(v) : null;
+  const kbit = m ? (Number(m[1]) * BITS_PER_UNIT[m[2]!]!) / 1000 : NaN;
+  if (!Number.isInteger(kbit) || kbit < 1 || kbit > 100_000_000) throw new FaultParamError(name, `must be a whole number of kbit/s from 1kbit to 100gbit, not ${JSON.stringify(v)}`);
+  return String(kbit);
+}
+
 /** A memory size 1Mi..64Gi (e.g. 256Mi, 2Gi) in MiB. */
 export function memoryMiParam(params: Record<string, unknown>, name = 'size'): number {
   const v = params[name];

@@ -12,6 +12,7 @@ import { networkCorrupt } from './network-corrupt/index.js';
 import { networkDelay } from './network-delay/index.js';
 import { networkDuplicate } from './network-duplicate/index.js';
 import { networkLoss } from './network-loss/index.js';
+import { networkNetem } from './network-netem/index.js';
 import { networkPartition } from './network-partition/index.js';
 import { nodeCordon } from './node-cordon/index.js';
 import { podFailure } from './pod-failure/index.js';
@@ -28,6 +29,7 @@ export const FAULTS = [
   networkCorrupt,
   networkDuplicate,
   networkBandwidth,
+  networkNetem,
   cpuStress,
   memoryStress,
   scaleDown,

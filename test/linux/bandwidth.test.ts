@@ -1,4 +1,4 @@
-// network-bandwidth on real Linux: the ephemeral container the driver writes into a simulated pod
+// network-bandwidth (and network-netem's argument list) on real Linux: the ephemeral container the driver writes into a simulated pod
 // runs with the privileges its spec gives it in a pod network namespace; tbf (which this kernel
 // has, unlike netem) must slow a real TCP transfer, and be gone after the fault. corrupt and
 // duplicate use netem: as for delay and loss, this kernel can only show that tc gets as far as
@@ -82,6 +82,31 @@ describe.skipIf(!!reason)('network-bandwidth / corrupt / duplicate on real Linux
     expect(await inj.exited).toBe(0);
     expect(inj.result()).toBe('reverted');
     expect(must('ip', ['netns', 'exec', net.pod, 'tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toContain('tbf');
+    cleanupDir(inj.tmp);
+  }, 60_000);
+
+  it('network-netem: real tc parses the whole argument list the script builds (this kernel has no netem to apply it)', async () => {
+    // Control: tc's own parser refuses a bad netem argument before it asks the kernel, so a run
+    // that reaches the kernel's qdisc lookup proves the argument list was accepted as it is.
+    const bad = run('ip', ['netns', 'exec', net.peer, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'reorder', '25%']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/reordering not possible without specifying some delay/);
+    const probe = run('ip', ['netns', 'exec', net.peer, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', '1ms']);
+    const netem = probe.code === 0;
+    if (netem) run('ip', ['netns', 'exec', net.peer, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
+    const params = { delay: { latency: '90ms', jitter: '10ms', correlation: 25, reorder: { percent: 25, correlation: 50 } }, loss: { percent: 2.5 }, corrupt: { percent: 1 }, duplicate: { percent: 1, correlation: 10 }, rate: '2mbit' };
+    const inj = startInjector(await injectorFor('network-netem', params), image, bin, { netns: net.pod });
+    if (netem) {
+      await until('injector applied', () => inj.result() === 'applied', 20_000);
+      const qdisc = must('ip', ['netns', 'exec', net.pod, 'tc', 'qdisc', 'show', 'dev', 'eth0']);
+      expect(qdisc).toMatch(new RegExp(`netem ${TC_HANDLE} root .*delay 90ms\\s+10ms 25% .*loss 2.5% .*duplicate 1% 10% .*reorder 25% 50% .*corrupt 1% .*rate 2Mbit`));
+      expect(await inj.exited).toBe(0);
+    } else {
+      expect(await inj.exited).toBe(3);
+      expect(inj.result()).toMatch(/^failed: tc qdisc add: .*Specified qdisc kind is unknown/);
+      expect(inj.result()).not.toMatch(/Operation not permitted|What is|Usage|not possible/);
+    }
+    process.stdout.write(`network-netem: netem ${netem ? 'present' : 'absent'}, result "${inj.result()}"\n`);
     cleanupDir(inj.tmp);
   }, 60_000);
 
