@@ -90,6 +90,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
   const ledger = new FaultLedger(deps.redis, deps.prefix);
   const safetyState = deps.safetyState ?? new SafetyState(deps.redis, { prefix: deps.prefix, maxConcurrentRuns: deps.safety.maxConcurrentRuns });
   const active = new Set<string>();
+  const stops = stopWatch(safetyState, deps);
   const now = () => deps.now?.() ?? new Date();
 
   async function execute(job: RunJobData, signal: AbortSignal): Promise<RunRecord> {
@@ -189,14 +190,17 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         record.blastRadius = targets.blastRadius;
 
         const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
-        const [freeze, killSwitch, runs, locked] = await Promise.all([
-          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRuns(), safetyState.lockedWorkloads(job.workflow ? lockToken : undefined),
+        // Only this run's own workloads and the slot count: a fixed number of round trips per
+        // run, however many runs are live (a scan of every lock per run was O(runs²) at 1,000).
+        const mine = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
+        const [freeze, killSwitch, others, locked] = await Promise.all([
+          deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRunCount(job.runId), safetyState.lockedAmong(mine, job.workflow ? lockToken : undefined),
         ]);
         const guards = evaluateGuards({
           experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
           pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
           config: deps.safety, now: now(), freeze, killSwitch,
-          active: { runs: runs.filter((r) => r !== job.runId).length, lockedWorkloads: locked },
+          active: { runs: others, lockedWorkloads: locked },
         });
         record.guards = guards;
         const refused = guards.filter((g) => !g.ok);
@@ -286,27 +290,17 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
 
     const hold = async (): Promise<End> => {
       const during = probes!.during((reason) => stopWith(REASONS.steadyStateLost(reason)));
-      const watch = (async () => {
-        while (!stop.signal.aborted) {
-          await sleep(deps.stopCheckMs ?? 500, stop.signal);
-          if (stop.signal.aborted) break;
-          try {
-            const ks = await safetyState.killSwitch();
-            if (ks) stopWith(REASONS.killSwitch(ks.reason));
-            else if (await deps.isFrozen()) stopWith(REASONS.frozenWhileRunning());
-          } catch (err) {
-            log.warn({ err: (err as Error).message }, 'could not read the kill switch');
-          }
-        }
-      })();
+      // The kill switch and the freeze flag, read once per interval for every live run of this
+      // process (not once per run: 1,000 live runs would poll Redis 4,000 times a second).
+      const unwatch = stops.watch(stopWith);
       const timer = new AbortController();
       try {
         await sleep(durationMs, AbortSignal.any([stop.signal, timer.signal]));
       } finally {
         timer.abort();
-        // Ran the full duration: end the watcher (stopCause stays unset: nothing went wrong).
+        unwatch();
+        // Ran the full duration (stopCause stays unset: nothing went wrong).
         if (!stop.signal.aborted) stop.abort(new Error('duration over'));
-        await watch;
         record.probes.push(...(await during.stop()));
       }
       return stopCause ?? REASONS.durationOver();
@@ -418,4 +412,38 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
   }
 
   return { execute, active: () => [...active] };
+}
+
+/**
+ * One poll of the kill switch and the freeze flag (every stopCheckMs, default 500 ms) shared by
+ * every run holding its fault in this process; it runs only while some run watches.
+ */
+function stopWatch(safetyState: SafetyState, deps: Pick<RunExecutorDeps, 'isFrozen' | 'stopCheckMs' | 'log'>): { watch(onStop: (end: Ending) => void): () => void } {
+  const watchers = new Set<(end: Ending) => void>();
+  let polling = false;
+  const poll = async () => {
+    polling = true;
+    try {
+      while (watchers.size > 0) {
+        await sleep(deps.stopCheckMs ?? 500);
+        if (watchers.size === 0) break;
+        try {
+          const ks = await safetyState.killSwitch();
+          const end = ks ? REASONS.killSwitch(ks.reason) : (await deps.isFrozen()) ? REASONS.frozenWhileRunning() : undefined;
+          if (end) for (const w of [...watchers]) w(end);
+        } catch (err) {
+          deps.log.warn({ err: (err as Error).message, runs: watchers.size }, 'could not read the kill switch');
+        }
+      }
+    } finally {
+      polling = false;
+    }
+  };
+  return {
+    watch(onStop) {
+      watchers.add(onStop);
+      if (!polling) void poll();
+      return () => void watchers.delete(onStop);
+    },
+  };
 }

@@ -90,6 +90,27 @@ export class SafetyState {
   }
 
   /**
+   * How many runs other than `except` hold a slot now (expired holders not counted): one round
+   * trip whatever the number of runs, for the concurrency guard of a run about to start.
+   */
+  async activeRunCount(except?: string): Promise<number> {
+    const r = await this.redis.multi().zremrangebyscore(this.slotsKey, '-inf', String(Date.now())).zcard(this.slotsKey).zscore(this.slotsKey, except ?? '').exec();
+    const count = Number(r?.[1]?.[1] ?? 0);
+    return except !== undefined && r?.[2]?.[1] !== null && r?.[2]?.[1] !== undefined ? count - 1 : count;
+  }
+
+  /**
+   * Which of these workloads are locked now (by a token other than `except`): one MGET of their
+   * keys, not a scan of every lock. What the lock guard needs about a run's own targets.
+   */
+  async lockedAmong(workloads: string[], except?: string): Promise<string[]> {
+    const unique = [...new Set(workloads)].sort();
+    if (unique.length === 0) return [];
+    const holders = await this.redis.mget(...unique.map((w) => this.lockKey(w)));
+    return unique.filter((_, i) => holders[i] !== null && holders[i] !== except);
+  }
+
+  /**
    * Locks workloads (keys from workloadLockKey: `namespace/Kind/name`) for `token`, all or none.
    * Re-locking with the same token refreshes the TTL.
    */

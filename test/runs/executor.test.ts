@@ -261,6 +261,54 @@ describe('scale-down, node-cordon and http-fault revert on success, probe failur
     }
   });
 
+  it('the freeze flag set while three runs of one executor hold their faults stops all three', async () => {
+    let frozenReads = 0;
+    const running = new Set<string>();
+    const ex = w.executor({ isFrozen: async () => (frozenReads++, w.frozen.value), listeners: [{ onRunUpdate: (r) => void (r.state === 'Running' && running.add(r.id)) }] });
+    const kill = (name: string, app: string) => job(name, { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app } }, mode: { type: 'one' } }, { duration: '60s' });
+    try {
+      const done = ['frontend', 'cart', 'catalog'].map((app, i) => ex.execute(kill(`shared-${i}`, app), new AbortController().signal));
+      const deadline = Date.now() + 30_000;
+      while (running.size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(running.size).toBe(3);
+      w.frozen.value = true;
+      const recs = await Promise.all(done);
+      for (const rec of recs) expect(rec).toMatchObject({ state: 'Aborted', reasonCode: expect.any(String) });
+      expect(recs.map((r) => r.reason)).toEqual(Array(3).fill(recs[0]!.reason));
+      expect(recs[0]!.reason).toMatch(/freeze/);
+    } finally {
+      w.frozen.value = false;
+    }
+    expect(frozenReads).toBeGreaterThan(3); // the acquire checks, then the shared poll
+  });
+
+  it('one executor polls the kill switch once per interval for all its live runs', async () => {
+    let reads = 0;
+    const counted = new Proxy(w.safetyState, {
+      get: (target, key, receiver) => {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (key === 'killSwitch') return (...a: unknown[]) => (reads++, (v as (...x: unknown[]) => unknown).apply(target, a));
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const running = new Set<string>();
+    const ex = w.executor({ safetyState: counted, stopCheckMs: 50, listeners: [{ onRunUpdate: (r) => void (r.state === 'Running' && running.add(r.id)) }] });
+    const kill = (name: string, app: string) => job(name, { type: 'pod-kill' }, { namespace: 'shop', selector: { matchLabels: { app } }, mode: { type: 'one' } }, { duration: '3s' });
+    const done = ['frontend', 'cart', 'catalog'].map((app, i) => ex.execute(kill(`poll-${i}`, app), new AbortController().signal));
+    const deadline = Date.now() + 30_000;
+    while (running.size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(running.size).toBe(3);
+    const from = reads;
+    const t = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const polls = reads - from;
+    const intervals = (performance.now() - t) / 50;
+    // One read per interval for the three runs (per-run polling would make it up to three).
+    expect(polls).toBeGreaterThan(0);
+    expect(polls).toBeLessThanOrEqual(Math.ceil(intervals) + 1);
+    for (const rec of await Promise.all(done)) expect(rec.state).toBe('Succeeded');
+  });
+
   it('an abort before injection ends the run with nothing injected', async () => {
     const ac = new AbortController();
     ac.abort(new Error('early'));

@@ -64,6 +64,32 @@ describe('SafetyState', () => {
     expect(await s.lockedWorkloads()).toEqual([cart, checkout]);
   });
 
+  it('a run about to start asks only about its own workloads and the slot count (lockedAmong, activeRunCount)', async () => {
+    const s = new SafetyState(redis, { prefix: `${prefix}:among`, maxConcurrentRuns: 5 });
+    const [checkout, cart, db] = ['shop/Deployment/checkout', 'shop/Deployment/cart', 'shop/StatefulSet/db'];
+    expect(await s.lockedAmong([checkout, cart])).toEqual([]);
+    expect(await s.lockedAmong([])).toEqual([]);
+    expect(await s.lockWorkloads([checkout, db], 'wf-1', 60_000)).toEqual({ ok: true });
+    // The same answer the full list gives, restricted to the asked workloads (duplicates collapse).
+    expect(await s.lockedAmong([cart, checkout, checkout])).toEqual([checkout]);
+    expect(await s.lockedAmong([cart, checkout, db])).toEqual((await s.lockedWorkloads()).filter((w) => [cart, checkout, db].includes(w)));
+    // A workflow's steps share its token: its own locks do not count against it.
+    expect(await s.lockedAmong([checkout, db], 'wf-1')).toEqual([]);
+    expect(await s.lockedAmong([checkout, db], 'wf-2')).toEqual([checkout, db].sort());
+
+    expect(await s.activeRunCount()).toBe(0);
+    expect(await s.activeRunCount('me')).toBe(0);
+    for (const r of ['a', 'b', 'me']) expect(await s.acquireSlot(r, 60_000)).toBe(true);
+    expect(await s.activeRunCount()).toBe(3);
+    expect(await s.activeRunCount('me')).toBe(2); // its own slot is not another run
+    expect(await s.activeRunCount('stranger')).toBe(3);
+    // An expired holder is not counted.
+    expect(await s.acquireSlot('crashed', 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await s.activeRunCount('me')).toBe(2);
+    expect((await s.activeRuns()).length).toBe(3);
+  });
+
   it('kill switch: set, read, clear', async () => {
     const s = new SafetyState(redis, { prefix: `${prefix}:kill`, maxConcurrentRuns: 2 });
     expect(await s.isKillSwitchSet()).toBe(false);
