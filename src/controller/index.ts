@@ -38,18 +38,20 @@ import { CatalogPublisher } from './catalog.js';
 import { MetricsListener } from './metrics-listener.js';
 import { createControlPlane } from './control-plane.js';
 import { createRunSide, type RunSide } from './run-side.js';
-import { createReporters, settleReporters } from './reporters.js';
+import { createReporters, gitHostFrom, settleReporters } from './reporters.js';
 import { enqueuePlan, planInOrder, type PlanJob } from './pr-plans.js';
 import { egressFrom } from './egress.js';
 import { CustomResourceSource, parseCrPath } from '../cluster/custom-resources.js';
 import { CustomResourceStatus } from './cr-status.js';
 import { startAdmissionServer, type AdmissionServer } from '../server/admission.js';
-import { RunResultReporter } from '../report/run-result.js';
+import { RunResultReporter, redisNewestStore } from '../report/run-result.js';
 import { createWorkflowSide, type WorkflowSide } from './workflows.js';
 import { WorkflowReports } from './workflow-reports.js';
+import { WorkflowResultReporter } from '../report/workflow-result.js';
 import { createWorkflowsView } from './workflow-view.js';
 import { StepRunWatch, type WorkflowListener } from '../workflows/runner.js';
 import type { RedisWorkflowRunStore } from '../workflows/run-store.js';
+import type { WorkflowRunRecord } from '../workflows/run-types.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
@@ -145,6 +147,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // A resource's run has no commit: no commit status or pull-request comment for it.
   const notCluster = (l: RunListener): RunListener => (l instanceof RunResultReporter ? { onRunUpdate: (r, job) => (parseCrPath(job.file) ? undefined : l.onRunUpdate(r, job)) } : l);
   const listeners: RunListener[] = [notSteps(status), new MetricsListener(), steps, ...reporters.map(notCluster).map(notSteps), ...(crStatus ? [crStatus] : [])];
+  // Finished workflow runs: a sticky comment on the pull request of their revision (durable deliveries too).
+  const workflowHost = gitHostFrom(config, log);
+  const workflowComments = workflowHost
+    ? new WorkflowResultReporter({ host: workflowHost, repoUrl: config.repo.url, statusBranch: config.status.branch, deliveries, newest: redisNewestStore(redis, prefix), logger: log })
+    : undefined;
   deliveries.start(); // every kind is registered: deliveries a previous process left are taken now
   // Parsed files survive a restart in the data directory (keyed by blob id and the build).
   const desired = new DesiredState({ egress: egress.policy }, new ParseCache(join(workdir, 'parsed.json')));
@@ -162,7 +169,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     concurrency: config.runs.concurrency,
   });
   // Finished runs are scored (their steps' fault runs from the run store), then recorded.
-  workflowListeners.push(new WorkflowReports({ runs: runStore, store: workflows.store, listeners: [status, ...(opts.workflowListeners ?? [])], log }));
+  workflowListeners.push(new WorkflowReports({ runs: runStore, store: workflows.store, listeners: [
+    status,
+    // A custom resource's run has no commit, so no pull request to comment on.
+    ...(workflowComments ? [{ onWorkflowUpdate: (r: WorkflowRunRecord) => (parseCrPath(r.file) ? undefined : workflowComments.onWorkflowUpdate(r)) }] : []),
+    ...(opts.workflowListeners ?? []),
+  ], log }));
 
   const runWorker: RunWorker = await startRunWorker({
     connection: redis,

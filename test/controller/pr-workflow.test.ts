@@ -7,7 +7,9 @@ import { createLogger, silentLogger } from '../../src/log.js';
 import { PLAN_MARKER } from '../../src/hosts/types.js';
 import { githubExample } from '../server/helpers.js';
 import { startFakeGitHub, type FakeGitHub } from '../report/fake-github.js';
-import { postWebhook, reconciled, startWorld, waitFor, type World } from './harness.js';
+import { postWebhook, pushPayload, reconciled, startWorld, waitFor, type World } from './harness.js';
+import { workflowMarker } from '../../src/report/workflow-result.js';
+import { workflowStatusPath, workflowTimelinePath } from '../../src/report/git-status.js';
 
 const REPO = 'acme/chaos';
 const PR = 21;
@@ -69,6 +71,8 @@ describe('a workflow in a pull request', () => {
     base = await world.work.git('rev-parse', 'HEAD');
     const config = world.config();
     config.gitHost = { type: 'github', apiUrl: gh.url, token: 't', repository: REPO };
+    config.safety.maxConcurrentRuns = 10;
+    config.runs.concurrency = 4;
     controller = await startController({
       config,
       log: process.env.FL_TEST_LOG ? createLogger('test', process.env.FL_TEST_LOG) : silentLogger,
@@ -127,4 +131,39 @@ describe('a workflow in a pull request', () => {
     expect(edited).not.toContain('kill-dns');
     expect(gh.errors).toEqual([]);
   }, 150_000);
+
+  it('after merge the workflow runs; its result is a sticky comment on the pull request: every step, the score, links to the pictures', async () => {
+    await world.work.git('checkout', '-q', 'main');
+    // Merged with short steps so the run ends quickly.
+    const merged = gameday({ protectedStep: false, secondCartKill: false }).replace(/duration: 30s/g, 'duration: 2s').replace('pause: 5s', 'pause: 1s').replace('duration: 5s\n', 'duration: 2s\n');
+    await world.work.write('experiments/pr-gameday.yaml', merged);
+    await world.work.write('experiments/cart-pod-kill.yaml', CART_KILL.replace('duration: 30s', 'duration: 2s'));
+    const rev = await world.work.commitAndPush(`Merge pull request #${PR}`);
+    gh.pullsForCommit.set(rev, PR);
+    expect((await postWebhook(controller.url!, pushPayload({ after: rev, before: base }))).status).toBe(202);
+    const run = await waitFor(async () => {
+      const [r] = await controller.workflowRuns.list({ workflow: 'pr-gameday', limit: 1 });
+      return r && r.revision === rev && r.score ? r : undefined;
+    }, 'the merged workflow run to end with a score', 120_000);
+    const comment = await waitFor(() => gh.comments.get(PR)?.find((c) => c.body.startsWith(workflowMarker('pr-gameday'))), 'the workflow comment', 60_000);
+    // one workflow comment beside the plan comment (and the changed experiment's run comment)
+    expect(gh.comments.get(PR)!.filter((c) => c.body.startsWith(workflowMarker('pr-gameday')))).toHaveLength(1);
+    expect(gh.comments.get(PR)!.filter((c) => c.body.startsWith(PLAN_MARKER))).toHaveLength(1);
+    const body = comment.body;
+    expect(body).toContain(`### ${run.phase === 'Succeeded' ? '✅' : '❌'} Faultline workflow \`pr-gameday\`: ${run.phase} · resilience score ${run.score!.value}`);
+    expect(body).toContain(`Run \`${run.id}\``);
+    for (const s of run.steps) expect(body).toMatch(new RegExp(`\\| (&nbsp;&nbsp;↳ )*\`${s.name}\` \\| ${s.kind} \\| ${s.phase} \\|`));
+    // links to the pictures on the status branch (GitHub's blob layout), and they are there
+    const repoWeb = world.repoUrl.replace(/\.git$/, '');
+    const timeline = workflowTimelinePath('pr-gameday', run.id);
+    expect(body).toContain(`[timeline of this run](${repoWeb}/blob/faultline/status/${timeline})`);
+    expect(body).toContain(`[score and recovery trend](${repoWeb}/blob/faultline/status/${workflowStatusPath('pr-gameday').replace(/\.yaml$/, '.trend.svg')})`);
+    await controller.status.flush();
+    const svg = await waitFor(async () => {
+      await world.work.git('fetch', '-q', 'origin', '+refs/heads/faultline/status:refs/remotes/origin/faultline/status');
+      return world.work.git('show', `refs/remotes/origin/faultline/status:${timeline}`).catch(() => undefined);
+    }, 'the timeline on the status branch', 30_000);
+    expect(svg).toContain(`data-run="${run.id}"`);
+    expect(gh.errors).toEqual([]);
+  }, 180_000);
 });
