@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { reuseConnections } from './connections.js';
 
 export interface LoadKubeConfigOptions {
   kubeconfig?: string;
@@ -62,7 +63,7 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): KubeConfig {
     kc.setCurrentContext(opts.context);
   }
   if (!kc.getCurrentCluster()) throw new KubeConfigError(`${source} has no current cluster (set a current-context or pass --context)`);
-  return kc;
+  return reuseConnections(kc);
 }
 
 function loadFile(kc: KubeConfig, file: string): void {
