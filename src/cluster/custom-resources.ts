@@ -87,20 +87,24 @@ export class CustomResourceSource {
     let markSynced: () => void = () => undefined;
     this.syncs.push(new Promise<void>((resolve) => (markSynced = resolve)));
     const changed = () => this.opts.onChange?.();
+    // start() resolves after a failed list too: listed only when the informer holds a resourceVersion
+    const listed = () => {
+      if ((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion()) {
+        markSynced();
+        changed();
+      }
+    };
     for (const ev of ['add', 'update', 'delete'] as const) informer.on(ev, changed);
     informer.on('error', (err: unknown) => {
       if (this.closed) return;
       this.log.warn({ resource: plural, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay }, 'custom resource watch failed; restarting');
       const t = setTimeout(() => {
-        if (!this.closed) void informer.start().then(() => markSynced(), () => undefined);
+        if (!this.closed) void informer.start().then(listed, () => undefined);
       }, delay);
       t.unref();
-      delay = Math.min(delay * 2, 30_000);
+      delay = Math.min(delay * 2, 10_000);
     });
-    void informer.start().then(() => {
-      markSynced();
-      changed();
-    }, () => undefined);
+    void informer.start().then(listed, () => undefined);
     this.informers.push({ plural, informer });
   }
 

@@ -254,7 +254,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       throw err;
     }
     // Never a pass without the resources listed: they would look deleted (runs aborted).
-    if (crSource && !(await crSource.synced(30_000))) throw new Error('custom resources not listed yet (is deploy/crds applied?); reconcile postponed');
+    if (crSource && !(await crSource.synced(10_000))) throw new Error('custom resources not listed yet (is deploy/crds applied?); reconcile postponed');
     const cluster = crSource?.diff();
     const nothingNew =
       synced &&

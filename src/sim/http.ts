@@ -19,6 +19,8 @@ export interface HttpContext {
   store: SimStore;
   hub: WatchHub;
   bookmarkIntervalMs: number;
+  /** Test hook: requests whose path matches get this error (an API server failing one resource). */
+  failing?: { pattern: RegExp; code: number };
 }
 
 /** A parsed resource path. */
@@ -92,6 +94,7 @@ export async function handle(ctx: HttpContext, req: IncomingMessage, res: Server
   try {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (['/healthz', '/readyz', '/livez'].includes(url.pathname)) return send(res, 200, 'ok');
+    if (ctx.failing?.pattern.test(url.pathname)) throw new ApiError(ctx.failing.code, 'ServiceUnavailable', 'the server is currently unable to handle the request');
     const p = parseResourcePath(ctx.store.resources, url.pathname);
     if (!p) {
       const doc = req.method === 'GET' ? discovery(ctx.store.resources, url.pathname, req.headers.host ?? '') : undefined;

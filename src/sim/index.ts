@@ -46,6 +46,8 @@ export interface Simulator {
   execLog: ExecCall[];
   /** Test hook: how Faultline injectors behave (fail, start late, never start, app ignores SIGTERM). */
   injectors: Pick<InjectorSim, 'behave'>;
+  /** Test hook: requests whose path matches answer `code` (default 503) until called without a pattern. */
+  failRequests(pattern?: RegExp, code?: number): void;
   /** Stops answering (listener closed, connections cut) with the store kept: the API server is down. */
   pause(): Promise<void>;
   /** Listens again on the same address; watches must relist (every watch gets 410 after a restart). */
@@ -64,7 +66,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   seedTopology(store, controllers, topo);
 
   const hub = new WatchHub(store);
-  const ctx = { store, hub, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000 };
+  const ctx: Parameters<typeof handle>[0] = { store, hub, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000 };
   const onRequest = (req: Parameters<typeof handle>[1], res: Parameters<typeof handle>[2]): void => {
     void handle(ctx, req, res);
   };
@@ -99,6 +101,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return kc;
     },
     kubeconfigYaml: () => stringify(kubeconfigObject),
+    failRequests(pattern, code = 503) {
+      ctx.failing = pattern ? { pattern, code } : undefined;
+    },
     async pause() {
       hub.closeAll();
       await new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Controller } from '../../src/controller/index.js';
+import { loadExperimentFiles } from '../../src/experiments/index.js';
 import type { KObject } from '../../src/sim/types.js';
 import { reconciled, runsOf, startIn, startWorld, waitFor, type World } from './harness.js';
 
@@ -136,6 +137,53 @@ describe('ChaosExperiment resources', () => {
     expect(c.message).toContain('experiments/dup.yaml');
     expect(c.message).toContain('k8s:default/chaosexperiments/dup');
     expect(await runsOf(controller, 'dup')).toEqual([]);
+  }, 180_000);
+});
+
+describe('ChaosExperiment resources across a restart', () => {
+  it('a restarted controller waits for the resources before reconciling: no abort, no second run; the hash is the file\'s', async () => {
+    world = await startWorld();
+    const w = world;
+    await withCrds(w);
+    const env = { FAULTLINE_CUSTOM_RESOURCES: 'true' };
+    const first = await startIn(w, { env, identity: 'first' });
+    controllers.push(first);
+    const seed = await w.work.git('rev-parse', 'HEAD');
+    await reconciled(w, seed);
+    const spec = ['fault: { type: pod-kill }', 'target: { namespace: shop, selector: { matchLabels: { app: cart } } }', 'duration: 1s'];
+    expect((await kubectl(w, ['apply', '-f', '-'], resource('once', spec))).code).toBe(0);
+    const wf = ['apiVersion: faultline.dev/v1alpha1', 'kind: ChaosWorkflow', 'metadata: { name: gameday, namespace: default }', 'spec:',
+      '  suspend: true', '  steps:', '    - { name: wait, pause: 1s }', ''].join('\n');
+    expect((await kubectl(w, ['apply', '-f', '-'], wf)).code).toBe(0);
+    const done = await waitFor(async () => {
+      const r = (await runsOf(first, 'once'))[0];
+      return r?.outcome ? r : undefined;
+    }, 'the one-off ran', 90_000);
+    expect(done.state).toBe('Succeeded');
+    // CRD defaults (mode, suspend) do not move the hash: the same content as a Git file hashes the same
+    const asFile = loadExperimentFiles([{ path: 'experiments/once.yaml', content: new TextEncoder().encode(resource('once', spec).replace(', namespace: default', '')) }]);
+    expect(asFile.experiments[0]!.specHash).toBe(done.specHash);
+    // the workflow resource is loaded and accepted like a workflow file
+    await waitFor(() => (w.sim.store.get<KObject>('faultline.dev/chaosworkflows', 'default', 'gameday')?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True'), 'the workflow resource Accepted', 30_000);
+
+    await first.close();
+    controllers.splice(0);
+    // the resources cannot be listed when the next controller starts: it must not reconcile
+    // without them (they would look deleted: schedules removed, runs aborted, one-offs re-run)
+    w.sim.failRequests(/\/chaos(experiments|workflows)/);
+    const second = await startIn(w, { env, identity: 'second' });
+    controllers.push(second);
+    await expect(second.reconcileNow('manual')).rejects.toThrow(/custom resources not listed yet/);
+    expect(await second.status.list().then((m) => m.get('once')?.specHash)).toBe(done.specHash);
+    w.sim.failRequests();
+    await waitFor(async () => (await second.reconcileNow('manual').then(() => true, () => false)), 'a pass once listed', 90_000);
+    await second.reconcileNow('manual');
+    const runs = await runsOf(second, 'once');
+    expect(runs.map((r) => r.id)).toEqual([done.id]);
+    expect(condition(w, 'once', 'Accepted')).toMatchObject({ status: 'True' });
+    expect(statusOf(w, 'once').lastRun).toMatchObject({ id: done.id, state: 'Succeeded' });
+    const applied = await second.status.list();
+    expect(applied.get('once')?.specHash).toBe(done.specHash);
   }, 180_000);
 });
 
