@@ -4,6 +4,8 @@
 // validate with the real loader, plan with src/safety against the simulator (watch-backed
 // resolver over @kubernetes/client-node), upsert the sticky comment and set the final
 // `faultline/plan` status on a local GitHub stand-in through Octokit.
+// In-process, with a PrTreeReader the bench warms itself and no webhook server, plans queue or
+// per-PR lock: the controller's real path is pr-plan-webhook.bench.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';

@@ -4,6 +4,8 @@
 // full load + plan + enqueue 10,000 runs. Incremental: a push that changes one file, split into
 // the fetch and the rest (diff + parse + plan + apply). The controller side runs in a child
 // process so its peak RSS is its own; the git server stays in this process.
+// The applied records go to RedisAppliedStore, not the controller's GitStatusStore, and the
+// catalog is not published: `faultline run` as a process is run-process.bench.ts.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

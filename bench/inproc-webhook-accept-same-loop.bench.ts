@@ -1,6 +1,8 @@
 // Webhook acceptance latency: signed GitHub push deliveries (distinct delivery ids) at a fixed
 // 200 requests/s for ~10 s against the real server on a loopback socket, real Redis for the
 // de-duplication and a real BullMQ enqueue in the push handler, logs written (to /dev/null).
+// The client runs on the server's own event loop (one process): a floor for the handler, not
+// what a separate sender sees; push-to-inject.bench.ts times the webhook against `faultline run`.
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
