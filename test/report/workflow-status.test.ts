@@ -145,4 +145,24 @@ describe('status branch: scores, trends, workflow runs and their pictures', () =
     expect(doc.runs[0]!.probes[1]).toEqual(probes[10]);
     await store.close();
   });
+
+  it('#12: with 400 experiments and 60 workflows on the branch, one workflow run pushes its 4 files and the trees above them, a few KB', async () => {
+    const r = await repo('big-wf');
+    const store = new GitStatusStore({ url: r.url, dir: await tempDir(), token: 'sekret' });
+    await store.list();
+    const release = store.hold();
+    const puts = Array.from({ length: 400 }, (_, i) => store.put({ name: `exp-${i}`, file: `experiments/exp-${i}.yaml`, specHash: 'e'.repeat(64), revision: 'b'.repeat(40), appliedAt: at(0), scheduled: false, suspended: false }));
+    const flows = Array.from({ length: 60 }, (_, i) => store.recordWorkflowRun(gamedayRun({ id: `wf-${i}`, workflow: `flow-${i}` })));
+    release();
+    await Promise.all([...puts, ...flows]);
+    const before = { bytes: store.stats.bytesPushed, commits: store.stats.commits };
+    await store.recordWorkflowRun(gamedayRun({ id: 'wf-next', workflow: 'flow-7', startedAt: at(1000), endedAt: at(1150) }));
+    expect(store.stats.commits - before.commits).toBe(1);
+    const path = workflowStatusPath('flow-7');
+    expect(await r.changedInLastCommit()).toEqual([path, path.replace(/\.yaml$/, '.runs/wf-next.svg'), path.replace(/\.yaml$/, '.trend.json'), path.replace(/\.yaml$/, '.trend.svg')].sort());
+    const pushed = store.stats.bytesPushed - before.bytes;
+    console.log(`one workflow run on a branch of 400 experiments and 60 workflows: ${pushed} bytes pushed`);
+    expect(pushed).toBeLessThan(20_000);
+    await store.close();
+  }, 120_000);
 });
