@@ -76,6 +76,16 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
     { type: 'network-partition', params: { direction: 'egress', peers: { namespace: 'default', selector: { matchLabels: { app: 'app2' } }, mode: { type: 'all' } }, interface: 'eth0' } },
     'default', { matchLabels: { app: 'app1' } }, { type: 'all' }, '24h', undefined,
   ],
+  // netem with several effects: one netem qdisc (network-netem), each block with its defaults;
+  // the netem rate in tc's units (10mbps = 10 MB/s)
+  'chaos-mesh/examples/network-netem-example.yaml': [
+    { type: 'network-netem', params: { interface: 'eth0', delay: { latency: '90ms', jitter: '90ms', correlation: 25 }, loss: { percent: 25, correlation: 25 } } },
+    'default', tikv, { type: 'one' }, '10s', undefined,
+  ],
+  'chaos-mesh-docs/simulate-network-chaos-on-kubernetes--4.yaml': [
+    { type: 'network-netem', params: { interface: 'eth0', delay: { latency: '10ms', jitter: '0ms', correlation: 100 }, rate: '10mbps' } },
+    'default', webShow, { type: 'all' }, '24h', undefined,
+  ],
 };
 
 describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
@@ -135,7 +145,7 @@ describe.skipIf(NO_CORPUS)('Chaos Mesh corpus', () => {
     expect(why('chaos-mesh/examples/workflow/custom-task.yaml')).toMatch(/Task "the-entry" .* has no Faultline equivalent/);
     expect(why('chaos-mesh/test/integration_test/physical_machine/workflow.yaml')).toMatch(/template "test" of type "PhysicalMachineChaos" has no Faultline equivalent/);
     expect(why('chaos-mesh/examples/schedule-podchaos.yaml')).toMatch(/"@every 5s" cannot be written as a five-field cron/);
-    expect(why('chaos-mesh/examples/network-netem-example.yaml')).toMatch(/netem combining delay \+ loss/);
+    expect(why('chaos-mesh/examples/network-netem-with-target-example.yaml')).toMatch(/target \(pod-to-pod\) has no Faultline equivalent for netem/);
     expect(why('chaos-mesh/examples/network-delay-with-target-example.yaml')).toMatch(/target \(pod-to-pod\) has no Faultline equivalent for delay/);
     expect(why('chaos-mesh/examples/network-partition-with-external-targets-example.yaml')).toMatch(/"www\.google\.com" is a host name/);
     expect(why('chaos-mesh/examples/burn-cpu.yaml')).toMatch(/option "--hdd 1" \(extra stress-ng arguments\) has no Faultline equivalent/);

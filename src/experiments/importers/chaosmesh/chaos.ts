@@ -178,15 +178,13 @@ function networkChaos(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): O
   if (!['to', 'from', 'both'].includes(String(direction))) b.fail(`${at}/direction`, `direction ${shown(direction)} is not one of to, from, both`);
   const targets = spec.externalTargets;
   let action = spec.action;
+  let combined: string[] | undefined;
   if (action === 'netem') {
     const given = NETEM_BLOCKS.filter((k) => spec[k] !== undefined);
-    if (given.length !== 1) {
-      b.fail(`${at}/action`, given.length
-        ? `netem combining ${given.join(' + ')} has no Faultline equivalent: a Faultline experiment injects one fault; split it into one experiment per effect`
-        : 'netem needs one of delay, loss, duplicate, corrupt, rate');
-      return undefined;
-    }
-    action = given[0];
+    if (given.length === 0) return void b.fail(`${at}/action`, 'netem needs one of delay, loss, duplicate, corrupt, rate');
+    // several effects (or a netem rate) are one netem qdisc, as Chaos Mesh applies them
+    if (given.length > 1 || given[0] === 'rate') combined = given;
+    else action = given[0];
   } else if (typeof action === 'string') {
     for (const k of [...NETEM_BLOCKS, 'bandwidth']) {
       if (k !== action && spec[k] !== undefined) b.fail(`${at}/${k}`, `field "${k}" is ignored by Chaos Mesh for action ${action}; remove it`, true);
@@ -199,12 +197,14 @@ function networkChaos(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): O
     if (direction !== 'to') b.fail(`${at}/direction`, `direction ${String(direction)} has no Faultline equivalent for ${String(action)}: Faultline shapes the pod's outgoing traffic only`);
     if (targets !== undefined) b.fail(`${at}/externalTargets`, `externalTargets has no Faultline equivalent for ${String(action)}: Faultline shapes all outgoing traffic of the interface`, true);
   }
+  if (action === 'rate') combined = ['rate'];
+  if (action === 'delay' && isObj(spec.delay) && spec.delay.reorder !== undefined) combined = ['delay']; // network-delay does not reorder
+  if (combined) return netem(spec, at, combined, iface, b);
   switch (action) {
     case 'delay': {
       const d = spec.delay;
       if (!isObj(d)) return void b.fail(at, 'action delay needs a delay: { latency } block');
       b.onlyKnown(d, `${at}/delay`, ['latency', 'jitter', 'correlation', 'reorder']);
-      if (d.reorder !== undefined) b.fail(`${at}/delay/reorder`, 'reorder has no Faultline equivalent yet (network-delay does not reorder)', true);
       b.map('/spec/fault/params', `${at}/delay`);
       const latency = durationField(b, `${at}/delay/latency`, d.latency);
       const jitter = d.jitter === undefined ? '0ms' : durationField(b, `${at}/delay/jitter`, d.jitter, undefined, true); // webhook default 0ms
@@ -246,9 +246,6 @@ function networkChaos(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): O
       }
       return { type: 'network-bandwidth', params };
     }
-    case 'rate':
-      b.fail(`${at}/action`, 'action rate (netem rate) has no Faultline equivalent: use action bandwidth (a token bucket)');
-      return undefined;
     default:
       b.fail(`${at}/action`, `action ${shown(action)} is not one of delay, loss, partition, netem, bandwidth, corrupt, duplicate, rate`);
       return undefined;
@@ -290,6 +287,53 @@ function cpuOptions(options: unknown, at: string, params: Obj, durationMs: numbe
   });
   if (b.problems.length === before) b.note(`cpu-stress workers ${String(params.workers)}, load ${String(params.load)}: stress-ng options ${options.map((o) => `"${o}"`).join(', ')} taken as Chaos Mesh passes them (the last value wins; a timeout past the fault's end changes nothing)`);
   return b.problems.length === before;
+}
+
+/**
+ * Several netem effects (or a netem rate, or a delay that reorders) → network-netem: one netem
+ * qdisc with each effect, as Chaos Mesh merges them. Each block keeps its own defaults (jitter
+ * 0ms, correlations 0); rates are in tc's units, as Chaos Mesh passes them to tc.
+ */
+function netem(spec: Obj, at: string, blocks: string[], iface: Obj, b: ImportBuilder): Obj | undefined {
+  const params: Obj = { ...iface };
+  b.map('/spec/fault/params', at);
+  for (const k of blocks) {
+    const blk = spec[k];
+    const where = `${at}/${k}`;
+    if (!isObj(blk)) {
+      b.fail(blk === undefined ? at : where, `${k} must be a mapping`);
+      continue;
+    }
+    b.map(`/spec/fault/params/${k}`, where);
+    if (k === 'delay') {
+      b.onlyKnown(blk, where, ['latency', 'jitter', 'correlation', 'reorder']);
+      const delay: Obj = {
+        latency: durationField(b, `${where}/latency`, blk.latency),
+        jitter: blk.jitter === undefined ? '0ms' : durationField(b, `${where}/jitter`, blk.jitter, undefined, true),
+        correlation: percentField(b, `${where}/correlation`, blk.correlation ?? '0', true),
+      };
+      if (blk.reorder !== undefined) {
+        const r = blk.reorder;
+        if (!isObj(r)) b.fail(`${where}/reorder`, 'reorder must be a mapping with reorder and correlation');
+        else {
+          b.onlyKnown(r, `${where}/reorder`, ['reorder', 'correlation', 'gap']);
+          if (r.gap !== undefined && r.gap !== 0) b.fail(`${where}/reorder/gap`, 'gap has no Faultline equivalent: network-netem reorders at random, not every gap-th packet', true);
+          b.map(`/spec/fault/params/delay/reorder/percent`, `${where}/reorder/reorder`);
+          delay.reorder = { percent: percentField(b, `${where}/reorder/reorder`, r.reorder, false), correlation: percentField(b, `${where}/reorder/correlation`, r.correlation ?? '0', true) };
+        }
+      }
+      params.delay = delay;
+    } else if (k === 'rate') {
+      b.onlyKnown(blk, where, ['rate']);
+      b.map('/spec/fault/params/rate', `${where}/rate`);
+      params.rate = typeof blk.rate === 'string' ? blk.rate.trim().toLowerCase() : blk.rate;
+    } else {
+      b.onlyKnown(blk, where, [k, 'correlation']);
+      b.map(`/spec/fault/params/${k}/percent`, `${where}/${k}`);
+      params[k] = { percent: percentField(b, `${where}/${k}`, blk[k], false), correlation: percentField(b, `${where}/correlation`, blk.correlation ?? '0', true) };
+    }
+  }
+  return { type: 'network-netem', params };
 }
 
 /** Chaos Mesh writes percentages as strings ("25"); correlation is rounded to a whole percent. */
