@@ -54,8 +54,8 @@ export async function createWorkflowSide(deps: {
   const local = new Set<string>(); // workflow runs executing in this process
   const orphanDeps = { redis, prefix, store, listeners: deps.listeners, safetyState: deps.safetyState, log, isLocal: (id: string) => local.has(id) };
 
-  // Runs a dead controller left are ended before this one takes any; then every 5 s (the
-  // heartbeat's TTL), for a replica that died while this one lives.
+  // Runs a dead controller left are ended at start-up, then every 5 s (the heartbeat's TTL), for
+  // a replica that died while this one lives.
   const sweep = async () => {
     try {
       const ended = await sweepDeadWorkflows(orphanDeps);
@@ -64,7 +64,8 @@ export async function createWorkflowSide(deps: {
       log.error({ err: (err as Error).message }, 'workflow orphan sweep failed');
     }
   };
-  await sweep();
+  // The first pass goes once the caller has added its listeners (the status branch hears of it).
+  const first = setTimeout(() => void sweep(), 0);
   const sweeper = setInterval(() => void sweep(), 5_000);
   sweeper.unref();
 
@@ -148,6 +149,7 @@ export async function createWorkflowSide(deps: {
       return out;
     },
     async close(opts) {
+      clearTimeout(first);
       clearInterval(sweeper);
       await worker.close(opts);
       await queue.close();

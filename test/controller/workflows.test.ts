@@ -256,4 +256,46 @@ describe('ChaosWorkflow runs through the controller', () => {
       await queue.close();
     }
   }, 150_000);
+
+  it('the freeze file and `faultline abort --all` abort a running workflow: every active step reverts', async () => {
+    const body = (pause: string) => ['steps:', '  - name: break', '    parallel:', `      ${scaleDown('catalog-down', '5m')}`, `      ${cordon('cordon-frontend', '5m')}`, `  - { name: never, pause: ${pause} }`];
+    world = await startWorld({ env: ENV, seed: { 'experiments/long.yaml': workflow('long', body('1s')) } });
+    const w = world;
+    const c = (controller = await startIn(w));
+    const seed = await w.work.git('rev-parse', 'HEAD');
+    await waitFor(() => cluster(w).catalogReplicas === 0 && cluster(w).cordoned === 1, 'both faults in place', 60_000);
+    await w.work.write('.faultline/freeze', 'gameday paused\n');
+    const frozen = await w.work.commitAndPush('freeze');
+    expect((await postWebhook(c.url!, pushPayload({ after: frozen, before: seed }))).status).toBe(202);
+    const r1 = await waitFor(() => runOf(c, 'long'), 'the frozen run to end', 60_000);
+    expect([r1.phase, r1.reason]).toEqual(['Aborted', 'aborted: freeze: .faultline/freeze is present in the repository']);
+    expect(r1.steps.map((s) => s.phase)).toEqual(['Aborted', 'Aborted', 'Aborted', 'Skipped']);
+    expect(cluster(w)).toEqual({ catalogReplicas: 2, cordoned: 0 });
+
+    // Unfrozen, with a changed spec: a new run; the kill switch from the CLI aborts it.
+    await w.work.remove('.faultline/freeze');
+    await w.work.write('experiments/long.yaml', workflow('long', body('2s')));
+    const thawed = await w.work.commitAndPush('unfreeze, longer pause');
+    expect((await postWebhook(c.url!, pushPayload({ after: thawed, before: frozen }))).status).toBe(202);
+    const second = await waitFor(async () => {
+      const [r] = await c.workflowRuns.list({ workflow: 'long', limit: 1 });
+      return r && r.id !== r1.id && cluster(w).catalogReplicas === 0 && cluster(w).cordoned === 1 ? r : undefined;
+    }, 'the second run with both faults in place', 60_000);
+    const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn('node_modules/.bin/node', ['src/cli/bin.js', 'abort', '--all', '--reason', 'stop everything'], { env: { ...process.env, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      p.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(cli.code, cli.out).toBe(0);
+    const r2 = await waitFor(async () => {
+      const r = await c.workflowRuns.get(second.id);
+      return r && ['Aborted', 'Failed', 'Succeeded'].includes(r.phase) ? r : undefined;
+    }, 'the second run to end', 60_000);
+    expect(r2.phase).toBe('Aborted');
+    expect(r2.reason).toMatch(/stop everything/);
+    expect(r2.steps.map((s) => s.phase)).toEqual(['Aborted', 'Aborted', 'Aborted', 'Skipped']);
+    expect(cluster(w)).toEqual({ catalogReplicas: 2, cordoned: 0 });
+  }, 180_000);
 });
