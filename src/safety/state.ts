@@ -204,7 +204,7 @@ export class SafetyState {
     const stale = !this.cached || Date.now() - this.cached.readAt > (this.opts.clusterCacheMs ?? 2000);
     if (stale || (!redisDown && this.cached?.value !== undefined)) {
       try {
-        this.cached = { value: await this.opts.cluster.read(), readAt: Date.now() };
+        this.cached = { value: await this.readCluster(this.opts.cluster), readAt: Date.now() };
       } catch (err) {
         if (redisDown) throw err;
         return undefined; // the API server is away and Redis says off
@@ -216,4 +216,13 @@ export class SafetyState {
   }
 
   private cached: { value: KillSwitchValue | undefined; readAt: number } | undefined;
+  private reading: Promise<KillSwitchValue | undefined> | undefined;
+
+  /** One read of the cluster copy at a time, shared by every caller: 1,000 runs starting at once ask the API server once. */
+  private readCluster(cluster: ClusterKillSwitch): Promise<KillSwitchValue | undefined> {
+    this.reading ??= cluster.read().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
 }

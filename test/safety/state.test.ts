@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetyState } from '../../src/safety/state.js';
+import { ClusterKillSwitch } from '../../src/safety/cluster-kill-switch.js';
+import { startSimulator } from '../../src/sim/index.js';
 
 const prefix = `fltest-${randomUUID()}`;
 let redis: Redis;
@@ -88,6 +90,26 @@ describe('SafetyState', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(await s.activeRunCount('me')).toBe(2);
     expect((await s.activeRuns()).length).toBe(3);
+  });
+
+  it('many runs asking at once read the cluster copy of the kill switch once (against the simulator)', async () => {
+    const sim = await startSimulator({});
+    try {
+      const real = new ClusterKillSwitch(sim.kubeConfig(), 'faultline');
+      let reads = 0;
+      const counted = Object.assign(Object.create(real) as ClusterKillSwitch, { read: () => (reads++, real.read()) });
+      const s = new SafetyState(redis, { prefix: `${prefix}:cluster`, maxConcurrentRuns: 2, cluster: counted, clusterCacheMs: 60_000 });
+      expect(await Promise.all(Array.from({ length: 50 }, () => s.isKillSwitchSet()))).toEqual(Array(50).fill(false));
+      expect(reads).toBe(1);
+      // Set in the cluster only (Redis flushed): every caller sees it, still from one read per wave.
+      await real.set('set while Redis was away');
+      const fresh = new SafetyState(redis, { prefix: `${prefix}:cluster2`, maxConcurrentRuns: 2, cluster: counted, clusterCacheMs: 60_000 });
+      reads = 0;
+      expect(await Promise.all(Array.from({ length: 50 }, () => fresh.isKillSwitchSet()))).toEqual(Array(50).fill(true));
+      expect(reads).toBeLessThanOrEqual(2);
+    } finally {
+      await sim.close();
+    }
   });
 
   it('kill switch: set, read, clear', async () => {
