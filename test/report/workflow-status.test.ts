@@ -165,4 +165,20 @@ describe('status branch: scores, trends, workflow runs and their pictures', () =
     expect(pushed).toBeLessThan(20_000);
     await store.close();
   }, 120_000);
+
+  it('below a folder on a shared branch: workflows beside that folder, the rest of the branch kept', async () => {
+    const r = await repo('shared-wf');
+    const store = new GitStatusStore({ url: r.url, dir: await tempDir(), token: 'sekret', folder: 'status/experiments' });
+    await store.recordRun(faultRun({ id: 'e1' }));
+    await store.recordWorkflowRun(gamedayRun());
+    const path = workflowStatusPath('shop-gameday', 'status/experiments');
+    expect(path).toMatch(/^status\/workflows\/[0-9a-f]{2}\/shop-gameday\.yaml$/);
+    const files = await r.files();
+    expect(files).toContain(path);
+    expect(files).toContain(workflowTimelinePath('shop-gameday', 'wf-run-1', 'status/experiments'));
+    expect(files).toContain(statusPath('cart-pod-kill', 'status/experiments'));
+    expect(files.every((f) => f.startsWith('status/'))).toBe(true);
+    expect((await store.getWorkflow('shop-gameday'))?.runs.map((x) => x.id)).toEqual(['wf-run-1']);
+    await store.close();
+  });
 });
