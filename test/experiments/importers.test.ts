@@ -131,7 +131,7 @@ describe('Chaos Mesh importer', () => {
     expect(find(/exactly one namespace/)).toMatchObject({ line: 23, pointer: '/spec/selector/namespaces' });
     // its target (peer pods) maps onto network-partition's peers: no problem there
     expect(bad.problems.filter((p) => p.pointer.startsWith('/spec/target'))).toEqual([]);
-    expect(find(/"pods" has no Faultline equivalent/)).toMatchObject({ line: 42, pointer: '/spec/selector/pods' });
+    expect(find(/pods \(pod names by namespace\) has no Faultline equivalent: a Faultline target selects pods by labels/)).toMatchObject({ line: 42, pointer: '/spec/selector/pods' });
     expect(find(/percentage size/)).toMatchObject({ line: 46 });
     for (const p of bad.problems) expect(p.message).not.toMatch(/undefined/);
     const latency = bad.problems.find((p) => p.pointer === '/spec/delay/latency')!;

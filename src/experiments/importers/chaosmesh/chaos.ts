@@ -14,8 +14,10 @@ export const INSTANT_ACTION_WINDOW = '30s';
 // whose file is deleted, and 24h is the longest run it allows: that is the closest bounded match.
 export const UNTIL_DELETED_WINDOW = '24h';
 
-const COMMON = ['action', 'mode', 'value', 'selector', 'duration', 'remoteCluster'];
+const COMMON = ['action', 'mode', 'value', 'selector', 'duration', 'remoteCluster', 'scheduler'];
 const SELECTOR_NOT_MAPPED = 'has no Faultline equivalent (Faultline selects pods by one namespace and labels)';
+// Named pods: a pod's name is no label, and a pod a controller replaces comes back under a new name.
+const PODS_NOT_MAPPED = 'pods (pod names by namespace) has no Faultline equivalent: a Faultline target selects pods by labels, and a replaced pod comes back under another name (select by the labels those pods share)';
 
 export interface ChaosParts {
   fault: Obj;
@@ -38,6 +40,9 @@ export interface Deadline {
 export function importChaos(kind: ChaosKind, spec: Obj, at: string, metadata: Obj, b: ImportBuilder, deadline?: Deadline): ChaosParts | undefined {
   b.map('/spec/fault', `${at}/action`);
   b.map('/spec/duration', deadline && spec.duration === undefined ? deadline.at : `${at}/duration`);
+  if (spec.scheduler !== undefined) {
+    b.fail(`${at}/scheduler`, 'scheduler is Chaos Mesh 1.x\'s repeat field (removed in 2.0, where a Schedule object replaced it): write a Schedule, whose cron becomes a Faultline schedule', true);
+  }
   if (spec.remoteCluster !== undefined) b.fail(`${at}/remoteCluster`, 'field "remoteCluster" has no Faultline equivalent (a controller acts on its own cluster)', true);
   const target = importTarget(spec, at, metadata, b);
   const duration = chaosDuration(kind, spec, at, b, deadline);
@@ -100,7 +105,8 @@ function importTarget(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): O
     b.fail(sel === undefined ? at : `${at}/selector`, 'selector is required (namespaces and labelSelectors)');
     return undefined;
   }
-  b.onlyKnown(sel, `${at}/selector`, ['namespaces', 'labelSelectors', 'expressionSelectors'], SELECTOR_NOT_MAPPED);
+  if (sel.pods !== undefined) b.fail(`${at}/selector/pods`, PODS_NOT_MAPPED, true);
+  b.onlyKnown(sel, `${at}/selector`, ['namespaces', 'labelSelectors', 'expressionSelectors', 'pods'], SELECTOR_NOT_MAPPED);
   const ns = sel.namespaces;
   if (Array.isArray(ns) && ns.length > 0) {
     if (ns.length !== 1) b.fail(`${at}/selector/namespaces`, `a Faultline experiment targets exactly one namespace, this selects ${ns.length}: ${ns.join(', ')}`);
