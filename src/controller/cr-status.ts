@@ -1,13 +1,16 @@
 // Results in the custom resource's status subresource: after each reconcile pass whether the
 // resource was accepted (the same problems `faultline validate` reports, a name clash with Git
 // named), its spec hash and next scheduled run; on each run update the last run and the
-// Running / Succeeded conditions. Status writes never hold up or fail a run: a failed write is
-// logged and the next update carries the whole status again.
+// Running / Succeeded conditions and the resilience score of the last finished run (experiments
+// and workflows). Status writes never hold up or fail a run: a failed write is logged and the
+// next update carries the whole status again.
 import { CronExpressionParser } from 'cron-parser';
 import type { LoadResult } from '../experiments/model.js';
 import type { Logger } from '../log.js';
 import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { parseCrPath, type CustomResourceRef, type CustomResourceSource } from '../cluster/custom-resources.js';
+import { scoreRun } from '../workflows/score.js';
+import type { WorkflowRunRecord } from '../workflows/run-types.js';
 
 export interface Condition {
   type: 'Accepted' | 'Running' | 'Succeeded';
@@ -23,6 +26,7 @@ interface Known {
   lastRun?: Record<string, unknown>;
   specHash?: string;
   nextRun?: string;
+  score?: number; // the last finished run's resilience score (0..100; README "Resilience score")
   observedGeneration?: number;
   written?: string; // the JSON last written
 }
@@ -49,7 +53,7 @@ export class CustomResourceStatus implements RunListener {
     if (!k) {
       // a restarted controller starts from what the resource already says
       const st = (this.source.get(ref)?.status ?? {}) as Partial<Known>;
-      k = { conditions: [...(st.conditions ?? [])], lastRun: st.lastRun, specHash: st.specHash, nextRun: st.nextRun };
+      k = { conditions: [...(st.conditions ?? [])], lastRun: st.lastRun, specHash: st.specHash, nextRun: st.nextRun, score: st.score };
       this.known.set(path, k);
     }
     return k;
@@ -67,6 +71,7 @@ export class CustomResourceStatus implements RunListener {
     if (k.specHash) status.specHash = k.specHash;
     if (k.lastRun) status.lastRun = k.lastRun;
     status.nextRun = k.nextRun ?? null; // merge patch: null removes it
+    if (k.score !== undefined) status.score = k.score;
     const text = JSON.stringify(status);
     if (text === k.written) return;
     k.written = text;
@@ -130,7 +135,33 @@ export class CustomResourceStatus implements RunListener {
       targets: record.targets.length,
     };
     const ended = TERMINAL.has(record.state);
-    const reason = record.reasonCode ?? record.state;
+    const score = ended ? scoreRun(record) : undefined;
+    if (score) k.score = score.value;
+    this.runConditions(job.file, ref, k, record.id, record.state, ended, record.reasonCode, record.reason);
+  }
+
+  /** A ChaosWorkflow resource's run (the scored record, from the workflow reports). */
+  onWorkflowUpdate(record: WorkflowRunRecord): void {
+    const ref = parseCrPath(record.file);
+    if (!ref || !this.source.get(ref)) return;
+    const k = this.state(record.file, ref);
+    k.lastRun = {
+      id: record.id,
+      state: record.phase,
+      ...(record.reason ? { reason: record.reason } : {}),
+      ...(record.reasonCode ? { reasonCode: record.reasonCode } : {}),
+      specHash: record.specHash,
+      ...(record.startedAt ? { startedAt: record.startedAt.replace(/\.\d+Z$/, 'Z') } : {}),
+      ...(record.endedAt ? { endedAt: record.endedAt.replace(/\.\d+Z$/, 'Z') } : {}),
+    };
+    const ended = TERMINAL.has(record.phase);
+    if (ended && record.score) k.score = record.score.value;
+    this.runConditions(record.file, ref, k, record.id, record.phase, ended, record.reasonCode, record.reason);
+  }
+
+  private runConditions(path: string, ref: CustomResourceRef, k: Known, id: string, state: string, ended: boolean, reasonCode: string | undefined, why: string | undefined): void {
+    const record = { id, state, reason: why };
+    const reason = reasonCode ?? state;
     this.setCondition(k, { type: 'Running', status: ended ? 'False' : 'True', reason: ended ? 'RunEnded' : record.state, message: ended ? `run ${record.id} ended: ${record.state}` : `run ${record.id} is ${record.state}` });
     this.setCondition(k, {
       type: 'Succeeded',
@@ -138,7 +169,7 @@ export class CustomResourceStatus implements RunListener {
       reason: !ended ? 'RunInProgress' : reason,
       message: record.reason ?? `run ${record.id}: ${record.state}`,
     });
-    this.write(job.file, ref, k);
+    this.write(path, ref, k);
   }
 
   /** Status writes still queued (at shutdown). */

@@ -173,6 +173,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     status,
     // A custom resource's run has no commit, so no pull request to comment on.
     ...(workflowComments ? [{ onWorkflowUpdate: (r: WorkflowRunRecord) => (parseCrPath(r.file) ? undefined : workflowComments.onWorkflowUpdate(r)) }] : []),
+    ...(crStatus ? [crStatus] : []),
     ...(opts.workflowListeners ?? []),
   ], log }));
 

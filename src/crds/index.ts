@@ -61,11 +61,11 @@ export function statusSchema(): Record<string, unknown> {
           specHash: str('Spec hash the run executed.'),
           startedAt: str('When injection started.', { format: 'date-time' }),
           endedAt: str('When the run ended.', { format: 'date-time' }),
-          targets: { type: 'integer', description: 'How many targets were hit.' },
+          targets: { type: 'integer', description: 'How many targets an experiment run hit.' },
         },
       },
       nextRun: str('The next scheduled run, for experiments with a schedule.', { format: 'date-time' }),
-      score: { type: 'number', description: 'Resilience score (reserved; not computed yet).' },
+      score: { type: 'number', description: 'Resilience score (0..100) of the last finished run that put its fault in place (README: Resilience score).' },
     },
   };
 }

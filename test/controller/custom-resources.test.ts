@@ -82,7 +82,11 @@ describe('ChaosExperiment resources', () => {
     expect(condition(w, 'cart-kill', 'Succeeded')).toMatchObject({ status: 'True' });
     expect(condition(w, 'cart-kill', 'Running')).toMatchObject({ status: 'False', reason: 'RunEnded' });
     const get = await kubectl(w, ['get', 'chaosexperiments', '-n', 'default', '--no-headers']);
-    expect(get.stdout).toMatch(/^cart-kill\s+pod-kill\s+shop\s+Succeeded\s+\d+s\s+\d+s\s*$/m);
+    // the resilience score of the run (README "Resilience score") in the SCORE column
+    const score = (w.sim.store.get<KObject>('faultline.dev/chaosexperiments', 'default', 'cart-kill')!.status as { score?: number }).score;
+    expect(score).toBeTypeOf('number');
+    expect(score).toBeGreaterThan(0);
+    expect(get.stdout).toMatch(new RegExp(`^cart-kill\\s+pod-kill\\s+shop\\s+Succeeded\\s+\\d+s\\s+${String(score).replace('.', '\\.')}\\s+\\d+s\\s*$`, 'm'));
     // the same spec from Git would hash the same: a resource is a file of its own
     const jsonPath = await kubectl(w, ['get', 'chaosexperiment', 'cart-kill', '-n', 'default', '-o', 'jsonpath={.status.lastRun.state}']);
     expect(jsonPath.stdout).toBe('Succeeded');
