@@ -643,6 +643,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
       await git.writeRef({ fs, gitdir: this.gitdir, ref, value: commit, force: true });
     }
     this.state = next;
+    this.pruneTrees();
     await this.saveIndex();
     this.log.debug({ commit, updates: batch.length, objects: objects.length, bytes: pack.pack.length }, 'status branch updated');
   }
@@ -935,8 +936,19 @@ export class GitStatusStore implements AppliedStore, RunListener {
       next.records[f.name] = { path: f.path, oid: f.oid, file: doc.file, specHash: doc.specHash, revision: doc.revision, applied: doc.applied };
     }
     this.state = next;
+    this.pruneTrees();
     await this.saveIndex();
     if (read > 0) this.log.debug({ head, read, records: Object.keys(next.records).length }, 'status branch read');
+  }
+
+  // Trees of earlier heads are not needed again (a commit starts from the indexed head): without
+  // this, every commit left its shard and folder trees here, growing with the controller's age.
+  // Trees above the folder are small and read again from the store when needed.
+  private pruneTrees(): void {
+    const keep = new Set(Object.values(this.state.shards));
+    if (this.state.folderOid) keep.add(this.state.folderOid);
+    if (this.trees.size <= keep.size + 64) return;
+    for (const oid of this.trees.keys()) if (!keep.has(oid)) this.trees.delete(oid);
   }
 
   private async readTree(oid: string): Promise<TreeItem[]> {
