@@ -145,7 +145,7 @@ describe('ChaosExperiment resources', () => {
 });
 
 describe('ChaosExperiment resources across a restart', () => {
-  it('a restarted controller waits for the resources before reconciling: no abort, no second run; the hash is the file\'s', async () => {
+  it('a ChaosWorkflow resource runs with its status; a restarted controller waits for the resources before reconciling: no abort, no second run; the hash is the file\'s', async () => {
     world = await startWorld();
     const w = world;
     await withCrds(w);
@@ -157,7 +157,7 @@ describe('ChaosExperiment resources across a restart', () => {
     const spec = ['fault: { type: pod-kill }', 'target: { namespace: shop, selector: { matchLabels: { app: cart } } }', 'duration: 1s'];
     expect((await kubectl(w, ['apply', '-f', '-'], resource('once', spec))).code).toBe(0);
     const wf = ['apiVersion: faultline.dev/v1alpha1', 'kind: ChaosWorkflow', 'metadata: { name: gameday, namespace: default }', 'spec:',
-      '  suspend: true', '  steps:', '    - { name: wait, pause: 1s }', ''].join('\n');
+      '  steps:', '    - { name: wait, pause: 1s }', ''].join('\n');
     expect((await kubectl(w, ['apply', '-f', '-'], wf)).code).toBe(0);
     const done = await waitFor(async () => {
       const r = (await runsOf(first, 'once'))[0];
@@ -167,8 +167,12 @@ describe('ChaosExperiment resources across a restart', () => {
     // CRD defaults (mode, suspend) do not move the hash: the same content as a Git file hashes the same
     const asFile = loadExperimentFiles([{ path: 'experiments/once.yaml', content: new TextEncoder().encode(resource('once', spec).replace(', namespace: default', '')) }]);
     expect(asFile.experiments[0]!.specHash).toBe(done.specHash);
-    // the workflow resource is loaded and accepted like a workflow file
-    await waitFor(() => (w.sim.store.get<KObject>('faultline.dev/chaosworkflows', 'default', 'gameday')?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True'), 'the workflow resource Accepted', 30_000);
+    // the workflow resource is accepted and runs like a workflow file; its run in its status
+    const wfStatus = () => (w.sim.store.get<KObject>('faultline.dev/chaosworkflows', 'default', 'gameday')?.status ?? {}) as { conditions?: { type: string; status: string }[]; lastRun?: { id?: string; state?: string } };
+    await waitFor(() => wfStatus().lastRun?.state === 'Succeeded', 'the workflow resource run in its status', 60_000);
+    expect(wfStatus().conditions?.find((c) => c.type === 'Accepted')?.status).toBe('True');
+    expect(wfStatus().conditions?.find((c) => c.type === 'Succeeded')?.status).toBe('True');
+    const wfRun = wfStatus().lastRun!.id;
 
     await first.close();
     controllers.splice(0);
@@ -188,6 +192,7 @@ describe('ChaosExperiment resources across a restart', () => {
     expect(statusOf(w, 'once').lastRun).toMatchObject({ id: done.id, state: 'Succeeded' });
     const applied = await second.status.list();
     expect(applied.get('once')?.specHash).toBe(done.specHash);
+    expect(wfStatus().lastRun?.id).toBe(wfRun); // the workflow did not run again either
   }, 180_000);
 });
 
