@@ -4,6 +4,8 @@
 // `faultline abort` of a workflow run, a scheduled workflow and suspend. What is checked is the
 // simulator's own objects (replicas, cordons) and the run records in Redis.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../../src/controller/index.js';
@@ -298,4 +300,44 @@ describe('ChaosWorkflow runs through the controller', () => {
     expect(r2.steps.map((s) => s.phase)).toEqual(['Aborted', 'Aborted', 'Aborted', 'Skipped']);
     expect(cluster(w)).toEqual({ catalogReplicas: 2, cordoned: 0 });
   }, 180_000);
+
+  it('Prometheus assertions query through the egress policy: their values are recorded and a failing after-assertion fails the run', async () => {
+    const queries: string[] = [];
+    const prom = createServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+      queries.push(query);
+      const value = query === 'availability' ? '0.995' : '0.35';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] } }));
+    });
+    await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(prom.address() as AddressInfo).port}`;
+    try {
+      world = await startWorld({
+        env: { ...ENV, FAULTLINE_EGRESS_ALLOW_CIDRS: '127.0.0.1/32' },
+        seed: {
+          'experiments/judged.yaml': workflow('judged', [
+            'assertions:',
+            `  - { name: available, prometheus: { url: "${url}", query: availability }, operator: gte, value: 0.99 }`,
+            `  - { name: latency-low, prometheus: { url: "${url}", query: latency }, operator: lte, value: 0.2, when: after }`,
+            'steps:',
+            '  - { name: wait, pause: 2s }',
+          ]),
+        },
+      });
+      const c = (controller = await startIn(world));
+      const r = await waitFor(() => runOf(c, 'judged'), 'the judged run to end', 60_000);
+      expect(r.phase).toBe('Failed');
+      expect(r.reason).toBe('assertion latency-low failed after the run: 0.35 is not lte 0.2');
+      expect(r.steps.map((s) => s.phase)).toEqual(['Succeeded']);
+      const byName = (n: string, when: string) => r.assertions.filter((a) => a.name === n && a.when === when).map((a) => [a.value, a.ok]);
+      expect(byName('available', 'during')[0]).toEqual([0.995, true]);
+      expect(byName('available', 'after')).toEqual([[0.995, true]]);
+      expect(byName('latency-low', 'after')).toEqual([[0.35, false]]);
+      expect(byName('latency-low', 'during')).toEqual([]);
+      expect(queries).toContain('latency');
+    } finally {
+      prom.close();
+    }
+  }, 120_000);
 });
