@@ -89,7 +89,9 @@ export async function startWorkflowWorker(opts: WorkflowWorkerOptions): Promise<
   const abort: WorkflowWorker['abort'] = (req) => {
     const hit: string[] = [];
     for (const run of active.values()) {
-      if (!(req.all === true || req.runId === run.runId || req.workflow === run.workflow)) continue;
+      // A step run's id (`<workflow run id>.<step>`) aborts its workflow run: every active step reverts.
+      const mine = req.runId === run.runId || req.runId?.startsWith(`${run.runId}.`) === true;
+      if (!(req.all === true || mine || req.workflow === run.workflow)) continue;
       if (!run.controller.signal.aborted) run.controller.abort(Object.assign(new Error(req.reason ?? 'abort requested'), req.code ? { code: req.code } : {}));
       hit.push(run.runId);
     }

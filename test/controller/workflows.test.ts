@@ -340,4 +340,24 @@ describe('ChaosWorkflow runs through the controller', () => {
       prom.close();
     }
   }, 120_000);
+
+  it('`faultline abort <step run id>` aborts the step\'s workflow run', async () => {
+    world = await startWorld({ env: ENV, seed: { 'experiments/long.yaml': workflow('long', ['steps:', `  ${scaleDown('catalog-down', '5m')}`, '  - { name: never, pause: 1s }']) } });
+    const w = world;
+    const c = (controller = await startIn(w));
+    await waitFor(() => cluster(w).catalogReplicas === 0, 'the scale-down in place', 60_000);
+    const live = await waitFor(async () => (await runOf(c, 'long', false))?.steps[0]?.runId ? runOf(c, 'long', false) : undefined, 'the step run id');
+    const stepRunId = live.steps[0]!.runId!;
+    const out = await new Promise<string>((resolve) => {
+      const p = spawn('node_modules/.bin/node', ['src/cli/bin.js', 'abort', stepRunId], { env: { ...process.env, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout.on('data', (b: Buffer) => (text += b.toString()));
+      p.on('exit', () => resolve(text));
+    });
+    expect(out).toMatch(/^abort sent to run /);
+    const r = await waitFor(() => runOf(c, 'long'), 'the run to end', 60_000);
+    expect(r.steps.map((s) => s.phase)).toEqual(['Aborted', 'Skipped']);
+    expect(r.phase).toBe('Aborted');
+    expect(cluster(w).catalogReplicas).toBe(2);
+  }, 120_000);
 });
