@@ -56,7 +56,7 @@ export default async function bench(): Promise<BenchResult[]> {
     const inThread = await commit('lag-thread', Infinity);
     const floor = await lagDuring(() => new Promise((r) => setTimeout(r, Math.min(worker.ms, 5000))));
     out.push({ name: `${k}-record status commit: event-loop lag p99 (pack in a worker thread)`, value: worker.p99, unit: 'ms', note: `max ${worker.max.toFixed(1)} ms over the ${worker.ms.toFixed(0)} ms commit` });
-    out.push({ name: `${k}-record status commit: event-loop lag p99 (pack on the event loop, before)`, value: inThread.p99, unit: 'ms', note: `max ${inThread.max.toFixed(1)} ms over the ${inThread.ms.toFixed(0)} ms commit` });
+    out.push({ name: `${k}-record status commit: event-loop lag p99 (pack built on the event loop, as before the pack worker)`, value: inThread.p99, unit: 'ms', note: `max ${inThread.max.toFixed(1)} ms over the ${inThread.ms.toFixed(0)} ms commit` });
     out.push({ name: 'event-loop lag p99 with nothing running (floor)', value: floor.p99, unit: 'ms', note: `max ${floor.max.toFixed(1)} ms` });
   } finally {
     await git.close();
