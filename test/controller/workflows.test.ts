@@ -360,4 +360,21 @@ describe('ChaosWorkflow runs through the controller', () => {
     expect(r.phase).toBe('Aborted');
     expect(cluster(w).catalogReplicas).toBe(2);
   }, 120_000);
+
+  it('an experiment step runs the referenced experiment through the executor with the step\'s duration', async () => {
+    world = await startWorld({
+      env: ENV,
+      seed: {
+        'experiments/cart-kill.yaml': podKill('cart-kill', { app: 'cart', duration: '1s' }),
+        'experiments/uses-ref.yaml': workflow('uses-ref', ['steps:', '  - { name: kill-cart, experiment: cart-kill, duration: 3s }']),
+      },
+    });
+    const c = (controller = await startIn(world));
+    const r = await waitFor(() => runOf(c, 'uses-ref'), 'the run to end', 60_000);
+    expect(r.phase, r.reason).toBe('Succeeded');
+    const run = (await c.runs.get(r.steps[0]!.runId!))!;
+    expect([run.experiment, run.faultType, run.state]).toEqual(['cart-kill', 'pod-kill', 'Succeeded']);
+    expect(run.timeline.find((t) => t.state === 'Running')?.message).toBe('fault active for 3s');
+    expect(r.steps[0]!.faultWindow?.to).toBeDefined();
+  }, 120_000);
 });
