@@ -114,7 +114,7 @@ describe('experiments', () => {
     expect(res.status).toBe(200);
     const byName = new Map(res.body.experiments.map((e) => [e.name, e]));
     expect([...byName.keys()].sort()).toEqual(
-      [...RUN_ONCE, 'cart-pod-kill-nightly', 'catalog-scale-down', 'gameday-cart-latency', 'payments-network-loss', 'payments-bandwidth-limit', 'payments-packet-corrupt', 'payments-packet-duplicate'].sort(),
+      [...RUN_ONCE, 'cart-pod-kill-nightly', 'catalog-scale-down', 'gameday-cart-latency', 'payments-network-loss', 'payments-bad-link', 'payments-bandwidth-limit', 'payments-packet-corrupt', 'payments-packet-duplicate'].sort(),
     );
     for (const e of byName.values()) {
       expect(e.revision).toBe(seedRevision);

@@ -50,7 +50,7 @@ describe('the build runs without dev dependencies', () => {
   it('`node dist/cli/main.js validate experiments/` validates the examples and finds a broken file', () => {
     const ok = run(process.execPath, ['dist/cli/main.js', 'validate', 'experiments/']);
     expect(ok.code, ok.err).toBe(0);
-    expect(`${ok.out}${ok.err}`.trim()).toMatch(/^\d+ experiments valid$/);
+    expect(`${ok.out}${ok.err}`.trim()).toMatch(/^\d+ experiments(, \d+ workflows?)? valid$/);
     writeFileSync(join(app, 'experiments', 'zz-broken.yaml'), 'apiVersion: faultline.dev/v1alpha1\nkind: ChaosExperiment\nmetadata: { name: broken }\nspec:\n  fault: { type: pod-kill }\n  duration: soon\n');
     const bad = run(process.execPath, ['dist/cli/main.js', 'validate', 'experiments/']);
     expect(bad.code).toBe(1);

@@ -334,10 +334,18 @@ describe('scale-down, node-cordon and http-fault revert on success, probe failur
 
   it('network-partition peers: the IPs the selector resolved to are in the run\'s timeline and in the injector\'s argv', async () => {
     const core = kc().makeApiClient(CoreV1Api);
+    // Earlier tests scale cart down and kill pods (some still terminating): peers are the live
+    // pods, so wait until cart has its replicas live and compare with those.
+    const live = async () => (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart' })).items
+      .filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp);
+    await waitFor('cart settled', async () => {
+      const want = (await kc().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: 'shop', name: 'cart' })).spec?.replicas;
+      return (await live()).length === want ? true : undefined;
+    });
     const j = job('pay-cut-cart', { type: 'network-partition', params: { direction: 'egress', peers: { selector: { matchLabels: { app: 'cart' } } } } }, { namespace: 'shop', selector: { matchLabels: { app: 'payments' } }, mode: { type: 'one' } }, { duration: '2s' });
     const rec = await w.executor().execute(j, new AbortController().signal);
     expect(rec.state).toBe('Succeeded');
-    const carts = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart' })).items
+    const carts = (await live())
       .map((p) => ({ name: p.metadata!.name!, ip: p.status!.podIP! })).sort((a, b) => (a.name < b.name ? -1 : 1));
     const note = rec.timeline.find((t) => t.state === 'Injecting' && t.message.startsWith('peers '));
     expect(note?.message).toBe(`peers shop/app=cart resolved to ${carts.map((c) => `${c.name} ${c.ip}`).join(', ')}`);
