@@ -298,6 +298,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       // The pull-request reader's name index is built after the first pass (names from the
       // desired state just parsed), so it neither slows the start nor parses a file twice.
       if (config.gitHost) void runSide.warmPrReader();
+      // The whole pass (experiments, workflows, catalog) is over: what a cold-start figure waits for.
+      log.info({ revision: snapshot.revision, failed: summary.failed }, 'pass done');
     }
     end();
     return summary;
