@@ -119,6 +119,7 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_KUBE_CONTEXT', path: ['kubernetes', 'context'] },
   { name: 'FAULTLINE_NAMESPACE', path: ['kubernetes', 'namespace'] },
   { name: 'FAULTLINE_CUSTOM_RESOURCES', path: ['kubernetes', 'customResources'], convert: boolean },
+  { name: 'FAULTLINE_CUSTOM_RESOURCE_TARGETS', path: ['kubernetes', 'customResourceTargets'] },
   { name: 'FAULTLINE_ADMISSION_PORT', path: ['admission', 'port'], convert: integer },
   { name: 'FAULTLINE_ADMISSION_CERT_FILE', path: ['admission', 'certFile'] },
   { name: 'FAULTLINE_ADMISSION_KEY_FILE', path: ['admission', 'keyFile'] },
@@ -307,7 +308,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       allowCidrs,
       exposeResponses: (egress.exposeResponses as boolean | undefined) ?? false,
     },
-    kubernetes: compact({ kubeconfig: kube.kubeconfig as string | undefined, context: kube.context as string | undefined, namespace, customResources: (kube.customResources as boolean | undefined) ?? false }),
+    kubernetes: compact({ kubeconfig: kube.kubeconfig as string | undefined, context: kube.context as string | undefined, namespace, customResources: (kube.customResources as boolean | undefined) ?? false,
+      customResourceTargets: (kube.customResourceTargets as ControllerConfig['kubernetes']['customResourceTargets'] | undefined) ?? 'own-namespace' }),
     ...(data.admission ? { admission: admissionFrom(data.admission as Json, server) } : {}),
     safety: {
       protectedNamespaces,

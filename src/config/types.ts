@@ -43,6 +43,8 @@ export interface ControllerConfig {
     context?: string;
     namespace: string; // the controller's own namespace (always protected)
     customResources: boolean; // FAULTLINE_CUSTOM_RESOURCES: also watch ChaosExperiment/ChaosWorkflow resources (default false)
+    /** FAULTLINE_CUSTOM_RESOURCE_TARGETS: what a resource may fault (default own-namespace: its namespace only, no node faults). */
+    customResourceTargets: 'own-namespace' | 'any';
   };
   /** The validating admission webhook (HTTPS on its own port), when a certificate is given. */
   admission?: { port: number; certFile: string; keyFile: string; host: string };

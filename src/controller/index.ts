@@ -44,6 +44,7 @@ import { egressFrom } from './egress.js';
 import { CustomResourceSource, parseCrPath } from '../cluster/custom-resources.js';
 import { CustomResourceStatus } from './cr-status.js';
 import { startAdmissionServer, type AdmissionServer } from '../server/admission.js';
+import { applyCustomResourceScope } from '../cluster/cr-scope.js';
 import { RunResultReporter, redisNewestStore } from '../report/run-result.js';
 import { createWorkflowSide, type WorkflowSide } from './workflows.js';
 import { WorkflowReports } from './workflow-reports.js';
@@ -276,7 +277,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     }
     lastGood = undefined;
     loadSnapshot(snapshot, cluster);
-    const load = desired.result();
+    const load = applyCustomResourceScope(desired.result(), config.kubernetes.customResourceTargets);
     invalidExperiments.set(new Set(load.problems.map((p) => p.file)).size);
     for (const p of load.problems) log.warn({ file: p.file, line: p.line, column: p.column, pointer: p.pointer }, `invalid experiment file: ${p.message}`);
     const summary = await reconciler.reconcile({ revision: snapshot.revision, load, freeze: snapshot.freeze });
@@ -378,7 +379,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // The admission webhook: its own HTTPS port, the certificate of a mounted Secret.
   let admission: AdmissionServer | undefined;
   if (config.admission) {
-    admission = await startAdmissionServer({ ...config.admission, load: { egress: egress.policy }, log });
+    admission = await startAdmissionServer({ ...config.admission, load: { egress: egress.policy }, targets: config.kubernetes.customResourceTargets, log });
     log.info({ url: admission.url }, 'admission webhook listening');
   }
   log.info({ url, repo: config.repo.url, branch: config.repo.branch, customResources: !!crSource }, 'controller started');

@@ -10,6 +10,7 @@ import { loadExperimentFiles, type LoadOptions } from '../experiments/index.js';
 import type { Problem } from '../experiments/model.js';
 import type { Logger } from '../log.js';
 import { crDocument, crPath, type CustomObject } from '../cluster/custom-resources.js';
+import { applyCustomResourceScope, type CustomResourceTargets } from '../cluster/cr-scope.js';
 
 export const ADMISSION_PATH = '/admission/validate';
 const KINDS: Record<string, string> = { ChaosExperiment: 'chaosexperiments', ChaosWorkflow: 'chaosworkflows' };
@@ -33,15 +34,16 @@ function causeOf(p: Problem): { reason: string; field: string; message: string }
 }
 
 /** The problems `faultline validate` finds in the content of a resource. */
-export function problemsOf(obj: CustomObject, namespace: string, load: LoadOptions = {}): Problem[] {
+export function problemsOf(obj: CustomObject, namespace: string, load: LoadOptions = {}, targets: CustomResourceTargets = 'own-namespace'): Problem[] {
   const plural = KINDS[obj.kind ?? ''] ?? 'chaosexperiments';
   const path = crPath(namespace, plural, obj.metadata?.name ?? '');
   const result = loadExperimentFiles([{ path, content: new TextEncoder().encode(crDocument(obj)) }], { ...load, resolveReferences: false });
-  return result.problems;
+  // plus what a resource may not do that a file may (validate has no namespace to judge by)
+  return applyCustomResourceScope(result, targets).problems;
 }
 
 /** The AdmissionReview answer to one review. */
-export function review(body: Review, load: LoadOptions = {}): object {
+export function review(body: Review, load: LoadOptions = {}, targets: CustomResourceTargets = 'own-namespace'): object {
   const req = body.request;
   const answer = (response: Record<string, unknown>) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: req?.uid ?? '', ...response } });
   if (body.apiVersion !== 'admission.k8s.io/v1' || body.kind !== 'AdmissionReview' || !req?.uid) {
@@ -50,7 +52,7 @@ export function review(body: Review, load: LoadOptions = {}): object {
   const obj = req.object;
   // deletes carry no object; other kinds are not ours to judge
   if (!obj || !KINDS[obj.kind ?? '']) return answer({ allowed: true });
-  const problems = problemsOf(obj, req.namespace ?? obj.metadata?.namespace ?? 'default', load);
+  const problems = problemsOf(obj, req.namespace ?? obj.metadata?.namespace ?? 'default', load, targets);
   if (!problems.length) return answer({ allowed: true });
   return answer({
     allowed: false,
@@ -70,7 +72,7 @@ export interface AdmissionServer {
 }
 
 /** Serves the webhook; the certificate files are re-read when they change (checked every 30 s and on failure). */
-export async function startAdmissionServer(opts: { host: string; port: number; certFile: string; keyFile: string; load?: LoadOptions; log: Logger }): Promise<AdmissionServer> {
+export async function startAdmissionServer(opts: { host: string; port: number; certFile: string; keyFile: string; load?: LoadOptions; targets?: CustomResourceTargets; log: Logger }): Promise<AdmissionServer> {
   const read = () => ({ cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) });
   const stamp = () => `${statSync(opts.certFile).mtimeMs}:${statSync(opts.keyFile).mtimeMs}`;
   let seen = stamp();
@@ -110,7 +112,7 @@ export async function startAdmissionServer(opts: { host: string; port: number; c
     } catch {
       return send(400, { error: 'the body is not JSON' });
     }
-    const answer = review(body, opts.load) as { response: { allowed: boolean; status?: { message?: string } } };
+    const answer = review(body, opts.load, opts.targets) as { response: { allowed: boolean; status?: { message?: string } } };
     const r = body.request;
     opts.log.info({ experiment: r?.name, namespace: r?.namespace, operation: r?.operation, allowed: answer.response.allowed, ...(answer.response.allowed ? {} : { problems: answer.response.status?.message }) }, 'admission review');
     send(200, answer);

@@ -44,7 +44,7 @@ describe('loadConfig defaults', () => {
         requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000, headersTimeoutMs: 10_000, rateLimit: { max: 600, windowMs: 60_000 },
       },
       egress: { allowHosts: ['*.svc', '*.svc.cluster.local'], allowCidrs: [], exposeResponses: false },
-      kubernetes: { namespace: 'faultline', customResources: false },
+      kubernetes: { namespace: 'faultline', customResources: false, customResourceTargets: 'own-namespace' },
       safety: {
         protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'faultline'],
         optInLabel: { key: 'faultline.dev/chaos', value: 'enabled' },
@@ -93,7 +93,7 @@ describe('loadConfig file', () => {
       '  workdir: /var/lib/faultline/repo',
       'redis: { url: "redis://redis:6379/2", prefix: fl }',
       'server: { port: 9090, bodyLimitBytes: 262144, readRequiresToken: true }',
-      'kubernetes: { namespace: chaos-system, context: prod, customResources: true }',
+      'kubernetes: { namespace: chaos-system, context: prod, customResources: true, customResourceTargets: any }',
       'safety:',
       '  protectedNamespaces: [kube-system, payments]',
       '  optInLabel: { key: example.com/chaos, value: "yes" }',
@@ -108,7 +108,7 @@ describe('loadConfig file', () => {
     expect(c.repo).toEqual({ url: 'https://git.example.com/chaos/experiments.git', branch: 'release', paths: ['chaos/**/*.yaml'], pollIntervalMs: 90_000, workdir: '/var/lib/faultline/repo' });
     expect(c.redis).toEqual({ url: 'redis://redis:6379/2', prefix: 'fl' });
     expect(c.server).toMatchObject({ port: 9090, bodyLimitBytes: 262144, readRequiresToken: true });
-    expect(c.kubernetes).toEqual({ namespace: 'chaos-system', context: 'prod', customResources: true });
+    expect(c.kubernetes).toEqual({ namespace: 'chaos-system', context: 'prod', customResources: true, customResourceTargets: 'any' });
     // The controller's own namespace is added even to a list that replaces the defaults.
     expect(c.safety.protectedNamespaces).toEqual(['kube-system', 'payments', 'chaos-system']);
     expect(c.safety.optInLabel).toEqual({ key: 'example.com/chaos', value: 'yes' });
@@ -208,7 +208,7 @@ describe('loadConfig environment', () => {
     expect(c.repo).toMatchObject({ url: 'https://b.example.com/r.git', branch: 'prod', pollIntervalMs: 45_000 });
     expect(c.redis.url).toBe('redis://redis.example:6380');
     expect(c.server.port).toBe(8181);
-    expect(c.kubernetes).toEqual({ namespace: 'chaos', kubeconfig: '/home/a/.kube/config', customResources: false });
+    expect(c.kubernetes).toEqual({ namespace: 'chaos', kubeconfig: '/home/a/.kube/config', customResources: false, customResourceTargets: 'own-namespace' });
     expect(c.safety.protectedNamespaces).toContain('chaos');
     expect(c.injector.image).toBe('registry.example.com/injector:1.2.3');
     expect(loadConfig({ env: { ...URL_ENV, KUBECONFIG: '/a', FAULTLINE_KUBECONFIG: '/b' } }).kubernetes.kubeconfig).toBe('/b');

@@ -43,10 +43,10 @@ async function withCrds(w: World): Promise<void> {
 }
 
 const resource = (name: string, spec: string[]) => [
-  'apiVersion: faultline.dev/v1alpha1', 'kind: ChaosExperiment', `metadata: { name: ${name}, namespace: default }`, 'spec:', ...spec.map((l) => `  ${l}`), '',
+  'apiVersion: faultline.dev/v1alpha1', 'kind: ChaosExperiment', `metadata: { name: ${name}, namespace: shop }`, 'spec:', ...spec.map((l) => `  ${l}`), '',
 ].join('\n');
 
-const statusOf = (w: World, name: string) => (w.sim.store.get<KObject>('faultline.dev/chaosexperiments', 'default', name)?.status ?? {}) as {
+const statusOf = (w: World, name: string) => (w.sim.store.get<KObject>('faultline.dev/chaosexperiments', 'shop', name)?.status ?? {}) as {
   lastRun?: { state?: string; id?: string; outcome?: string; targets?: number }; conditions?: { type: string; status: string; reason: string; message: string }[]; specHash?: string;
 };
 const condition = (w: World, name: string, type: string) => statusOf(w, name).conditions?.find((c) => c.type === type);
@@ -71,7 +71,7 @@ describe('ChaosExperiment resources', () => {
       return r?.outcome ? r : undefined;
     }, 'the resource run ended', 90_000);
     expect(done.state).toBe('Succeeded');
-    expect(done.file).toBe('k8s:default/chaosexperiments/cart-kill');
+    expect(done.file).toBe('k8s:shop/chaosexperiments/cart-kill');
     expect(w.podDeletions.get('cart') ?? 0).toBe(killedBefore + 1);
     // the status subresource, as kubectl shows it
     await waitFor(() => statusOf(w, 'cart-kill').lastRun?.state === 'Succeeded', 'lastRun in the status', 30_000);
@@ -81,14 +81,14 @@ describe('ChaosExperiment resources', () => {
     expect(condition(w, 'cart-kill', 'Accepted')).toMatchObject({ status: 'True', reason: 'Valid' });
     expect(condition(w, 'cart-kill', 'Succeeded')).toMatchObject({ status: 'True' });
     expect(condition(w, 'cart-kill', 'Running')).toMatchObject({ status: 'False', reason: 'RunEnded' });
-    const get = await kubectl(w, ['get', 'chaosexperiments', '-n', 'default', '--no-headers']);
+    const get = await kubectl(w, ['get', 'chaosexperiments', '-n', 'shop', '--no-headers']);
     // the resilience score of the run (README "Resilience score") in the SCORE column
-    const score = (w.sim.store.get<KObject>('faultline.dev/chaosexperiments', 'default', 'cart-kill')!.status as { score?: number }).score;
+    const score = (w.sim.store.get<KObject>('faultline.dev/chaosexperiments', 'shop', 'cart-kill')!.status as { score?: number }).score;
     expect(score).toBeTypeOf('number');
     expect(score).toBeGreaterThan(0);
     expect(get.stdout).toMatch(new RegExp(`^cart-kill\\s+pod-kill\\s+shop\\s+Succeeded\\s+\\d+s\\s+${String(score).replace('.', '\\.')}\\s+\\d+s\\s*$`, 'm'));
     // the same spec from Git would hash the same: a resource is a file of its own
-    const jsonPath = await kubectl(w, ['get', 'chaosexperiment', 'cart-kill', '-n', 'default', '-o', 'jsonpath={.status.lastRun.state}']);
+    const jsonPath = await kubectl(w, ['get', 'chaosexperiment', 'cart-kill', '-n', 'shop', '-o', 'jsonpath={.status.lastRun.state}']);
     expect(jsonPath.stdout).toBe('Succeeded');
   }, 180_000);
 
@@ -112,14 +112,14 @@ describe('ChaosExperiment resources', () => {
     await waitFor(() => statusOf(w, 'catalog-down').lastRun?.state === 'Running', 'Running in the status', 30_000);
     expect(condition(w, 'catalog-down', 'Running')).toMatchObject({ status: 'True' });
 
-    const del = await kubectl(w, ['delete', 'chaosexperiment', 'catalog-down', '-n', 'default']);
+    const del = await kubectl(w, ['delete', 'chaosexperiment', 'catalog-down', '-n', 'shop']);
     expect(del.code, del.stderr).toBe(0);
     const ended = await waitFor(async () => {
       const r = (await runsOf(controller, 'catalog-down'))[0];
       return r?.outcome ? r : undefined;
     }, 'the run ended', 90_000);
     expect(ended.state).toBe('Aborted');
-    expect(ended.reason).toMatch(/its resource default\/chaosexperiments\/catalog-down was deleted from the cluster/);
+    expect(ended.reason).toMatch(/its resource shop\/chaosexperiments\/catalog-down was deleted from the cluster/);
     await waitFor(() => replicas() === before, 'replicas restored', 30_000);
   }, 180_000);
 
@@ -139,7 +139,7 @@ describe('ChaosExperiment resources', () => {
     const c = await waitFor(() => condition(w, 'dup', 'Accepted')?.status === 'False' ? condition(w, 'dup', 'Accepted') : undefined, 'the clash in the status', 60_000);
     expect(c.reason).toBe('DuplicateName');
     expect(c.message).toContain('experiments/dup.yaml');
-    expect(c.message).toContain('k8s:default/chaosexperiments/dup');
+    expect(c.message).toContain('k8s:shop/chaosexperiments/dup');
     expect(await runsOf(controller, 'dup')).toEqual([]);
   }, 180_000);
 });
@@ -156,7 +156,7 @@ describe('ChaosExperiment resources across a restart', () => {
     await reconciled(w, seed);
     const spec = ['fault: { type: pod-kill }', 'target: { namespace: shop, selector: { matchLabels: { app: cart } } }', 'duration: 1s'];
     expect((await kubectl(w, ['apply', '-f', '-'], resource('once', spec))).code).toBe(0);
-    const wf = ['apiVersion: faultline.dev/v1alpha1', 'kind: ChaosWorkflow', 'metadata: { name: gameday, namespace: default }', 'spec:',
+    const wf = ['apiVersion: faultline.dev/v1alpha1', 'kind: ChaosWorkflow', 'metadata: { name: gameday, namespace: shop }', 'spec:',
       '  steps:', '    - { name: wait, pause: 1s }', ''].join('\n');
     expect((await kubectl(w, ['apply', '-f', '-'], wf)).code).toBe(0);
     const done = await waitFor(async () => {
@@ -165,10 +165,10 @@ describe('ChaosExperiment resources across a restart', () => {
     }, 'the one-off ran', 90_000);
     expect(done.state).toBe('Succeeded');
     // CRD defaults (mode, suspend) do not move the hash: the same content as a Git file hashes the same
-    const asFile = loadExperimentFiles([{ path: 'experiments/once.yaml', content: new TextEncoder().encode(resource('once', spec).replace(', namespace: default', '')) }]);
+    const asFile = loadExperimentFiles([{ path: 'experiments/once.yaml', content: new TextEncoder().encode(resource('once', spec).replace(', namespace: shop', '')) }]);
     expect(asFile.experiments[0]!.specHash).toBe(done.specHash);
     // the workflow resource is accepted and runs like a workflow file; its run in its status
-    const wfStatus = () => (w.sim.store.get<KObject>('faultline.dev/chaosworkflows', 'default', 'gameday')?.status ?? {}) as { conditions?: { type: string; status: string }[]; lastRun?: { id?: string; state?: string } };
+    const wfStatus = () => (w.sim.store.get<KObject>('faultline.dev/chaosworkflows', 'shop', 'gameday')?.status ?? {}) as { conditions?: { type: string; status: string }[]; lastRun?: { id?: string; state?: string } };
     await waitFor(() => wfStatus().lastRun?.state === 'Succeeded', 'the workflow resource run in its status', 60_000);
     expect(wfStatus().conditions?.find((c) => c.type === 'Accepted')?.status).toBe('True');
     expect(wfStatus().conditions?.find((c) => c.type === 'Succeeded')?.status).toBe('True');
@@ -225,7 +225,7 @@ describe('the admission webhook', () => {
     expect(refused.code).not.toBe(0);
     // what `faultline validate` prints for the same content as a file
     const file = join(dir, 'bad-kill.yaml');
-    writeFileSync(file, bad.replace(', namespace: default', ''));
+    writeFileSync(file, bad.replace(', namespace: shop', ''));
     const validate = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file]).then(() => ({ stdout: '' }), (e: { stdout: string }) => e);
     const messages = validate.stdout.trim().split('\n').map((l) => l.replace(/^.*?:\d+:\d+: /, ''));
     expect(messages.length).toBeGreaterThanOrEqual(2);
@@ -236,17 +236,28 @@ describe('the admission webhook', () => {
     // the API server's Status names the webhook and carries validate's messages, one a line
     const asObject = { ...(parse(bad) as Record<string, unknown>) };
     const err = await w.sim.kubeConfig().makeApiClient(CustomObjectsApi)
-      .createNamespacedCustomObject({ group: 'faultline.dev', version: 'v1alpha1', plural: 'chaosexperiments', namespace: 'default', body: asObject }).catch((e: unknown) => e);
+      .createNamespacedCustomObject({ group: 'faultline.dev', version: 'v1alpha1', plural: 'chaosexperiments', namespace: 'shop', body: asObject }).catch((e: unknown) => e);
     const status = JSON.parse((err as { body: string }).body) as { code: number; message: string; details: { causes: { field: string }[] } };
     expect(status.code).toBe(422);
     expect(status.message).toBe(`admission webhook "validate.faultline.dev" denied the request: ${messages.join('\n')}`);
     expect(status.details.causes.map((c) => c.field).sort()).toEqual(['spec.fault.params.signal', 'spec.schedule.cron']);
-    expect(w.sim.store.get('faultline.dev/chaosexperiments', 'default', 'bad-kill')).toBeUndefined();
+    expect(w.sim.store.get('faultline.dev/chaosexperiments', 'shop', 'bad-kill')).toBeUndefined();
 
     const good = await kubectl(w, ['apply', '-f', '-'], resource('good-kill', [
       'fault: { type: pod-kill }', 'target: { namespace: shop, selector: { matchLabels: { app: cart } } }', 'duration: 1s', 'suspend: true',
     ]));
     expect(good.code, good.stderr).toBe(0);
+    // a resource faults only its own namespace (customResourceTargets: own-namespace, the default)
+    const elsewhere = await kubectl(w, ['apply', '-f', '-'], resource('far-kill', [
+      'fault: { type: pod-kill }', 'target: { namespace: shop, selector: { matchLabels: { app: cart } } }', 'duration: 1s', 'suspend: true',
+    ]).replace('namespace: shop }', 'namespace: default }'));
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain('targets namespace "shop", but a resource in namespace "default" may only fault its own namespace');
+    const cordon = await kubectl(w, ['apply', '-f', '-'], resource('own-cordon', [
+      'fault: { type: node-cordon }', 'target: { namespace: shop, selector: { matchLabels: { app: cart } } }', 'duration: 1s', 'suspend: true',
+    ]));
+    expect(cordon.code).not.toBe(0);
+    expect(cordon.stderr).toContain('a node-cordon fault reaches every namespace on the node');
     // the webhook gone: failurePolicy Fail refuses rather than letting unchecked experiments in
     await controller.close();
     controllers.splice(0);
