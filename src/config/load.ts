@@ -120,6 +120,7 @@ const ENV_FIELDS: { name: string; path: Path; convert?: (v: string) => unknown }
   { name: 'FAULTLINE_NAMESPACE', path: ['kubernetes', 'namespace'] },
   { name: 'FAULTLINE_CUSTOM_RESOURCES', path: ['kubernetes', 'customResources'], convert: boolean },
   { name: 'FAULTLINE_CUSTOM_RESOURCE_TARGETS', path: ['kubernetes', 'customResourceTargets'] },
+  { name: 'FAULTLINE_CLUSTER_SECRETS', path: ['kubernetes', 'clusterSecrets'], convert: boolean },
   { name: 'FAULTLINE_ADMISSION_PORT', path: ['admission', 'port'], convert: integer },
   { name: 'FAULTLINE_ADMISSION_CERT_FILE', path: ['admission', 'certFile'] },
   { name: 'FAULTLINE_ADMISSION_KEY_FILE', path: ['admission', 'keyFile'] },
@@ -309,7 +310,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): ControllerConfig {
       exposeResponses: (egress.exposeResponses as boolean | undefined) ?? false,
     },
     kubernetes: compact({ kubeconfig: kube.kubeconfig as string | undefined, context: kube.context as string | undefined, namespace, customResources: (kube.customResources as boolean | undefined) ?? false,
-      customResourceTargets: (kube.customResourceTargets as ControllerConfig['kubernetes']['customResourceTargets'] | undefined) ?? 'own-namespace' }),
+      customResourceTargets: (kube.customResourceTargets as ControllerConfig['kubernetes']['customResourceTargets'] | undefined) ?? 'own-namespace',
+      clusterSecrets: kube.clusterSecrets === true ? true : undefined }),
+    ...(data.clusters ? { clusters: structuredClone(data.clusters) as ControllerConfig['clusters'] } : {}),
     ...(data.admission ? { admission: admissionFrom(data.admission as Json, server) } : {}),
     safety: {
       protectedNamespaces,

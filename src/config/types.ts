@@ -45,7 +45,11 @@ export interface ControllerConfig {
     customResources: boolean; // FAULTLINE_CUSTOM_RESOURCES: also watch ChaosExperiment/ChaosWorkflow resources (default false)
     /** FAULTLINE_CUSTOM_RESOURCE_TARGETS: what a resource may fault (default own-namespace: its namespace only, no node faults). */
     customResourceTargets: 'own-namespace' | 'any';
+    /** FAULTLINE_CLUSTER_SECRETS: watch cluster Secrets in the namespace (several clusters). Default false. */
+    clusterSecrets?: boolean;
   };
+  /** Per-cluster safety overrides by cluster name; unset fields take the global safety values. */
+  clusters?: Record<string, { safety?: { protectedNamespaces?: string[]; maxBlastRadiusPercent?: number; maxTargets?: number } }>;
   /** The validating admission webhook (HTTPS on its own port), when a certificate is given. */
   admission?: { port: number; certFile: string; keyFile: string; host: string };
   safety: {

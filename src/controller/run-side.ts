@@ -23,6 +23,10 @@ import type { PullRequestEvent } from '../server/types.js';
 import type { GitSource } from '../source/types.js';
 import { gitHostFrom } from './reporters.js';
 import type { KillSwitch } from './control-plane.js';
+import { ClusterSet, clusterSafety, routingExecutor } from './clusters.js';
+import { LOCAL_CLUSTER } from '../cluster/registry.js';
+import type { ExecutorCluster } from '../runs/executor.js';
+import type { SafetyConfig } from '../safety/guards.js';
 import type { ControllerEgress } from './egress.js';
 
 export interface RunSide {
@@ -74,14 +78,17 @@ export async function createRunSide(deps: {
 
   const handover = new AbortController();
   const shutdown = new AbortController();
-  const executor: RunExecutor =
-    deps.executor ??
+  // Several clusters (kubernetes.clusterSecrets): each registered cluster gets its own resolver,
+  // executor and revert loop; the local one is LOCAL_CLUSTER and keeps the plain path.
+  let clusters: ClusterSet | undefined;
+  const makeExecutor = (cluster: ExecutorCluster, ckc: KubeConfig, cresolver: TargetResolver, safety: SafetyConfig): RunExecutor =>
     createRunExecutor({
-      kc,
-      resolver,
+      kc: ckc,
+      resolver: cresolver,
       redis,
       prefix,
-      safety: { ...config.safety, ownNamespace: config.kubernetes.namespace },
+      cluster,
+      safety,
       safetyState: state,
       injectorImage: config.injector.image,
       injectorStartTimeoutMs: config.injector.startTimeoutMs,
@@ -89,13 +96,24 @@ export async function createRunSide(deps: {
       lockWaitMs: config.runs.lockWaitMs,
       runStore: deps.runStore,
       listeners: deps.listeners,
-      log,
       isFrozen: () => isFrozen(redis, prefix),
       fetch: deps.egress.fetch,
       exposeResponses: config.egress.exposeResponses,
       handover: handover.signal,
       shutdown: shutdown.signal,
+      log: cluster.name === LOCAL_CLUSTER ? log : log.child({ cluster: cluster.name }),
     });
+  const localExecutor: RunExecutor =
+    deps.executor ?? makeExecutor({ name: LOCAL_CLUSTER, known: () => [LOCAL_CLUSTER, ...(clusters?.names() ?? [])] }, kc, resolver, clusterSafety(config, LOCAL_CLUSTER));
+  const executor: RunExecutor = config.kubernetes.clusterSecrets ? routingExecutor(localExecutor, (clusters = new ClusterSet({
+    log,
+    makeExecutor,
+    makeRevertLoop: (name, ckc) => new RevertLoop({
+      kc: ckc, redis, prefix, log: log.child({ cluster: name }), isLocal: (id) => local(id), cluster: name,
+      onReverted: async (inj) => void (await endOrphan(inj.runId, undefined)),
+    }),
+    safetyFor: (name) => clusterSafety(config, name),
+  }))) : localExecutor;
   const local = (runId: string) => ((executor as Partial<ActiveRunExecutor>).active?.() ?? []).includes(runId);
 
   // A run the revert loop cleaned up after ends through the runs lifecycle (state machine, reason
@@ -109,17 +127,23 @@ export async function createRunSide(deps: {
   // reverted before this one takes any run, then the loop keeps at it in the background: a run is
   // live only while its heartbeat (5 s TTL) is fresh, so a dead run's fault goes within seconds.
   const revertLoop = new RevertLoop({
-    kc, redis, prefix, log, isLocal: local,
+    kc, redis, prefix, log, isLocal: local, registered: () => clusters?.names() ?? [],
     onReverted: async (inj) => void (await endOrphan(inj.runId, undefined)),
   });
   await revertLoop.pass().catch((err: unknown) => log.error({ err }, 'start-up revert pass failed; the revert loop retries'));
   revertLoop.start();
+  // The registered clusters: each added one runs its own revert pass at once (a fault a dead
+  // controller left in cluster 2 is reverted in cluster 2). Listed before runs are taken.
+  if (clusters) {
+    const registry = clusters.watch(kc, config.kubernetes.namespace);
+    if (!(await registry.synced(10_000))) log.warn({ namespace: config.kubernetes.namespace }, 'cluster Secrets not listed yet; runs for registered clusters wait for them');
+  }
 
   // A job re-delivered after its worker died mid-run: the revert loop has normally reverted the
   // dead run's fault by now; one more pass makes sure, then the run ends (once) as failed.
   const onRedelivered = async (job: RunJobData): Promise<RunRecord | undefined> => {
-    const swept = await revertLoop.pass();
-    const failed = swept.failed.find((f) => f.runId === job.runId);
+    const passes = await Promise.all([revertLoop, ...(clusters?.all().map((s) => s.revertLoop) ?? [])].map((l) => l.pass().catch(() => undefined)));
+    const failed = passes.flatMap((p) => p?.failed ?? []).find((f) => f.runId === job.runId);
     const record = await endOrphan(job.runId, job, failed?.error);
     log.warn({ runId: job.runId, experiment: job.experiment, ended: !!record }, 'run re-delivered after its controller died');
     return record ?? (await deps.runStore.get(job.runId));
@@ -230,6 +254,7 @@ export async function createRunSide(deps: {
     async close() {
       handover.abort();
       await revertLoop.stop();
+      await clusters?.close();
       await elector.stop();
       resolver.close();
     },

@@ -28,6 +28,8 @@ export type TargetMode =
 
 export interface Target {
   namespace: string;
+  /** A registered cluster's name; absent: the local one (LOCAL_CLUSTER). */
+  cluster?: string;
   selector: LabelSelector;
   mode: TargetMode;
 }

@@ -40,6 +40,8 @@ export function targetPart(): object {
   return obj(
     {
       namespace: dnsLabel,
+      // A registered cluster (a cluster Secret's name); absent: the controller's own (in-cluster).
+      cluster: { ...dnsSubdomain, description: 'the cluster to run in: the name of a registered cluster Secret; default the local one (in-cluster)' },
       selector: { $ref: '#/$defs/selector' },
       mode: obj({ type: { enum: ['one', 'all', 'fixed', 'percent'] }, value: { type: 'number' } }, ['type']),
     },

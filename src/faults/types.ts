@@ -44,6 +44,8 @@ export interface Injection {
   touched: TargetRef[];
   revertData: Record<string, unknown>; // JSON-serialisable
   expiresAt: string; // ISO: in-pod faults end on their own then
+  /** The registered cluster it was injected in; absent: the local one. The revert goes there. */
+  cluster?: string;
   /** What the driver read from the cluster to build it (partition peers' IPs), for the run's timeline. */
   note?: string;
 }

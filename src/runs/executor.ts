@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import { createProbe, measureRecovery, ProbeRunner, sleep, type RecoveryResult } from '../probes/index.js';
 import { evaluateGuards, SafetyState, seedFromSpecHash, workloadLockKey, type SafetyConfig } from '../safety/index.js';
 import { revertAttempts } from '../metrics.js';
+import { LOCAL_CLUSTER } from '../cluster/registry.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { FaultLedger } from './ledger.js';
 import { newRunRecord } from './lifecycle.js';
@@ -66,6 +67,19 @@ export interface RunExecutorDeps {
   /** Aborted on shutdown: after the revert, recovery is not waited for and after-probes are skipped. */
   shutdown?: AbortSignal;
   now?: () => Date;
+  /**
+   * Several clusters: the cluster this executor injects into (default the local one). A job whose
+   * spec.target.cluster names another cluster is refused; `check` tells whether it answers now.
+   */
+  cluster?: ExecutorCluster;
+}
+
+export interface ExecutorCluster {
+  name: string;
+  /** Why the cluster cannot take a run now (unreachable), or undefined. */
+  check?(): Promise<string | undefined>;
+  /** The registered clusters' names, for the "not registered" message. */
+  known?(): string[];
 }
 
 export interface ActiveRunExecutor extends RunExecutor {
@@ -97,6 +111,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     const log = deps.log.child({ experiment: job.experiment, runId: job.runId });
     const spec = job.spec.spec;
     const record: RunRecord = newRunRecord(job, spec.fault.type, now());
+    if (spec.target.cluster && spec.target.cluster !== LOCAL_CLUSTER) record.cluster = spec.target.cluster;
     const publish = async (): Promise<void> => {
       const snapshot = structuredClone(record);
       try {
@@ -164,6 +179,15 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
     const acquire = async (): Promise<End | undefined> => {
       if (stop.signal.aborted) return stopCause!;
       durationMs = parseDuration(spec.duration);
+      // Several clusters: only runs for this executor's cluster, and only while it answers.
+      const here = deps.cluster?.name ?? LOCAL_CLUSTER;
+      const wanted = spec.target.cluster ?? LOCAL_CLUSTER;
+      if (wanted !== here) {
+        const known = deps.cluster?.known?.() ?? [here];
+        return REASONS.clusterUnavailable(`${job.file}: spec.target.cluster: cluster "${wanted}" is not registered (registered: ${known.join(', ')})`);
+      }
+      const down = await deps.cluster?.check?.();
+      if (down) return REASONS.clusterUnavailable(down);
       await deps.resolver.ready();
       const seed = deps.seed?.(job) ?? (job.occurrence === 'once' ? seedFromSpecHash(job.specHash) : randomSeed());
       record.seed = seed;
@@ -192,7 +216,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
         const loaded: LoadedExperiment = { experiment: job.spec, file: job.file, documentIndex: 0, line: 1, specHash: job.specHash, durationMs };
         // Only this run's own workloads and the slot count: a fixed number of round trips per
         // run, however many runs are live (a scan of every lock per run was O(runs²) at 1,000).
-        const mine = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
+        const mine = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload, deps.cluster?.name));
         const [freeze, killSwitch, others, locked] = await Promise.all([
           deps.isFrozen(), safetyState.isKillSwitchSet(), safetyState.activeRunCount(job.runId), safetyState.lockedAmong(mine, job.workflow ? lockToken : undefined),
         ]);
@@ -200,7 +224,7 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           experiment: loaded, targets, namespaceLabels: deps.resolver.namespaceLabels(spec.target.namespace),
           pdbs: deps.resolver.disruptionBudgets?.(spec.target.namespace, targets.pods) ?? [],
           config: deps.safety, now: now(), freeze, killSwitch,
-          active: { runs: others, lockedWorkloads: locked },
+          active: { runs: others, lockedWorkloads: locked }, cluster: deps.cluster?.name,
         });
         record.guards = guards;
         const refused = guards.filter((g) => !g.ok);
@@ -216,8 +240,8 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
           return stopCause ?? why;
         }
         slotTaken = true;
-        const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
-        for (const k of fault.lockKeys?.(spec.fault.params) ?? []) keys.push(workloadLockKey(spec.target.namespace, k));
+        const keys = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload, deps.cluster?.name));
+        for (const k of fault.lockKeys?.(spec.fault.params) ?? []) keys.push(workloadLockKey(spec.target.namespace, k, deps.cluster?.name));
         const lock = await safetyState.lockWorkloads(keys, lockToken, ttl);
         if (!lock.ok) {
           await safetyState.releaseSlot(job.runId);
@@ -254,6 +278,8 @@ export function createRunExecutor(deps: RunExecutorDeps): ActiveRunExecutor {
       // Live from here until reverted: without this heartbeat the revert loop undoes the fault.
       heartbeat = await startHeartbeat(deps.redis, deps.prefix, job.runId, log);
       const prepared = await driver.prepare(ctx);
+      // The ledger entry names its cluster: a revert after a crash goes to the right one.
+      if (deps.cluster && deps.cluster.name !== LOCAL_CLUSTER) prepared.cluster = deps.cluster.name;
       await ledger.write(prepared); // before anything changes in the cluster
       injection = prepared;
       if (prepared.note) {

@@ -29,6 +29,8 @@ export const REASONS = {
     outcome: 'failed', code: 'ControllerDied',
     reason: revertError ? `${ORPHAN_REASON}; revert failed: ${revertError} (the revert loop keeps retrying)` : ORPHAN_REASON,
   }),
+  // Several clusters: the target cluster is not registered or does not answer; nothing was injected.
+  clusterUnavailable: (why: string) => ({ outcome: 'failed', code: 'ClusterUnavailable', reason: why }),
   notStartedFrozen: () => ({ outcome: 'aborted', code: 'Frozen', reason: 'freeze: the kill switch is on; run not started' }),
 } satisfies Record<string, (...args: never[]) => Ending>;
 

@@ -29,6 +29,13 @@ export interface RevertLoopOptions {
   maxBackoffMs?: number; // default 4 s: a fault is retried at least that often
   /** A fault still in place this long after its expiresAt counts as overdue (metric, alert). Default 5 min. */
   overdueAfterMs?: number;
+  /**
+   * Several clusters: the cluster `kc` reaches (default the local one). The loop takes only the
+   * ledger entries of its cluster (Injection.cluster); each registered cluster has its own loop.
+   */
+  cluster?: string;
+  /** For the local loop: the clusters that have a loop now; entries of others are reported, kept. */
+  registered?(): string[];
 }
 
 export interface PassResult {
@@ -49,6 +56,7 @@ export class RevertLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PassResult> | undefined;
   private stopped = false;
+  private readonly unknown = new Set<string>();
 
   constructor(private readonly opts: RevertLoopOptions) {
     this.ledger = new FaultLedger(opts.redis, opts.prefix);
@@ -87,7 +95,16 @@ export class RevertLoop {
         log.error({ runId: b.runId, err: b.error }, 'revert loop: unreadable ledger entry left in place for a human');
         result.failed.push(b);
       }
-      for (const e of entries) found.set(e.runId, e);
+      const mine = this.opts.cluster ?? 'in-cluster';
+      for (const e of entries) {
+        const theirs = e.cluster ?? 'in-cluster';
+        if (theirs === mine) found.set(e.runId, e);
+        else if (!this.opts.cluster && this.opts.registered && !this.opts.registered().includes(theirs) && !this.unknown.has(e.runId)) {
+          // Its Secret is gone (or not listed yet): the entry stays until that cluster is back.
+          this.unknown.add(e.runId);
+          log.error({ runId: e.runId, experiment: e.experiment, cluster: theirs }, `revert loop: fault in cluster "${theirs}", which is not registered; kept in the ledger until it is`);
+        }
+      }
     } catch (err) {
       result.skipped = `redis: ${(err as Error).message}`;
     }
@@ -104,12 +121,13 @@ export class RevertLoop {
     const overdueAfter = this.opts.overdueAfterMs ?? 300_000;
     // An instant fault (pod-kill, container-kill) is over once applied: only held faults can be overdue.
     const held = (i: Injection) => !FAULT_CATALOG[i.fault]?.instant;
-    faultsOverdue.set([...found.values()].filter((i) => held(i) && Date.parse(i.expiresAt) + overdueAfter < now).length);
+    // The gauges are the local cluster's (a remote cluster's loop logs what waits; no cluster label yet).
+    if (!this.opts.cluster) faultsOverdue.set([...found.values()].filter((i) => held(i) && Date.parse(i.expiresAt) + overdueAfter < now).length);
     if (result.skipped) {
       // Without Redis no heartbeat can be read: a live run elsewhere is indistinguishable from a dead one.
       let notLocal = 0;
       for (const id of found.keys()) if (!(await this.opts.isLocal(id))) notLocal++;
-      revertsPending.set(notLocal);
+      if (!this.opts.cluster) revertsPending.set(notLocal);
       log.warn({ reason: result.skipped, faults: found.size }, 'revert loop: Redis unreachable; cannot tell live runs from dead ones, nothing reverted this pass');
       return result;
     }
@@ -144,12 +162,12 @@ export class RevertLoop {
         await this.opts.redis.del(lockKey).catch(() => undefined);
       }
     }));
-    revertsPending.set(dead.length - result.reverted.length);
+    if (!this.opts.cluster) revertsPending.set(dead.length - result.reverted.length);
     return result;
   }
 
   private async revert(inj: Injection): Promise<void> {
-    const log = this.opts.log.child({ runId: inj.runId, experiment: inj.experiment });
+    const log = this.opts.log.child({ runId: inj.runId, experiment: inj.experiment, ...(inj.cluster ? { cluster: inj.cluster } : {}) });
     const driver = FAULT_DRIVERS[inj.fault];
     if (!driver) throw new Error(`unknown fault type ${String(inj.fault)}`);
     log.warn({ fault: inj.fault, touched: inj.touched.map((t) => `${t.kind}/${t.namespace ? `${t.namespace}/` : ''}${t.name}`) }, 'revert loop: reverting a fault whose run is not live');

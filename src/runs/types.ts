@@ -18,7 +18,7 @@ export type TerminalRunState = 'Succeeded' | 'Failed' | 'Aborted';
 export const REASON_CODES = [
   'Queued', 'Validating', 'Waiting', 'GuardRefused', 'BeforeProbeFailed', 'Injecting', 'Injected', 'InjectFailed',
   'DurationOver', 'SteadyStateLost', 'Aborted', 'KillSwitch', 'Frozen', 'Reverted', 'RevertHandedOver', 'Error',
-  'ControllerDied', 'NotStarted', 'ShuttingDown',
+  'ControllerDied', 'NotStarted', 'ShuttingDown', 'ClusterUnavailable',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -80,6 +80,8 @@ export interface RunRecord {
   outcome?: RunOutcome;
   reason?: string; // why it failed or was aborted
   reasonCode?: ReasonCode;
+  /** The cluster it ran in, when not the local one (spec.target.cluster). */
+  cluster?: string;
   createdAt: string;
   startedAt?: string;
   endedAt?: string;

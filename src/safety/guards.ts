@@ -26,11 +26,15 @@ export interface GuardInput {
   killSwitch?: boolean;
   /** Live run state, known just before injection; absent at plan time (then no lock/concurrency verdicts). */
   active?: { runs: number; lockedWorkloads: string[] };
+  /** The cluster the targets are in (lock keys are per cluster); absent: the local one. */
+  cluster?: string;
 }
 
 /** The key of a workload lock: `namespace/Kind/name`. */
-export function workloadLockKey(namespace: string, workload: string): string {
-  return `${namespace}/${workload}`;
+export function workloadLockKey(namespace: string, workload: string, cluster?: string): string {
+  // Locks are per cluster: the same workload name in two clusters is two workloads. The local
+  // cluster keeps the plain key (unchanged for single-cluster users).
+  return cluster && cluster !== 'in-cluster' ? `@${cluster}/${namespace}/${workload}` : `${namespace}/${workload}`;
 }
 
 /** Protected namespaces: the configured list plus, always, the controller's own namespace. */
@@ -132,7 +136,7 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
     const full = input.active.runs >= config.maxConcurrentRuns;
     add('concurrency', !full, `${input.active.runs} run${input.active.runs === 1 ? '' : 's'} active, cap ${config.maxConcurrentRuns}`);
     const locked = new Set(input.active.lockedWorkloads);
-    const mine = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload));
+    const mine = targets.workloads.map((w) => workloadLockKey(w.namespace, w.workload, input.cluster));
     const taken = mine.filter((k) => locked.has(k));
     add('lock', taken.length === 0, taken.length ? `workload ${taken.join(', ')} is locked by another run` : 'no target workload is locked');
   }

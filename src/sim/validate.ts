@@ -26,6 +26,13 @@ export function checkDecodable(def: ResourceDef, obj: KObject): void {
     checkMicroTime(def, spec.acquireTime);
     checkMicroTime(def, spec.renewTime);
   }
+  if (def.kind === 'Secret' && obj.stringData && typeof obj.stringData === 'object') {
+    // As the API server does: stringData is write-only, merged into data (base64) over the same keys.
+    const data = { ...((obj.data ?? {}) as Record<string, string>) };
+    for (const [k, v] of Object.entries(obj.stringData as Record<string, unknown>)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    obj.data = data;
+    delete obj.stringData;
+  }
   if (def.kind === 'Event') {
     checkMicroTime(def, obj.eventTime);
     checkMicroTime(def, (obj.series as { lastObservedTime?: unknown } | undefined)?.lastObservedTime);

@@ -42,7 +42,14 @@ describe('RBAC against the API calls in src/', () => {
     expect((role.obj.metadata as Obj).namespace).toBe(namespace);
     const clusterGrants = grants(cluster.rules).granted;
     expect(clusterGrants.filter((g) => g.resource === 'leases' || g.resource === 'configmaps')).toEqual([]);
-    expect(grants(role.rules).granted.every((g) => (g.group === 'coordination.k8s.io' && g.resource === 'leases') || (g.group === '' && g.resource === 'configmaps'))).toBe(true);
+    expect(grants(role.rules).granted.every((g) => (g.group === 'coordination.k8s.io' && g.resource === 'leases') || (g.group === '' && g.resource === 'configmaps')
+      || (g.group === '' && g.resource === 'secrets' && (g.verb === 'list' || g.verb === 'watch')))).toBe(true);
+  });
+
+  it('cluster Secrets (several clusters) are listed and watched in the controller namespace only, never read cluster-wide', () => {
+    expect(grants(cluster.rules).granted.filter((g) => g.resource === 'secrets')).toEqual([]);
+    expect(grants(role.rules).granted.filter((g) => g.resource === 'secrets').map(key).sort()).toEqual(['core secrets list', 'core secrets watch']);
+    expect(scan.calls.filter((c) => c.resource === 'secrets').map((c) => c.file)).toEqual(expect.arrayContaining(['src/cluster/registry.ts']));
   });
 });
 
