@@ -37,6 +37,8 @@ export function normaliseExperiment(doc: Experiment): Experiment {
     fault: { type: s.fault.type, params: fillParamDefaults(s.fault.type, s.fault.params) },
     target: {
       namespace: s.target.namespace,
+      // The local cluster named explicitly is the default: same spec, same hash.
+      ...(s.target.cluster !== undefined && s.target.cluster !== 'in-cluster' ? { cluster: s.target.cluster } : {}),
       selector: {
         ...(s.target.selector.matchLabels ? { matchLabels: { ...s.target.selector.matchLabels } } : {}),
         ...(s.target.selector.matchExpressions

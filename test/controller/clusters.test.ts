@@ -1,0 +1,165 @@
+// Several clusters through the real entry points: two simulators (each its own HTTP server) as
+// two clusters, the second registered by a cluster Secret applied with kubectl to the first,
+// `faultline run` as a process. An experiment targeting the second runs there and never in the
+// first; kill -9 mid-fault in cluster 2 → the restarted controller reverts it in cluster 2; the
+// second simulator stopped → its runs fail naming it while the first's succeed; the Secret
+// deleted → the cluster is gone without a restart.
+import { execFile } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RedisRunStore } from '../../src/queue/index.js';
+import type { RunRecord } from '../../src/runs/types.js';
+import { startSimulator, type KObject, type Simulator } from '../../src/sim/index.js';
+import type { StoreEvent } from '../../src/sim/types.js';
+import { podKill, postWebhook, pushPayload, reconciled, startWorld, waitFor, type World } from './harness.js';
+import { exited, spawnController, stopChildren, type Proc } from './spawn.js';
+
+let world: World | undefined;
+let sim2: Simulator | undefined;
+
+afterEach(async () => {
+  await stopChildren();
+  await world?.close();
+  world = undefined;
+  await sim2?.resume().catch(() => undefined);
+  await sim2?.close();
+  sim2 = undefined;
+}, 120_000);
+
+async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    // the simulator serves no /openapi documents: client-side validation off, the server validates
+    const all = args[0] === 'apply' ? ['apply', '--validate=false', ...args.slice(1)] : args;
+    const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...all], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 });
+    });
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+/** The Argo CD cluster-secret shape, as the README documents it. */
+const clusterSecret = (name: string, server: string, label = 'faultline.dev/secret-type') => [
+  'apiVersion: v1', 'kind: Secret', 'metadata:', `  name: cluster-${name}`, '  namespace: faultline', '  labels:', `    ${label}: cluster`,
+  'type: Opaque', 'stringData:', `  name: ${name}`, `  server: ${server}`,
+  `  config: '${JSON.stringify({ bearerToken: 'faultline-sim', tlsClientConfig: { insecure: true } })}'`, '',
+].join('\n');
+
+/** A pod-kill (or any) experiment with `cluster:` in its target. */
+const inCluster = (text: string, cluster: string) => text.replace('    namespace: shop', `    namespace: shop\n    cluster: ${cluster}`);
+
+const scaleDown = (name: string, cluster: string) => [
+  'apiVersion: faultline.dev/v1alpha1', 'kind: ChaosExperiment', `metadata: { name: ${name} }`, 'spec:',
+  '  fault: { type: scale-down, params: { replicas: 0 } }',
+  `  target: { namespace: shop, cluster: ${cluster}, selector: { matchLabels: { app: catalog } }, mode: { type: all } }`,
+  '  duration: 10m', '  safety: { maxBlastRadiusPercent: 100 }', '',
+].join('\n');
+
+async function runsOf(w: World, experiment: string): Promise<RunRecord[]> {
+  return (await new RedisRunStore(w.redis, w.prefix).list({ experiment, limit: 100 })).runs;
+}
+const ended = (w: World, experiment: string, timeoutMs = 90_000) =>
+  waitFor(async () => (await runsOf(w, experiment)).find((r) => r.outcome), `${experiment} ended`, timeoutMs);
+
+/** Every pod deletion and every write to a Deployment in a simulator, by app. */
+function recordWrites(sim: Simulator) {
+  const deleted = new Map<string, number>();
+  const deployments: string[] = [];
+  sim.store.onChange((e: StoreEvent) => {
+    if (e.type === 'DELETED' && e.resource.endsWith('pods')) {
+      const app = (e.object.metadata?.labels as Record<string, string> | undefined)?.app ?? '?';
+      deleted.set(app, (deleted.get(app) ?? 0) + 1);
+    }
+    if (e.type === 'MODIFIED' && e.resource.endsWith('deployments') && (e.object.metadata?.labels as Record<string, string> | undefined)?.['faultline.dev/run-id']) {
+      deployments.push(String(e.object.metadata?.name));
+    }
+  });
+  return { deleted, deployments };
+}
+
+const replicas = (sim: Simulator, name: string) => (sim.store.get<KObject>('apps/deployments', 'shop', name)!.spec as { replicas: number }).replicas;
+
+describe('two simulators as two clusters, `faultline run` as a process', () => {
+  it('runs go to their cluster only; kill -9 is reverted in cluster 2; cluster 2 down blocks only its runs; the Secret removed removes it', async () => {
+    world = await startWorld({ env: { FAULTLINE_CLUSTER_SECRETS: 'true', FAULTLINE_MAX_BLAST_RADIUS_PERCENT: '100', FAULTLINE_MAX_CONCURRENT_RUNS: '10' } });
+    const w = world;
+    sim2 = await startSimulator({ recreateDelayMs: 100, readyDelayMs: 50 });
+    const s2 = sim2;
+    const one = recordWrites(w.sim);
+    const two = recordWrites(s2);
+    const kubeconfig = await w.kubeconfigFile();
+    const catalogReplicas = replicas(s2, 'catalog');
+    expect(catalogReplicas).toBeGreaterThan(0);
+
+    // Cluster 2 is registered by a Secret in the controller's namespace of cluster 1 (kubectl apply).
+    const applied = await kubectl(kubeconfig, ['apply', '-f', '-'], clusterSecret('east', s2.url));
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+
+    const env = { ...w.env, FAULTLINE_PORT: '0', KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' };
+    const start = async (): Promise<Proc> => {
+      const p = await spawnController(['src/cli/bin.js', 'run'], env);
+      await waitFor(() => p.output().includes('"cluster registered"') && p.output().includes('"cluster":"east"'), 'cluster east registered', 30_000);
+      return p;
+    };
+    let ctl = await start();
+    let head = await w.work.git('rev-parse', 'HEAD');
+    const push = async (files: Record<string, string>, message: string, del: string[] = []) => {
+      for (const [p, t] of Object.entries(files)) await w.work.write(p, t);
+      for (const p of del) await w.work.git('rm', '-q', p);
+      const rev = await w.work.commitAndPush(message);
+      expect((await postWebhook(ctl.url, pushPayload({ after: rev, before: head }))).status).toBe(202);
+      head = rev;
+      await reconciled(w, rev, 60_000);
+    };
+
+    // 1. An experiment targeting "east" kills a pod there and nothing in cluster 1.
+    await push({ 'experiments/east-cart-kill.yaml': inCluster(podKill('east-cart-kill', { app: 'cart' }), 'east') }, 'east pod-kill');
+    const r1 = await ended(w, 'east-cart-kill');
+    expect([r1.state, r1.reason, r1.cluster]).toEqual(['Succeeded', undefined, 'east']);
+    expect(Object.fromEntries(two.deleted)).toEqual({ cart: 1 });
+    expect(Object.fromEntries(one.deleted)).toEqual({});
+
+    // 2. A 10-minute scale-down in east, kill -9 of the controller mid-fault: the restarted one
+    // reverts it in east (the ledger entry names the cluster); cluster 1's catalog is never touched.
+    const localCatalog = replicas(w.sim, 'catalog');
+    await push({ 'experiments/east-catalog-scale.yaml': scaleDown('east-catalog-scale', 'east') }, 'east scale-down');
+    await waitFor(async () => (await runsOf(w, 'east-catalog-scale')).some((r) => r.state === 'Running'), 'scale-down Running', 60_000);
+    expect(replicas(s2, 'catalog')).toBe(0);
+    const ledger = await w.redis.hgetall(`${w.prefix}:ledger`);
+    expect(Object.values(ledger).map((v) => (JSON.parse(v) as { cluster?: string }).cluster)).toEqual(['east']);
+    ctl.child.kill('SIGKILL');
+    await exited(ctl.child);
+    expect(replicas(s2, 'catalog')).toBe(0); // the dead controller reverted nothing
+    ctl = await start();
+    await waitFor(() => replicas(s2, 'catalog') === catalogReplicas, `catalog in east back to ${catalogReplicas} replicas`, 30_000);
+    const r2 = await ended(w, 'east-catalog-scale');
+    expect([r2.state, r2.reasonCode]).toEqual(['Failed', 'ControllerDied']);
+    expect(await w.redis.hlen(`${w.prefix}:ledger`)).toBe(0);
+    expect(replicas(w.sim, 'catalog')).toBe(localCatalog);
+    expect(one.deployments).toEqual([]);
+    expect(two.deployments).toContain('catalog');
+
+    // 3. East's API server stops: its run fails naming it; cluster 1's run beside it succeeds.
+    await s2.pause();
+    await push({
+      'experiments/east-frontend-kill.yaml': inCluster(podKill('east-frontend-kill', { app: 'frontend' }), 'east'),
+      'experiments/local-frontend-kill.yaml': podKill('local-frontend-kill', { app: 'frontend' }),
+    }, 'east down, local fine');
+    const [down, fine] = await Promise.all([ended(w, 'east-frontend-kill'), ended(w, 'local-frontend-kill')]);
+    expect([fine.state, fine.reason, fine.cluster]).toEqual(['Succeeded', undefined, undefined]);
+    expect([down.state, down.reasonCode]).toEqual(['Failed', 'ClusterUnavailable']);
+    expect(down.reason).toMatch(/^cluster "east" \(http:\/\/127\.0\.0\.1:\d+\) is unreachable: .+; only its runs are held up$/);
+    expect(one.deleted.get('frontend')).toBe(1);
+    await s2.resume();
+    expect(two.deleted.get('frontend')).toBeUndefined();
+
+    // 4. The Secret deleted: the cluster goes without a restart, and a run for it is refused by name.
+    expect((await kubectl(kubeconfig, ['delete', 'secret', '-n', 'faultline', 'cluster-east'])).code).toBe(0);
+    await waitFor(() => ctl.output().includes('"cluster removed"'), 'cluster east removed', 30_000);
+    await push({ 'experiments/east-payments-kill.yaml': inCluster(podKill('east-payments-kill', { app: 'payments' }), 'east') }, 'east gone');
+    const gone = await ended(w, 'east-payments-kill');
+    expect([gone.state, gone.reasonCode, gone.reason]).toEqual(['Failed', 'ClusterUnavailable',
+      'experiments/east-payments-kill.yaml: spec.target.cluster: cluster "east" is not registered (registered: in-cluster)']);
+    expect(two.deleted.get('payments')).toBeUndefined();
+    expect(one.deleted.get('payments')).toBeUndefined();
+  }, 300_000);
+});
