@@ -165,7 +165,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // (filled below: the reports need the workflow run store; the runner reads this array as it goes)
   const workflowListeners: WorkflowListener[] = [];
   const workflows: WorkflowSide = await createWorkflowSide({
-    redis, prefix, kc: opts.kubeConfig, executor: runSide.executor, resolver: runSide.resolver, safetyState: runSide.safetyState, steps,
+    redis, prefix, kc: opts.kubeConfig, executor: runSide.executor, resolver: runSide.resolver, resolverFor: runSide.resolverFor, safetyState: runSide.safetyState, steps,
     listeners: workflowListeners, log, fetch: egress.fetch, exposeResponses: config.egress.exposeResponses, lockWaitMs: config.runs.lockWaitMs,
     concurrency: config.runs.concurrency,
   });

@@ -8,7 +8,7 @@ import { createTargetResolver, LeaderElector } from '../cluster/index.js';
 import type { TargetResolver } from '../cluster/types.js';
 import { SafetyState } from '../safety/state.js';
 import { ClusterKillSwitch } from '../safety/cluster-kill-switch.js';
-import { planExperiment } from '../safety/plan.js';
+import { planExperiment, type PlanClusters } from '../safety/plan.js';
 import { planWorkflow } from '../safety/workflow-plan.js';
 import { createRunExecutor, endRun, REASONS, RevertLoop, type ActiveRunExecutor } from '../runs/index.js';
 import type { RunExecutor, RunJobData, RunListener, RunRecord, RunStore } from '../runs/types.js';
@@ -32,6 +32,8 @@ import type { ControllerEgress } from './egress.js';
 export interface RunSide {
   executor: RunExecutor;
   resolver: TargetResolver;
+  /** Several clusters: a registered cluster's resolver by name. */
+  resolverFor(cluster: string): TargetResolver | undefined;
   safety: KillSwitch;
   /** Slots, workload locks and the kill switch (the workflow runner locks a workflow's workloads). */
   safetyState: SafetyState;
@@ -172,6 +174,12 @@ export async function createRunSide(deps: {
     isSet: () => state.isKillSwitchSet(),
   };
 
+  // Plans ask each row's cluster (its cache and caps); a cluster not registered is refused by name.
+  const planClusters: PlanClusters = {
+    resolver: (name) => clusters?.get(name)?.resolver,
+    safety: (name) => clusterSafety(config, name),
+    names: () => clusters?.names() ?? [],
+  };
   const host = gitHostFrom(config, log);
   // Pull requests are diffed against their merge base in a clone of their own: only changed
   // blobs are read, whatever the size of the repository.
@@ -221,6 +229,7 @@ export async function createRunSide(deps: {
   return {
     executor,
     resolver,
+    resolverFor: (name) => (name === LOCAL_CLUSTER ? resolver : clusters?.get(name)?.resolver),
     warmPrReader,
     safety: killSwitch,
     safetyState: state,
@@ -236,14 +245,14 @@ export async function createRunSide(deps: {
           loadExperimentFiles: (files, o) => loadExperimentFiles(files, { ...o, egress: deps.egress.policy }),
           plan: async (loaded) => {
             const killSwitch = await state.isKillSwitchSet();
-            const safety = { ...config.safety, ownNamespace: config.kubernetes.namespace };
-            return loaded.map((l) => planExperiment(l, resolver, { config: safety, freeze, killSwitch }));
+            const safety = clusterSafety(config, LOCAL_CLUSTER);
+            return loaded.map((l) => planExperiment(l, resolver, { config: safety, freeze, killSwitch, clusters: planClusters }));
           },
           planWorkflows: async (workflows, experiments) => {
             const killSwitch = await state.isKillSwitchSet();
-            const safety = { ...config.safety, ownNamespace: config.kubernetes.namespace };
+            const safety = clusterSafety(config, LOCAL_CLUSTER);
             const byName = new Map(experiments.map((e) => [e.experiment.metadata.name, e]));
-            return workflows.map((w) => planWorkflow(w, byName, resolver, { config: safety, freeze, killSwitch }));
+            return workflows.map((w) => planWorkflow(w, byName, resolver, { config: safety, freeze, killSwitch, clusters: planClusters }));
           },
           host,
           logger: log,

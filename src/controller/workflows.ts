@@ -39,6 +39,7 @@ export async function createWorkflowSide(deps: {
   kc: KubeConfig;
   executor: RunExecutor;
   resolver: TargetResolver;
+  resolverFor?(cluster: string): TargetResolver | undefined;
   safetyState: SafetyState;
   steps: StepRunWatch;
   listeners: WorkflowListener[];
@@ -78,7 +79,7 @@ export async function createWorkflowSide(deps: {
       local.add(data.runId);
       try {
         return await runWorkflow({
-          executor: deps.executor, resolver: deps.resolver, safetyState: deps.safetyState, redis, prefix, store, listeners: deps.listeners,
+          executor: deps.executor, resolver: deps.resolver, resolverFor: deps.resolverFor, safetyState: deps.safetyState, redis, prefix, store, listeners: deps.listeners,
           steps: deps.steps, log, kc: deps.kc, fetch: deps.fetch, exposeResponses: deps.exposeResponses,
           isFrozen: () => isFrozen(redis, prefix), lockWaitMs: deps.lockWaitMs,
         }, data, signal);

@@ -26,6 +26,7 @@ export interface PlanRowLike {
   guards: GuardVerdict[];
   allowed: boolean;
   schedule?: string; // cron text; absent = once per spec revision
+  cluster?: string; // spec.target.cluster; absent: the local one
 }
 
 export interface PlanCommentInput {
@@ -43,6 +44,11 @@ const DEFAULT_MAX = 65_536;
 
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Several clusters: a row for another cluster than the local one names it. */
+function clusterNote(cluster: string | undefined): string {
+  return cluster ? ` · cluster ${code(cluster)}` : '';
 }
 
 function code(text: string): string {
@@ -81,12 +87,12 @@ const FULL_HEAD = '| | Experiment | Fault | Targets now | Blast radius | Guards 
 const SHORT_HEAD = '| | Experiment | File | Fault | Guards |\n|---|---|---|---|---|';
 
 function fullRow(r: PlanRowLike): string {
-  return `| ${rowIcon(r)} | ${code(r.name)}<br><sub>${cell(r.file)}</sub> | ${cell(r.fault)} | ${targetsCell(r.targets)} | ${blastCell(r.blastRadius)} | ${guardsCell(r.guards)} | ${scheduleCell(r.schedule)} |`;
+  return `| ${rowIcon(r)} | ${code(r.name)}<br><sub>${cell(r.file)}${clusterNote(r.cluster)}</sub> | ${cell(r.fault)} | ${targetsCell(r.targets)} | ${blastCell(r.blastRadius)} | ${guardsCell(r.guards)} | ${scheduleCell(r.schedule)} |`;
 }
 
 function shortRow(r: PlanRowLike): string {
   const failed = r.guards.filter((g) => !g.ok).map((g) => code(g.guard));
-  return `| ${rowIcon(r)} | ${code(r.name)} | ${cell(r.file)} | ${cell(r.fault)} | ${failed.length ? `❌ ${failed.join(', ')}` : '✅'} |`;
+  return `| ${rowIcon(r)} | ${code(r.name)} | ${cell(r.file)}${clusterNote(r.cluster)} | ${cell(r.fault)} | ${failed.length ? `❌ ${failed.join(', ')}` : '✅'} |`;
 }
 
 function problemLine(p: Problem): string {
@@ -163,7 +169,7 @@ function workflowSection(w: WorkflowPlan): string[] {
       const name = `${'&nbsp;&nbsp;↳ '.repeat(depth)}${code(s.name)}${s.continueOnFailure ? ' <sub>continueOnFailure</sub>' : ''}`;
       const icon = s.allowed ? '✅' : '🛑';
       if (s.row) {
-        const kind = s.experiment ? `${cell(s.row.fault)} (experiment ${code(s.experiment)})` : cell(s.row.fault);
+        const kind = `${s.experiment ? `${cell(s.row.fault)} (experiment ${code(s.experiment)})` : cell(s.row.fault)}${clusterNote(s.row.cluster)}`;
         out.push(`| ${icon} | ${name} | ${kind} | ${targetsCell(s.row.targets)} | ${blastCell(s.row.blastRadius)} | ${guardsCell(s.row.guards)} |`);
       } else if (s.steps && s.combined) {
         out.push(`| ${icon} | ${name} | parallel, together | ${s.combined.targets} | ${blastCell(s.combined.blastRadius)} | ${guardsCell(s.combined.guards)} |`);

@@ -17,6 +17,8 @@ export interface PlanRow {
   allowed: boolean;
   schedule?: string; // cron; absent = once per spec revision
   seed: number;
+  /** The cluster it runs in (spec.target.cluster); absent: the local one. */
+  cluster?: string;
 }
 
 export interface PlanDeps {
@@ -28,7 +30,25 @@ export interface PlanDeps {
   /** Fixed seed for every row; default a seed derived from each spec hash (stable across plans). */
   seed?: number;
   active?: { runs: number; lockedWorkloads: string[] };
+  /**
+   * Several clusters: the resolver and safety config of each registered cluster. Without it, only
+   * the local cluster is known and a row naming another one is refused.
+   */
+  clusters?: PlanClusters;
 }
+
+export interface PlanClusters {
+  resolver(name: string): TargetResolver | undefined;
+  safety(name: string): SafetyConfig;
+  names(): string[];
+}
+
+const EMPTY_CLUSTER: TargetResolver = {
+  resolve: (_t, seed) => ({ seed, candidates: 0, pods: [], refs: [], workloads: [], blastRadius: [] }),
+  namespaceLabels: () => undefined,
+  ready: () => Promise.resolve(),
+  close: () => undefined,
+};
 
 /** A stable seed for an experiment revision: the first 32 bits of its spec hash. */
 export function seedFromSpecHash(specHash: string): number {
@@ -36,8 +56,14 @@ export function seedFromSpecHash(specHash: string): number {
   return Number.isFinite(n) ? n >>> 0 : 0;
 }
 
-export function planExperiment(loaded: LoadedExperiment, resolver: TargetResolver, deps: PlanDeps): PlanRow {
+export function planExperiment(loaded: LoadedExperiment, localResolver: TargetResolver, deps: PlanDeps): PlanRow {
   const spec = loaded.experiment.spec;
+  // Another cluster: its own cache and caps; one that is not registered finds nothing and is refused.
+  const cluster = spec.target.cluster;
+  const remote = cluster !== undefined && cluster !== 'in-cluster' ? deps.clusters?.resolver(cluster) : undefined;
+  const unknown = cluster !== undefined && cluster !== 'in-cluster' && !remote;
+  const resolver = remote ?? (unknown ? EMPTY_CLUSTER : localResolver);
+  if (remote && deps.clusters) deps = { ...deps, config: deps.clusters.safety(cluster!) };
   const seed = deps.seed ?? seedFromSpecHash(loaded.specHash);
   const targets = resolver.resolve(spec.target, seed);
   const pdbs = resolver.disruptionBudgets ? resolver.disruptionBudgets(spec.target.namespace, targets.pods) : [];
@@ -52,7 +78,11 @@ export function planExperiment(loaded: LoadedExperiment, resolver: TargetResolve
     killSwitch: deps.killSwitch ?? false,
     ...(deps.active ? { active: deps.active } : {}),
   };
-  const guards = evaluateGuards(input);
+  const guards = evaluateGuards({ ...input, ...(remote ? { cluster } : {}) });
+  if (unknown) {
+    const known = ['in-cluster', ...(deps.clusters?.names() ?? [])];
+    guards.unshift({ guard: 'cluster', ok: false, reason: `${loaded.file}:${loaded.line}: spec.target.cluster: cluster "${cluster}" is not registered (registered: ${known.join(', ')})` });
+  }
   const row: PlanRow = {
     name: loaded.experiment.metadata.name,
     file: loaded.file,
@@ -66,6 +96,7 @@ export function planExperiment(loaded: LoadedExperiment, resolver: TargetResolve
     seed,
   };
   if (spec.schedule) row.schedule = spec.schedule.cron;
+  if (cluster !== undefined && cluster !== 'in-cluster') row.cluster = cluster;
   return row;
 }
 
@@ -77,7 +108,7 @@ function pad(s: string, n: number): string {
 export function formatPlanTable(rows: PlanRow[]): string {
   const head = ['EXPERIMENT', 'FAULT', 'NAMESPACE', 'TARGETS', 'BLAST RADIUS', 'SCHEDULE', 'VERDICT'];
   const body = rows.map((r) => [
-    r.name,
+    r.cluster ? `${r.name} (cluster ${r.cluster})` : r.name,
     r.fault,
     r.namespace,
     `${r.targets.length}/${r.candidates}`,

@@ -56,6 +56,8 @@ export class StepRunWatch implements RunListener {
 export interface WorkflowRunnerDeps {
   executor: RunExecutor;
   resolver: TargetResolver;
+  /** Several clusters: a registered cluster's resolver (steps with target.cluster lock there). */
+  resolverFor?(cluster: string): TargetResolver | undefined;
   safetyState: SafetyState;
   redis: Redis;
   prefix: string;
@@ -244,8 +246,13 @@ export async function runWorkflow(deps: WorkflowRunnerDeps, job: WorkflowJobData
       const exp = stepExperiment(job, step, path);
       if (!exp) return { phase: 'Failed', code: 'GuardRefused', reason: `step ${path}: its experiment is not in the repository` };
       const s = exp.experiment.spec;
-      for (const w of deps.resolver.resolve(s.target, seedFromSpecHash(exp.specHash)).workloads) lockKeys.add(workloadLockKey(w.namespace, w.workload));
-      for (const k of FAULT_CATALOG[s.fault.type].lockKeys?.(s.fault.params) ?? []) lockKeys.add(workloadLockKey(s.target.namespace, k));
+      // A step in another cluster locks its workloads there (keys per cluster); one whose cluster
+      // is not registered locks nothing here and is refused by the executor when it starts.
+      const resolver = s.target.cluster ? deps.resolverFor?.(s.target.cluster) : deps.resolver;
+      if (!resolver) continue;
+      if (resolver !== deps.resolver) await resolver.ready();
+      for (const w of resolver.resolve(s.target, seedFromSpecHash(exp.specHash)).workloads) lockKeys.add(workloadLockKey(w.namespace, w.workload, s.target.cluster));
+      for (const k of FAULT_CATALOG[s.fault.type].lockKeys?.(s.fault.params) ?? []) lockKeys.add(workloadLockKey(s.target.namespace, k, s.target.cluster));
     }
     const until = Date.now() + (deps.lockWaitMs ?? 0);
     let waiting = false;

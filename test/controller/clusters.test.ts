@@ -10,11 +10,16 @@ import { RedisRunStore } from '../../src/queue/index.js';
 import type { RunRecord } from '../../src/runs/types.js';
 import { startSimulator, type KObject, type Simulator } from '../../src/sim/index.js';
 import type { StoreEvent } from '../../src/sim/types.js';
+import { githubExample } from '../server/helpers.js';
+import { startFakeGitHub, type FakeGitHub } from '../report/fake-github.js';
 import { podKill, postWebhook, pushPayload, reconciled, startWorld, waitFor, type World } from './harness.js';
 import { exited, spawnController, stopChildren, type Proc } from './spawn.js';
 
 let world: World | undefined;
 let sim2: Simulator | undefined;
+let gh: FakeGitHub | undefined;
+const REPO = 'acme/chaos';
+const PR = 12;
 
 afterEach(async () => {
   await stopChildren();
@@ -23,6 +28,8 @@ afterEach(async () => {
   await sim2?.resume().catch(() => undefined);
   await sim2?.close();
   sim2 = undefined;
+  await gh?.close();
+  gh = undefined;
 }, 120_000);
 
 async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -75,11 +82,26 @@ function recordWrites(sim: Simulator) {
   return { deleted, deployments };
 }
 
+/** A GitHub `pull_request` delivery: the published example, retargeted. */
+function pullRequestPayload(head: string, base: string): string {
+  const payload = structuredClone(githubExample('pull_request', (e) => e.action === 'opened'));
+  const pr = payload.pull_request as { number: number; head: Record<string, unknown>; base: Record<string, unknown> };
+  payload.number = PR;
+  pr.number = PR;
+  pr.head = { ...pr.head, sha: head, ref: 'more-chaos' };
+  pr.base = { ...pr.base, sha: base, ref: 'main' };
+  (payload.repository as Record<string, unknown>).full_name = REPO;
+  return JSON.stringify(payload);
+}
+
 const replicas = (sim: Simulator, name: string) => (sim.store.get<KObject>('apps/deployments', 'shop', name)!.spec as { replicas: number }).replicas;
 
 describe('two simulators as two clusters, `faultline run` as a process', () => {
-  it('runs go to their cluster only; kill -9 is reverted in cluster 2; cluster 2 down blocks only its runs; the Secret removed removes it', async () => {
-    world = await startWorld({ env: { FAULTLINE_CLUSTER_SECRETS: 'true', FAULTLINE_MAX_BLAST_RADIUS_PERCENT: '100', FAULTLINE_MAX_CONCURRENT_RUNS: '10' } });
+  it("the PR plan names each row's cluster; runs go to their cluster only; kill -9 is reverted in cluster 2; cluster 2 down blocks only its runs; the Secret removed removes it", async () => {
+    gh = await startFakeGitHub();
+    world = await startWorld({ env: {
+      FAULTLINE_GIT_HOST: 'github', FAULTLINE_GIT_HOST_API_URL: gh.url, FAULTLINE_GIT_HOST_REPOSITORY: REPO, FAULTLINE_GIT_HOST_TOKEN: 't',
+      FAULTLINE_CLUSTER_SECRETS: 'true', FAULTLINE_MAX_BLAST_RADIUS_PERCENT: '100', FAULTLINE_MAX_CONCURRENT_RUNS: '10' } });
     const w = world;
     sim2 = await startSimulator({ recreateDelayMs: 100, readyDelayMs: 50 });
     const s2 = sim2;
@@ -110,6 +132,30 @@ describe('two simulators as two clusters, `faultline run` as a process', () => {
       head = rev;
       await reconciled(w, rev, 60_000);
     };
+
+    // 0. A pull request with an experiment for each cluster and one for a cluster nobody
+    // registered: the sticky plan comment names the cluster of each row, plans east's row on
+    // east's pods and refuses the unknown cluster by file and field.
+    const branch = (await w.work.git('rev-parse', '--abbrev-ref', 'HEAD')).trim();
+    await w.work.git('checkout', '-q', '-b', 'more-chaos');
+    await w.work.write('experiments/plan-east.yaml', inCluster(podKill('plan-east', { app: 'cart' }), 'east'));
+    await w.work.write('experiments/plan-local.yaml', podKill('plan-local', { app: 'cart' }));
+    await w.work.write('experiments/plan-west.yaml', inCluster(podKill('plan-west', { app: 'cart' }), 'west'));
+    await w.work.git('add', '-A');
+    await w.work.git('commit', '-q', '-m', 'three plans');
+    await w.work.git('push', '-q', 'origin', `HEAD:refs/pull/${PR}/head`);
+    const prHead = (await w.work.git('rev-parse', 'HEAD')).trim();
+    expect((await postWebhook(ctl.url, pullRequestPayload(prHead, head), { event: 'pull_request' })).status).toBe(202);
+    const comment = await waitFor(() => gh!.comments.get(PR)?.[0], 'the plan comment', 60_000);
+    const rowOf = (name: string) => comment.body.split('\n').find((l) => l.includes(`\`${name}\``))!;
+    expect(rowOf('plan-east')).toContain('experiments/plan-east.yaml · cluster `east`');
+    expect(rowOf('plan-local')).not.toContain('cluster');
+    expect(rowOf('plan-west')).toContain('cluster `west`');
+    expect(comment.body).toContain('experiments/plan-west.yaml:1: spec.target.cluster: cluster "west" is not registered (registered: in-cluster, east)');
+    const eastCart = s2.store.list<KObject>('pods', { namespace: 'shop' }).filter((p) => p.metadata.labels?.app === 'cart').map((p) => p.metadata.name);
+    const eastTarget = /`shop\/(cart-[^`]+)`/.exec(rowOf('plan-east'))?.[1];
+    expect(eastCart).toContain(eastTarget);
+    await w.work.git('checkout', '-q', branch);
 
     // 1. An experiment targeting "east" kills a pod there and nothing in cluster 1.
     await push({ 'experiments/east-cart-kill.yaml': inCluster(podKill('east-cart-kill', { app: 'cart' }), 'east') }, 'east pod-kill');
