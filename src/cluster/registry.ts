@@ -106,7 +106,7 @@ export class ClusterRegistry {
       };
       informer.on('add', (s) => this.upsert(s));
       informer.on('update', (s) => this.upsert(s));
-      informer.on('delete', (s) => this.remove(s));
+      informer.on('delete', (s) => this.remove(s, informer));
       informer.on('error', (err: unknown) => {
         if (this.closed) return;
         this.log.warn({ label, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay }, 'cluster Secret watch failed; restarting');
@@ -132,11 +132,14 @@ export class ClusterRegistry {
   private upsert(secret: V1Secret): void {
     if (this.closed) return;
     const uid = secret.metadata?.uid ?? `${secret.metadata?.namespace}/${secret.metadata?.name}`;
-    const version = secret.metadata?.resourceVersion ?? '';
+    // What the cluster is made of: a label change or a resync (or the same Secret seen through
+    // both labels) changes nothing; a new server or credentials reconnect.
+    const version = JSON.stringify([secret.data?.name, secret.data?.server, secret.data?.config]);
     const had = this.bySecret.get(uid);
-    if (had?.version === version) return; // the same Secret seen through both labels, or a resync
+    if (had?.version === version) return;
     const parsed = clusterFromSecret(secret);
-    if (had) this.drop(uid);
+    if (had && (!parsed.ok || parsed.cluster.name !== had.name)) this.drop(uid);
+    else if (had) this.bySecret.delete(uid); // same name: onAdd below replaces its connection
     if (!parsed.ok) {
       this.log.error({ secret: `${secret.metadata?.namespace}/${secret.metadata?.name}` }, `cluster Secret ignored: ${parsed.error}`);
       return;
@@ -153,7 +156,10 @@ export class ClusterRegistry {
     this.opts.onAdd(cluster);
   }
 
-  private remove(secret: V1Secret): void {
+  private remove(secret: V1Secret, from: ListWatch<V1Secret>): void {
+    // A Secret with both labels that lost one is still registered through the other.
+    const name = secret.metadata?.name ?? '';
+    if (this.informers.some((i) => i !== from && i.get(name, secret.metadata?.namespace)?.metadata?.uid === secret.metadata?.uid)) return;
     const uid = secret.metadata?.uid ?? `${secret.metadata?.namespace}/${secret.metadata?.name}`;
     this.drop(uid);
   }
