@@ -2,9 +2,12 @@
 // two clusters, the second registered by a cluster Secret applied with kubectl to the first,
 // `faultline run` as a process. An experiment targeting the second runs there and never in the
 // first; kill -9 mid-fault in cluster 2 → the restarted controller reverts it in cluster 2; the
-// second simulator stopped → its runs fail naming it while the first's succeed; the Secret
+// second simulator stopped → its runs fail naming it while the first's succeed; east's own
+// maxTargets (clusters.east.safety) refuses there what the local cap allows; the Secret
 // deleted → the cluster is gone without a restart.
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisRunStore } from '../../src/queue/index.js';
 import type { RunRecord } from '../../src/runs/types.js';
@@ -117,8 +120,11 @@ describe('two simulators as two clusters, `faultline run` as a process', () => {
     expect(applied.code).toBe(0);
 
     const env = { ...w.env, FAULTLINE_PORT: '0', KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' };
+    // East's own cap (the global one is 10 targets): clusters.<name>.safety in the config file.
+    const configFile = join(w.workdir, 'faultline.yaml');
+    await writeFile(configFile, 'clusters:\n  east: { safety: { maxTargets: 2 } }\n');
     const start = async (): Promise<Proc> => {
-      const p = await spawnController(['src/cli/bin.js', 'run'], env);
+      const p = await spawnController(['src/cli/bin.js', 'run', '--config', configFile], env);
       await waitFor(() => p.output().includes('"cluster registered"') && p.output().includes('"cluster":"east"'), 'cluster east registered', 30_000);
       return p;
     };
@@ -198,7 +204,19 @@ describe('two simulators as two clusters, `faultline run` as a process', () => {
     await s2.resume();
     expect(two.deleted.get('frontend')).toBeUndefined();
 
-    // 4. The Secret deleted: the cluster goes without a restart, and a run for it is refused by name.
+    // 4. Per-cluster caps: every frontend pod (3) is over east's maxTargets 2, and within the local 10.
+    const allFrontend = (name: string) => podKill(name, { app: 'frontend' }).replace('mode: { type: one }', 'mode: { type: all }');
+    await push({
+      'experiments/east-frontend-all.yaml': inCluster(allFrontend('east-frontend-all'), 'east'),
+      'experiments/local-frontend-all.yaml': allFrontend('local-frontend-all'),
+    }, 'caps per cluster');
+    const [capped, uncapped] = await Promise.all([ended(w, 'east-frontend-all'), ended(w, 'local-frontend-all')]);
+    expect([capped.state, capped.reasonCode, capped.reason]).toEqual(['Failed', 'GuardRefused', 'refused by safety guards: max-targets: 3 targets > 2 (controller cap)']);
+    expect([uncapped.state, uncapped.reason]).toEqual(['Succeeded', undefined]);
+    expect(two.deleted.get('frontend')).toBeUndefined();
+    expect(one.deleted.get('frontend')).toBe(4);
+
+    // 5. The Secret deleted: the cluster goes without a restart, and a run for it is refused by name.
     expect((await kubectl(kubeconfig, ['delete', 'secret', '-n', 'faultline', 'cluster-east'])).code).toBe(0);
     await waitFor(() => ctl.output().includes('"cluster removed"'), 'cluster east removed', 30_000);
     await push({ 'experiments/east-payments-kill.yaml': inCluster(podKill('east-payments-kill', { app: 'payments' }), 'east') }, 'east gone');
