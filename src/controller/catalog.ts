@@ -43,6 +43,8 @@ export class CatalogPublisher {
   // that did not change, so a different object means a re-parsed file.
   private published = new Map<string, LoadedExperiment>();
   private readonly token = randomUUID();
+  // The last publish went through (an empty catalog, no experiments yet, is intact too).
+  private ok = false;
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -51,7 +53,7 @@ export class CatalogPublisher {
   /** The catalog in Redis is the one this publisher last wrote (not flushed or overwritten). */
   async intact(): Promise<boolean> {
     const meta = await this.redis.get(metaKey(this.prefix));
-    if (!meta || this.published.size === 0) return false;
+    if (!meta || !this.ok) return false;
     const m = JSON.parse(meta) as Partial<Meta>;
     return m.writer === this.token && m.count === this.published.size;
   }
@@ -80,9 +82,11 @@ export class CatalogPublisher {
     const failed = results?.find(([err]) => err);
     if (!results || failed) {
       this.published = new Map(); // unknown state: the next publish writes everything
+      this.ok = false;
       throw failed?.[0] ?? new Error('catalog publish aborted');
     }
     this.published = next;
+    this.ok = true;
     return { written: writes.length, removed: removed.length };
   }
 }

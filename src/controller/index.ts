@@ -330,8 +330,31 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   planWorker.on('failed', (job, err) => log.error({ err, pr: job?.data.number }, 'pull-request plan failed'));
 
+  // A poll asks the remote for the branch head first (one ref advertisement) and queues a pass
+  // only when it moved since the last complete pass, or anything else is in doubt (a pass under
+  // way or failed, the source backing off, the catalog gone from Redis). An idle poll used to be a
+  // queue job round trip (~50 Redis commands and several scripts) per interval. Only the leader
+  // polls: its reconcile worker is the only one that takes the job.
+  let polling = false;
+  const pollOnce = async () => {
+    if (polling || !leader.isLeader()) return;
+    polling = true;
+    try {
+      const good = lastGood;
+      if (good && reconciler.holdsCache()) {
+        const head = await source.remoteHead();
+        if (head === good.revision && lastGood === good && (await catalog.intact())) {
+          lastReconcileTimestamp.set(Date.now() / 1000);
+          return;
+        }
+      }
+      await enqueueReconcile(queues, { trigger: 'poll' });
+    } finally {
+      polling = false;
+    }
+  };
   const poll = config.repo.pollIntervalMs > 0
-    ? setInterval(() => void enqueueReconcile(queues, { trigger: 'poll' }).catch((err: unknown) => log.error({ err }, 'poll enqueue failed')), config.repo.pollIntervalMs)
+    ? setInterval(() => void pollOnce().catch((err: unknown) => log.error({ err }, 'poll enqueue failed')), config.repo.pollIntervalMs)
     : undefined;
   const depth = setInterval(() => {
     void sampleQueueDepth(queues, plans, deliveries.queue, workflows.queue);

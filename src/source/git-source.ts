@@ -53,6 +53,12 @@ export interface SyncOptions {
 
 export interface GitSourceController extends GitSource {
   sync(opts?: SyncOptions): Promise<SourceSnapshot>;
+  /**
+   * The branch's commit at the remote (one ref advertisement, nothing fetched or read), or
+   * undefined while backing off or when the remote does not answer: a poll asks this first and
+   * leaves a pass (queue job, fetch, diff) for when the head moved.
+   */
+  remoteHead(): Promise<string | undefined>;
   /** The last good snapshot; stays in force while syncs fail. */
   readonly snapshot: SourceSnapshot | undefined;
   readonly consecutiveFailures: number;
@@ -339,6 +345,15 @@ export function createGitSource(opts: GitSourceOptions): GitSourceController {
           throw e;
         }
       });
+    },
+
+    async remoteHead() {
+      if (nextRetryAt !== undefined) return undefined; // failing: the next sync reports it
+      try {
+        return (await remoteRefs(`ls-remote ${branch}`)).find((r) => r.ref === branchRef)?.oid;
+      } catch {
+        return undefined;
+      }
     },
 
     readAll(ref) {
