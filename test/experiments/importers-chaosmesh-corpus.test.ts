@@ -62,10 +62,10 @@ const EXPECTED: Record<string, [object, string, object, object, string, string |
   'chaos-mesh-docs/simulate-pod-chaos-on-kubernetes--1.yaml': [{ type: 'pod-failure', params: {} }, 'chaos-mesh', tikv, { type: 'one' }, '30s', undefined],
   'chaos-mesh/examples/network-corrupt-example.yaml': [{ type: 'network-corrupt', params: { percent: 40, correlation: 25, interface: 'eth0' } }, 'default', tikv, { type: 'one' }, '10s', undefined],
   'chaos-mesh/examples/network-duplicate-example.yaml': [{ type: 'network-duplicate', params: { percent: 40, correlation: 25, interface: 'eth0' } }, 'default', tikv, { type: 'one' }, '10s', undefined],
-  // rate 1mbps = 1024 × 1024 bytes/s in Chaos Mesh (convertUnitToBytes, then netlink Tbf.Rate in
-  // bytes/s) = 8 388 608 bit/s ≈ 8389kbit; limit and buffer in bytes; no duration: until deleted
+  // rate in tc's units (1mbps = 10^6 bytes/s = 8mbit): Chaos Mesh ≥ 2.7 hands the text to tc
+  // (chaos-daemon convertTbfToArgs "rate %s"); limit and buffer in bytes; no duration: until deleted
   'chaos-mesh-docs/simulate-network-chaos-on-kubernetes--3.yaml': [
-    { type: 'network-bandwidth', params: { rate: '8389kbit', limit: 20971520, buffer: 10000, interface: 'eth0' } }, 'default', { matchLabels: { app: 'app1' } }, { type: 'all' }, '24h', undefined,
+    { type: 'network-bandwidth', params: { rate: '1mbps', limit: 20971520, buffer: 10000, interface: 'eth0' } }, 'default', { matchLabels: { app: 'app1' } }, { type: 'all' }, '24h', undefined,
   ],
   // Pod-to-pod partition: the target pods become peers, resolved to their IPs when the run
   // injects; direction to = the selected pods drop what they send to the peers (egress).

@@ -243,8 +243,11 @@ function networkChaos(spec: Obj, at: string, metadata: Obj, b: ImportBuilder): O
         if (bw[k] !== undefined && bw[k] !== 0) b.fail(`${at}/bandwidth/${k}`, `${k} has no Faultline equivalent (network-bandwidth is a token bucket without a peak rate)`, true);
       }
       b.map('/spec/fault/params', `${at}/bandwidth`);
-      const rate = chaosMeshRateKbit(b, `${at}/bandwidth/rate`, bw.rate);
-      if (rate === undefined) return;
+      // Chaos Mesh's rate units are tc's: bps is bytes per second, as are kbps, mbps, gbps (SI).
+      // Settled from its source: since #4129 (2.7) pkg/netem FromBandwidth copies the text and
+      // chaos-daemon's convertTbfToArgs writes "rate <text>" to tc. Up to 2.6 the API read it as
+      // n × 1024^k bytes/s (convertUnitToBytes) for netlink: 1mbps was 1 048 576 B/s, not 10^6.
+      const rate = typeof bw.rate === 'string' ? bw.rate.trim().toLowerCase() : bw.rate;
       const params: Obj = { rate, ...iface };
       for (const k of ['limit', 'buffer']) {
         if (bw[k] === undefined) b.fail(`${at}/bandwidth`, `bandwidth.${k} is required (Chaos Mesh requires it)`);
@@ -474,26 +477,4 @@ function stressChaos(spec: Obj, at: string, b: ImportBuilder, durationMs: number
   }
   b.fail(`${at}/stressors`, 'stressors needs cpu or memory');
   return undefined;
-}
-
-// Chaos Mesh's bandwidth rate is not tc's text: its API (BandwidthSpec.ToTbf → convertUnitToBytes)
-// reads "<n>bps|kbps|mbps|gbps|tbps" as n × 1024^k BYTES per second, and chaos-daemon's applyTbf
-// hands that number to netlink's Tbf.Rate (bytes/s). So 1mbps is 1 048 576 B/s = 8 388.608 kbit/s,
-// not tc's 1mbps (10^6 B/s). network-bandwidth takes whole kbit/s: rounded, refused past 1 % off.
-const CM_RATE_UNITS = ['tbps', 'gbps', 'mbps', 'kbps', 'bps'];
-export function chaosMeshRateKbit(b: { fail: (at: string, msg: string, named?: boolean) => void }, at: string, v: unknown): string | undefined {
-  const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
-  const i = CM_RATE_UNITS.findIndex((u) => s.endsWith(u));
-  const n = i < 0 ? NaN : Number(s.slice(0, -CM_RATE_UNITS[i]!.length).trim());
-  if (!Number.isSafeInteger(n) || n < 1) {
-    b.fail(at, `rate ${shown(v)} is not a whole number with bps, kbps, mbps, gbps or tbps (Chaos Mesh's units, bytes per second)`);
-    return undefined;
-  }
-  const kbit = (n * 1024 ** (4 - i) * 8) / 1000;
-  const whole = Math.round(kbit);
-  if (whole < 1 || whole > 100_000_000 || Math.abs(whole - kbit) / kbit > 0.01) {
-    b.fail(at, `rate ${shown(v)} is ${kbit} kbit/s in Chaos Mesh (bytes × 1024^k); network-bandwidth takes whole kbit/s from 1kbit to 100gbit, within 1 %`);
-    return undefined;
-  }
-  return `${whole}kbit`;
 }
