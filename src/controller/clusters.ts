@@ -40,6 +40,11 @@ export function clusterSafety(config: ControllerConfig, name: string): SafetyCon
     protectedNamespaces: [...new Set([...base.protectedNamespaces, ...(o.protectedNamespaces ?? [])])],
     ...(o.maxBlastRadiusPercent !== undefined ? { maxBlastRadiusPercent: o.maxBlastRadiusPercent } : {}),
     ...(o.maxTargets !== undefined ? { maxTargets: o.maxTargets } : {}),
+    // Refusals say which cap: `(cluster east cap)` instead of `(controller cap)`.
+    capSource: {
+      ...(o.maxTargets !== undefined ? { maxTargets: `cluster ${name}` } : {}),
+      ...(o.maxBlastRadiusPercent !== undefined ? { maxBlastRadiusPercent: `cluster ${name}` } : {}),
+    },
   };
 }
 

@@ -9,7 +9,11 @@ import type { BlastRadius, GuardVerdict } from '../runs/types.js';
 import { desiredHealthy, disruptionsAllowed } from './pdb.js';
 import { describeWindow, inWindow } from './windows.js';
 
-export type SafetyConfig = ControllerConfig['safety'] & { ownNamespace: string };
+export type SafetyConfig = ControllerConfig['safety'] & {
+  ownNamespace: string;
+  /** Where the caps come from when not the global config (`cluster east`: clusters.east.safety). */
+  capSource?: { maxTargets?: string; maxBlastRadiusPercent?: string };
+};
 
 export interface GuardInput {
   experiment: LoadedExperiment;
@@ -102,12 +106,12 @@ export function evaluateGuards(input: GuardInput): GuardVerdict[] {
 
   const expMax = spec.safety?.maxTargets;
   const maxTargets = Math.min(config.maxTargets, expMax ?? Infinity);
-  const maxSrc = maxTargets < config.maxTargets ? 'experiment' : 'controller';
+  const maxSrc = maxTargets < config.maxTargets ? 'experiment' : (config.capSource?.maxTargets ?? 'controller');
   add('max-targets', chosen <= maxTargets, `${chosen} target${chosen === 1 ? '' : 's'} ${chosen <= maxTargets ? '<=' : '>'} ${maxTargets} (${maxSrc} cap)`);
 
   const expCap = spec.safety?.maxBlastRadiusPercent;
   const cap = Math.min(config.maxBlastRadiusPercent, expCap ?? Infinity);
-  const capSrc = cap < config.maxBlastRadiusPercent ? 'experiment' : 'controller';
+  const capSrc = cap < config.maxBlastRadiusPercent ? 'experiment' : (config.capSource?.maxBlastRadiusPercent ?? 'controller');
   const radius = effectiveBlastRadius(experiment, targets);
   if (radius.length === 0) add('blast-radius', targets.candidates > 0, targets.candidates > 0 ? 'no workload hit' : 'nothing to measure: no targets');
   else {

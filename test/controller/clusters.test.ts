@@ -211,7 +211,7 @@ describe('two simulators as two clusters, `faultline run` as a process', () => {
       'experiments/local-frontend-all.yaml': allFrontend('local-frontend-all'),
     }, 'caps per cluster');
     const [capped, uncapped] = await Promise.all([ended(w, 'east-frontend-all'), ended(w, 'local-frontend-all')]);
-    expect([capped.state, capped.reasonCode, capped.reason]).toEqual(['Failed', 'GuardRefused', 'refused by safety guards: max-targets: 3 targets > 2 (controller cap)']);
+    expect([capped.state, capped.reasonCode, capped.reason]).toEqual(['Failed', 'GuardRefused', 'refused by safety guards: max-targets: 3 targets > 2 (cluster east cap)']);
     expect([uncapped.state, uncapped.reason]).toEqual(['Succeeded', undefined]);
     expect(two.deleted.get('frontend')).toBeUndefined();
     expect(one.deleted.get('frontend')).toBe(4);
