@@ -167,7 +167,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const workflows: WorkflowSide = await createWorkflowSide({
     redis, prefix, kc: opts.kubeConfig, executor: runSide.executor, resolver: runSide.resolver, resolverFor: runSide.resolverFor, safetyState: runSide.safetyState, steps,
     listeners: workflowListeners, log, fetch: egress.fetch, exposeResponses: config.egress.exposeResponses, lockWaitMs: config.runs.lockWaitMs,
-    concurrency: config.runs.concurrency,
+    concurrency: config.runs.concurrency, branch: status,
   });
   // Finished runs are scored (their steps' fault runs from the run store), then recorded.
   workflowListeners.push(new WorkflowReports({ runs: runStore, store: workflows.store, listeners: [

@@ -23,6 +23,10 @@ import type { LoadedWorkflow } from '../workflows/model.js';
 import { endDeadWorkflow, sweepDeadWorkflows } from '../workflows/orphans.js';
 import { RedisWorkflowRunStore } from '../workflows/run-store.js';
 import { runWorkflow, type StepRunWatch, type WorkflowJobData, type WorkflowListener } from '../workflows/runner.js';
+import type { WorkflowRunRecord } from '../workflows/run-types.js';
+import type { WorkflowOnceState } from '../report/git-status.js';
+
+const TERMINAL = new Set(['Succeeded', 'Failed', 'Aborted']);
 
 export interface WorkflowSide {
   queue: Queue<WorkflowJobData>;
@@ -31,6 +35,10 @@ export interface WorkflowSide {
   /** Queues, schedules and stops workflows after a reconcile pass of `revision` (leader only). */
   reconcile(input: { revision: string; workflows: LoadedWorkflow[]; experiments: LoadedExperiment[] }): Promise<{ enqueued: string[]; scheduled: string[]; stopped: string[] }>;
   close(opts?: { abortActive?: boolean; reason?: string }): Promise<void>;
+}
+
+export interface OnceBranch {
+  workflowOnce(name: string, runId: string, specHash: string): Promise<WorkflowOnceState>;
 }
 
 export async function createWorkflowSide(deps: {
@@ -48,6 +56,8 @@ export async function createWorkflowSide(deps: {
   exposeResponses?: boolean;
   lockWaitMs?: number;
   concurrency?: number;
+  /** The status branch: what it knows of one-off runs when Redis has lost the applied state. */
+  branch?: OnceBranch;
 }): Promise<WorkflowSide> {
   const { redis, prefix, log } = deps;
   const queue = createWorkflowQueue(redis, prefix);
@@ -91,6 +101,35 @@ export async function createWorkflowSide(deps: {
   });
 
   const appliedKey = keys.workflowsApplied(prefix);
+
+  // True when the one-off of this spec must not be queued: it ran, or it began under a controller
+  // that died and took Redis with it (its fault steps were reverted from the revert ledger; it is
+  // recorded ControllerDied, not run a second time). Unreadable branch: throws, the pass retries.
+  const alreadyOnBranch = async (w: LoadedWorkflow, data: WorkflowJobData): Promise<boolean> => {
+    const name = w.workflow.metadata.name;
+    const runId = workflowJobId(name, w.specHash, 'once');
+    const seen = await deps.branch!.workflowOnce(name, runId, w.specHash);
+    if (seen === 'ran') {
+      log.info({ workflow: name, runId, specHash: w.specHash }, 'workflow run of this spec already ran (status branch): not queued again');
+      return true;
+    }
+    if (seen !== 'started') return false;
+    const existing = await store.get(runId);
+    if (existing && TERMINAL.has(existing.phase)) return true;
+    const now = new Date().toISOString();
+    const died: WorkflowRunRecord = {
+      ...(existing ?? { createdAt: now, currentStep: 0, progress: 0, steps: [], assertions: [], probes: [] }),
+      id: runId, workflow: name, file: data.file, specHash: w.specHash, revision: data.revision, trigger: 'reconcile',
+      phase: 'Failed', reasonCode: 'ControllerDied', endedAt: now,
+      totalSteps: w.workflow.spec.steps.length,
+      reason: 'the controller died during this run and Redis lost its record; its fault steps were reverted from the revert ledger and the run is not started again',
+    };
+    await store.save(died);
+    for (const l of deps.listeners) await l.onWorkflowUpdate(died); // the status branch, PR comment, metrics
+    log.warn({ workflow: name, runId, specHash: w.specHash }, 'workflow run began under a controller that died (status branch): recorded ControllerDied, not run again');
+    return true;
+  };
+
   return {
     queue,
     store,
@@ -134,6 +173,12 @@ export async function createWorkflowSide(deps: {
           log.info({ workflow: name, cron: spec.schedule.cron, timezone: spec.schedule.timezone ?? 'UTC', specHash: w.specHash }, 'workflow scheduled');
           out.scheduled.push(name);
         } else {
+          // Redis has no applied state for it (new, or Redis was lost): the status branch says
+          // whether this spec's one-off already ran or died with a controller.
+          if (applied[name] === undefined && deps.branch && (await alreadyOnBranch(w, data))) {
+            await redis.hset(appliedKey, name, state);
+            continue;
+          }
           // Once per spec revision: the deterministic job id and the run marker collapse repeats.
           if (applied[name] !== state) {
             await queue.removeJobScheduler(name);

@@ -18,7 +18,7 @@ import type { FaultType } from '../experiments/model.js';
 import type { TargetRef } from '../runs/types.js';
 import { ABORT_COMMAND, READ_RESULT_COMMAND, RESULT_FILE } from './inpod-scripts.js';
 import { errorText, execIn } from './exec.js';
-import { apis, isNotFound, RUN_ANNOTATION, shortRunId, strategicPatch } from './k8s.js';
+import { apis, clearedMarks, faultMarks, isNotFound, RUN_ANNOTATION, shortRunId, strategicPatch } from './k8s.js';
 import { durationSeconds, SAFE_ARG_RE } from './params.js';
 import { perTarget } from './per-target.js';
 import type { ConfirmOptions, FaultContext, FaultDriver, Injection, TargetOutcome } from './types.js';
@@ -169,14 +169,16 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       const { core } = apis(ctx.kc);
       const data = dataOf(injection);
       const container = ephemeralContainer({ name: data.container, image: ctx.injectorImage, targetContainer: p.target, command: command('apply', data), needs });
+      // The pod carries the run label and the whole revert data before the injector exists, so a
+      // controller that lost Redis finds and ends it (runs/cluster-faults.ts); unmarked, no injection.
+      await core.patchNamespacedPod(
+        { namespace: p.namespace, name: p.name, body: { metadata: faultMarks(injection) } },
+        strategicPatch(),
+      ).catch((err: unknown) => { throw new Error(`marking pod ${podKey(p)} with the run's revert data: ${errorText(err)}`); });
       await core.patchNamespacedPodEphemeralcontainers(
         { namespace: p.namespace, name: p.name, body: { spec: { ephemeralContainers: [container] } } },
         strategicPatch(),
       ).catch((err: unknown) => { throw new Error(`adding the injector to pod ${podKey(p)}: ${errorText(err)}`); });
-      await core.patchNamespacedPod(
-        { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: ctx.runId } } } },
-        strategicPatch(),
-      ).catch((err: unknown) => ctx.log.warn({ err: errorText(err), pod: p.name }, 'could not annotate pod'));
       ctx.log.info({ pod: podKey(p), container: container.name, fault: type }, 'injector added');
     },
 
@@ -276,7 +278,7 @@ export function inPodDriver(type: FaultType, spec: InPodSpec): FaultDriver {
       }
       if (pod.metadata?.annotations?.[RUN_ANNOTATION] === injection.runId) {
         await core.patchNamespacedPod(
-          { namespace: p.namespace, name: p.name, body: { metadata: { annotations: { [RUN_ANNOTATION]: null } } } },
+          { namespace: p.namespace, name: p.name, body: { metadata: clearedMarks() } },
           strategicPatch(),
         ).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
       }

@@ -26,6 +26,7 @@ import type { RunJobData, RunListener, RunRecord } from '../runs/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { PackReader } from '../source/pack-reader.js';
 import { recordReportFailure } from './failures.js';
+import { hasNativeGit, nativeFetch } from '../source/native-git.js';
 import { buildPack, makeCommit, makeObject, makeTree, pushPack, PushRejected, storePack, type GitObject, type TreeItem } from './git-wire.js';
 import { PackWorker, PackWorkerError, type BuiltPack } from './pack-worker.js';
 import type { Score, WorkflowRunRecord } from '../workflows/run-types.js';
@@ -83,6 +84,8 @@ export interface GitStatusStoreOptions {
    * Infinity: never (on this thread, in short slices).
    */
   packWorkerAbove?: number;
+  /** Fetch with the `git` binary (default: when it is installed, as the source does). */
+  nativeGit?: boolean;
 }
 
 /** The content of `workflows/<shard>/<name>.yaml` on the status branch. */
@@ -92,7 +95,16 @@ export interface WorkflowStatusFile {
   specHash: string;
   revision: string;
   runs: WorkflowRunRecord[]; // newest first, at most historyLimit; samples thinned to MAX_SAMPLES
+  /**
+   * The last one-off run (trigger reconcile) that began, written before its first step. With no
+   * finished run of that id in `runs`, the controller died during it: a controller that lost
+   * Redis reads this and records the run ControllerDied instead of running it again.
+   */
+  started?: { runId: string; specHash: string; at: string };
 }
+
+/** What the status branch knows of a workflow's one-off run `runId` of spec `specHash`. */
+export type WorkflowOnceState = 'ran' | 'started' | undefined;
 
 /** Samples (probe rounds, assertion values) kept per run on the branch; more are thinned evenly. */
 export const MAX_SAMPLES = 500;
@@ -101,8 +113,11 @@ export const MAX_SAMPLES = 500;
 type Op =
   | { seq: number; kind: 'put'; record: AppliedRecord }
   | { seq: number; kind: 'workflow-run'; name: string; record: WorkflowRunRecord }
+  | { seq: number; kind: 'workflow-start'; name: string; runId: string; specHash: string; file: string; revision: string; at: string }
   | { seq: number; kind: 'remove'; name: string; at: string }
   | { seq: number; kind: 'run'; name: string; summary: RunSummary; base: { file: string; specHash: string; revision: string } };
+
+type WorkflowOp = Extract<Op, { kind: 'workflow-run' | 'workflow-start' }>;
 
 interface Queued {
   op: Op;
@@ -249,6 +264,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
   private readonly indexPath: string;
   private readonly trees = new Map<string, TreeItem[]>(); // tree id → entries (trees read or written)
   private readonly packWorker = new PackWorker();
+  private readonly startedRuns = new Set<string>(); // one-off workflow runs whose start was noted
 
   private queue: Queued[] = [];
   private seq = 0;
@@ -358,10 +374,40 @@ export class GitStatusStore implements AppliedStore, RunListener {
     await this.enqueue({ seq: 0, kind: 'workflow-run', name: record.workflow, record }).landed;
   }
 
-  /** The runner's listener: finished workflow runs go to the branch, batched like experiment runs. */
-  onWorkflowUpdate(record: WorkflowRunRecord): void {
+  /**
+   * The runner's listener: finished workflow runs go to the branch, batched like experiment runs.
+   * A one-off run that starts is noted first (the runner awaits this, so the note is in the
+   * durable outbox before the first step): see WorkflowStatusFile.started.
+   */
+  onWorkflowUpdate(record: WorkflowRunRecord): Promise<void> | void {
+    if (record.phase === 'Running' && record.trigger === 'reconcile' && !this.startedRuns.has(record.id)) {
+      this.startedRuns.add(record.id);
+      if (this.startedRuns.size > 1_000) this.startedRuns.delete(this.startedRuns.values().next().value!);
+      const at = record.startedAt ?? this.now().toISOString();
+      return this.enqueue({ seq: 0, kind: 'workflow-start', name: record.workflow, runId: record.id, specHash: record.specHash, file: record.file, revision: record.revision, at }).saved
+        .catch((err: unknown) => this.log.error({ err, workflow: record.workflow, runId: record.id }, 'workflow start not noted on the status branch'));
+    }
     if (!TERMINAL.has(record.phase)) return;
     this.recordWorkflowRun(record).catch((err: unknown) => this.log.error({ err, workflow: record.workflow, runId: record.id }, 'workflow run record not queued'));
+  }
+
+  /**
+   * Whether the one-off run `runId` of spec `specHash` finished ('ran') or began and never
+   * finished ('started'), as the branch head and the outbox say. For a controller whose Redis
+   * lost the workflow's applied state.
+   */
+  async workflowOnce(name: string, runId: string, specHash: string): Promise<WorkflowOnceState> {
+    let state: WorkflowOnceState;
+    const doc = await this.getWorkflow(name);
+    if (doc && doc.specHash === specHash) {
+      if (doc.runs.some((r) => r.id === runId && TERMINAL.has(r.phase))) state = 'ran';
+      else if (doc.started?.runId === runId) state = 'started';
+    }
+    for (const { op } of this.queue) {
+      if (op.kind === 'workflow-run' && op.record.id === runId && TERMINAL.has(op.record.phase)) state = 'ran';
+      else if (op.kind === 'workflow-start' && op.runId === runId && state !== 'ran') state = 'started';
+    }
+    return state;
   }
 
   /** One workflow's status file at the branch head (fresh fetch). */
@@ -657,7 +703,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
     const runNames = new Set(batch.flatMap((o) => (o.kind === 'run' ? [o.name] : [])));
     for (const op of batch) {
       await slice();
-      if (op.kind === 'workflow-run') continue;
+      if (op.kind === 'workflow-run' || op.kind === 'workflow-start') continue;
       const name = op.kind === 'put' ? op.record.name : op.name;
       if (!docs.has(name)) {
         const e = cur.records[name];
@@ -711,7 +757,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
     if (shardChanges.size > 0 || flatRemovals.size > 0) {
       ({ root, folderOid } = await this.experimentsTree(rootOid, shardChanges, flatRemovals, shards, add));
     }
-    const workflowOps = batch.filter((o): o is Extract<Op, { kind: 'workflow-run' }> => o.kind === 'workflow-run');
+    const workflowOps = batch.filter((o): o is WorkflowOp => o.kind === 'workflow-run' || o.kind === 'workflow-start');
     if (workflowOps.length > 0) root = await this.applyPaths(root, await this.workflowChanges(rootOid, workflowOps, objects), add);
     if (root === rootOid || root === undefined) return undefined;
 
@@ -768,7 +814,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
 
   // Workflow runs: each workflow's status file gains the run (oldest beyond the history limit
   // dropped, with their pictures), the run's timeline SVG beside it, the trend rewritten.
-  private async workflowChanges(rootOid: string | undefined, ops: Extract<Op, { kind: 'workflow-run' }>[], objects: Map<string, GitObject>): Promise<Map<string, TreeItem | undefined>> {
+  private async workflowChanges(rootOid: string | undefined, ops: WorkflowOp[], objects: Map<string, GitObject>): Promise<Map<string, TreeItem | undefined>> {
     const folder = this.folder.join('/');
     const changes = new Map<string, TreeItem | undefined>();
     const blob = (path: string, text: string): TreeItem => {
@@ -780,6 +826,11 @@ export class GitStatusStore implements AppliedStore, RunListener {
     for (const op of ops) {
       if (!docs.has(op.name)) docs.set(op.name, await this.readWorkflowDoc(rootOid, op.name));
       const old = docs.get(op.name);
+      if (op.kind === 'workflow-start') {
+        const started = { runId: op.runId, specHash: op.specHash, at: op.at };
+        docs.set(op.name, old ? { ...old, started } : { name: op.name, file: op.file, specHash: op.specHash, revision: op.revision, runs: [], started });
+        continue;
+      }
       const run = workflowRunForBranch(op.record);
       const runs = [run, ...(old?.runs ?? []).filter((r) => r.id !== run.id)]
         .sort((a, b) => (b.startedAt ?? b.createdAt).localeCompare(a.startedAt ?? a.createdAt))
@@ -787,7 +838,7 @@ export class GitStatusStore implements AppliedStore, RunListener {
       const kept = new Set(runs.map((r) => r.id));
       for (const r of old?.runs ?? []) if (!kept.has(r.id)) changes.set(workflowTimelinePath(op.name, r.id, folder), undefined);
       if (kept.has(run.id)) changes.set(workflowTimelinePath(op.name, run.id, folder), blob(`${run.id}.svg`, workflowTimelineSvg(run)));
-      docs.set(op.name, { name: op.name, file: run.file, specHash: run.specHash, revision: run.revision, runs });
+      docs.set(op.name, { name: op.name, file: run.file, specHash: run.specHash, revision: run.revision, runs, ...(old?.started ? { started: old.started } : {}) });
     }
     for (const [name, doc] of docs) {
       if (!doc) continue;
@@ -1033,6 +1084,14 @@ export class GitStatusStore implements AppliedStore, RunListener {
   }
 
   private async fetchBranch(): Promise<void> {
+    // Native git where the machine has it: a writer that lost a push race must refetch before it
+    // can retry, and isomorphic-git's fetch (0.4-1.2 s on a busy machine) let a writer that never
+    // needs to fetch win every race; git's own takes a tenth of that.
+    if (this.opts.nativeGit ?? (await hasNativeGit())) {
+      await nativeFetch({ gitdir: this.gitdir, url: this.opts.url, remoteRef: this.branch, headers: this.authHeaders() });
+      this.packs.reset();
+      return;
+    }
     try {
       await git.fetch({ fs, http, gitdir: this.gitdir, cache: this.cache, remote: 'origin', ref: this.branch, singleBranch: true, tags: false, onAuth: this.onAuth(), headers: this.authHeaders() });
       this.packs.reset();
@@ -1097,6 +1156,8 @@ function commitMessage(batch: Op[]): string {
         return `${op.name} run ${op.summary.id} ${op.summary.outcome ?? op.summary.state.toLowerCase()}`;
       case 'workflow-run':
         return `workflow ${op.name} run ${op.record.id} ${op.record.phase.toLowerCase()}`;
+      case 'workflow-start':
+        return `workflow ${op.name} run ${op.runId} started`;
     }
   };
   if (batch.length === 1) return `faultline: ${line(batch[0]!)}\n`;

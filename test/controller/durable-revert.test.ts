@@ -262,3 +262,62 @@ describe('a one-off queued behind a busy slot when the controller dies and Redis
     expect((w.podDeletions.get(queuedApp) ?? 0) - deletionsBefore).toBe(1);
   }, 300_000);
 });
+
+// In-pod faults and pod-failure leave their undo on the pod itself (the run label and the revert
+// data), so they too are found and undone by a controller whose Redis came back empty; before,
+// only the Redis ledger knew them and an injector stayed until its own expiry (here 10 minutes),
+// a pod-failure pod ran the pause image for good.
+const POD_FAULTS = {
+  'experiments/cart-delay.yaml': experiment('cart-delay', [
+    'fault: { type: network-delay, params: { latency: 200ms } }',
+    'target: { namespace: shop, selector: { matchLabels: { app: cart } }, mode: { type: one } }',
+    'duration: 10m', 'safety: { maxBlastRadiusPercent: 100 }',
+  ]),
+  'experiments/payments-failure.yaml': experiment('payments-failure', [
+    'fault: { type: pod-failure }',
+    'target: { namespace: shop, selector: { matchLabels: { app: payments } }, mode: { type: one } }',
+    'duration: 10m', 'safety: { maxBlastRadiusPercent: 100 }',
+  ]),
+};
+
+/** In-pod injectors still live, pods running the pause image, pods still marked by a run. */
+function podFaults(w: World) {
+  let injectors = 0;
+  let paused = 0;
+  let marked = 0;
+  for (const pod of w.sim.store.list<KObject>('pods', { namespace: 'shop' })) {
+    const spec = pod.spec as { ephemeralContainers?: unknown[]; containers?: { image?: string }[] } | undefined;
+    const status = pod.status as { ephemeralContainerStatuses?: { state?: { terminated?: unknown } }[] } | undefined;
+    injectors += Math.max((spec?.ephemeralContainers ?? []).length - (status?.ephemeralContainerStatuses ?? []).filter((x) => x.state?.terminated).length, 0);
+    if ((spec?.containers ?? []).some((c) => c.image?.includes('pause'))) paused++;
+    if (pod.metadata.labels?.['faultline.dev/run-id'] !== undefined || pod.metadata.annotations?.['faultline.dev/revert'] !== undefined) marked++;
+  }
+  return { injectors, paused, marked };
+}
+
+describe('kill -9 with network-delay (in-pod) and pod-failure active, Redis back empty', () => {
+  it('a restarted controller finds both on the pods and reverts them', async () => {
+    privateRedis = await startPrivateRedis();
+    const pr = privateRedis;
+    world = await startWorld({ seed: POD_FAULTS, env: { ...ENV, REDIS_URL: pr.url } });
+    const w = world;
+    const env = { ...w.env, FL_KUBECONFIG: await w.kubeconfigFile(), FL_IDENTITY: 'replica-0', FL_REAL_EXECUTOR: '1', LOG_LEVEL: 'warn' };
+    const victim = await spawnController(SCRIPT, env);
+    await waitFor(async () => (await runs(w, pr.client)).filter((r) => r.state === 'Running').length === 2, 'two runs Running (faults confirmed)', 90_000);
+    expect(podFaults(w)).toEqual({ injectors: 1, paused: 1, marked: 2 });
+    victim.child.kill('SIGKILL');
+    await exited(victim.child);
+    await pr.client.flushall();
+    expect(podFaults(w)).toEqual({ injectors: 1, paused: 1, marked: 2 }); // the dead controller reverted nothing
+
+    const restartAt = Date.now();
+    const next = await spawnController(SCRIPT, env);
+    await waitFor(() => {
+      const f = podFaults(w);
+      return f.injectors === 0 && f.paused === 0 && f.marked === 0;
+    }, `both faults reverted (now ${JSON.stringify(podFaults(w))})`, 60_000);
+    const startedAt = next.startingAt() ?? next.spawnedAt;
+    console.log(`[figure] kill -9 + FLUSHALL with network-delay and pod-failure active: both reverted from the pods' marks ${Date.now() - startedAt} ms after the new controller started (${Date.now() - restartAt} ms after spawn)`);
+    expect(Date.now() - startedAt).toBeLessThanOrEqual(30_000);
+  }, 240_000);
+});

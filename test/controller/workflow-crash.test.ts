@@ -2,8 +2,12 @@
 // network-delay injector in place at once): a restarted controller leaves nothing faulted (the
 // simulator's replicas, cordons and ephemeral containers are checked), ends the workflow run
 // Failed with ControllerDied, does not run the later steps, and releases the workflow's locks.
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GitStatusStore } from '../../src/report/git-status.js';
+import { keys } from '../../src/queue/index.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 import type { KObject } from '../../src/sim/index.js';
 import { RedisRunStore } from '../../src/queue/index.js';
 import { SafetyState } from '../../src/safety/state.js';
@@ -12,10 +16,13 @@ import { startWorld, waitFor, type World } from './harness.js';
 import { exited, spawnController, stopChildren } from './spawn.js';
 
 let world: World | undefined;
+let privateRedis: PrivateRedis | undefined;
 afterEach(async () => {
   await stopChildren();
   await world?.close();
   world = undefined;
+  await privateRedis?.close();
+  privateRedis = undefined;
 }, 120_000);
 
 const SCRIPT = ['--import', 'tsx', 'test/controller/controller-process.ts'];
@@ -109,5 +116,64 @@ describe('kill -9 of the controller mid-workflow', () => {
     expect((await store.get(live.id))?.phase).toBe('Failed');
     expect((await store.list({ workflow: 'crash-gameday', limit: 10 })).map((r) => r.id)).toEqual([live.id]);
     expect(next.output()).not.toMatch(/"level":(50|60)/);
+  }, 300_000);
+});
+
+// The same crash, and Redis comes back empty: the run store, the run marker and the workflow's
+// applied state are gone. The status branch noted the run's start before its first step, so the
+// restarted controller records it ControllerDied and does not run the gameday a second time; a
+// further restart with Redis empty again finds the finished run on the branch and leaves it.
+describe('kill -9 mid-workflow and Redis back empty', () => {
+  it('reverts every fault, records the run ControllerDied from the status branch and never runs it again', async () => {
+    privateRedis = await startPrivateRedis();
+    const pr = privateRedis;
+    world = await startWorld({ seed: { 'experiments/crash-gameday.yaml': GAMEDAY }, env: { ...ENV, REDIS_URL: pr.url } });
+    const w = world;
+    const env = { ...w.env, FL_KUBECONFIG: await w.kubeconfigFile(), FL_IDENTITY: 'replica-0', FL_REAL_EXECUTOR: '1', LOG_LEVEL: 'warn' };
+    const store = new RedisWorkflowRunStore(pr.client, w.prefix);
+    const branch = new GitStatusStore({ url: w.repoUrl, dir: join(w.workdir, 'wf-reader') });
+    const victim = await spawnController(SCRIPT, env);
+    await waitFor(() => {
+      const f = faulted(w);
+      return f.catalogReplicas === 0 && f.cordoned === 1 && f.injectors === 1;
+    }, 'all three faults of the parallel group in place', 90_000);
+    const [live] = await store.list({ workflow: 'crash-gameday', limit: 1 });
+    expect(live?.phase).toBe('Running');
+    expect((await branch.getWorkflow('crash-gameday'))?.started?.runId).toBe(live!.id);
+    victim.child.kill('SIGKILL');
+    await exited(victim.child);
+    await pr.client.flushall();
+    const paymentsKilled = w.podDeletions.get('payments') ?? 0;
+
+    const applied = async () => (await pr.client.hget(keys.workflowsApplied(w.prefix), 'crash-gameday')) !== null;
+    const second = await spawnController(SCRIPT, env);
+    await waitFor(() => {
+      const f = faulted(w);
+      return f.catalogReplicas === 2 && f.cordoned === 0 && f.injectors === 0;
+    }, `every fault reverted (now ${JSON.stringify(faulted(w))})`, 60_000);
+    const onBranch = await waitFor(async () => (await branch.getWorkflow('crash-gameday'))?.runs.find((r) => r.id === live!.id), 'the dead run on the status branch', 60_000);
+    expect([onBranch.phase, onBranch.reasonCode]).toEqual(['Failed', 'ControllerDied']);
+    await waitFor(applied, 'the workflow decided on (applied state written)', 60_000);
+    expect((await store.list({ workflow: 'crash-gameday', limit: 10 })).map((r) => [r.id, r.phase])).toEqual([[live!.id, 'Failed']]);
+    const queue = new Queue('workflows', { connection: pr.client, prefix: w.prefix });
+    try {
+      expect(await queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+    } finally {
+      await queue.close();
+    }
+    expect(faulted(w)).toEqual({ catalogReplicas: 2, cordoned: 0, injectors: 0 });
+    expect(second.output()).toContain('recorded ControllerDied, not run again');
+
+    // Once more, Redis empty again: the branch has the finished run; nothing is queued.
+    second.child.kill('SIGKILL');
+    await exited(second.child);
+    await pr.client.flushall();
+    const third = await spawnController(SCRIPT, { ...env, LOG_LEVEL: 'info' });
+    await waitFor(applied, 'the workflow decided on again', 90_000);
+    expect(third.output()).toContain('already ran (status branch): not queued again');
+    expect(await store.list({ workflow: 'crash-gameday', limit: 10 })).toEqual([]);
+    expect(faulted(w)).toEqual({ catalogReplicas: 2, cordoned: 0, injectors: 0 });
+    expect((await branch.getWorkflow('crash-gameday'))?.runs.map((r) => r.id)).toEqual([live!.id]);
+    expect((w.podDeletions.get('payments') ?? 0) - paymentsKilled).toBe(0);
   }, 300_000);
 });

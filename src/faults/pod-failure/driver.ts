@@ -1,10 +1,10 @@
 // pod-failure: the pods stay, but every container (and init container) runs a pause image until
 // revert puts the original images back, as Chaos Mesh's pod-failure does. The originals are
-// recorded in the ledger and on the pod (annotation), so a controller with an empty Redis can
-// still revert; the uid precondition makes sure a successor with the same name is never touched.
+// recorded in the ledger and on the pod (annotation, with the run label and the revert data that
+// runs/cluster-faults.ts lists), so a controller with an empty Redis can still revert; the uid precondition makes sure a successor with the same name is never touched.
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { TargetRef } from '../../runs/types.js';
-import { apis, isNotFound, RUN_ANNOTATION, statusCode } from '../k8s.js';
+import { apis, faultMarks, isNotFound, REVERT_ANNOTATION, RUN_ANNOTATION, RUN_LABEL, statusCode } from '../k8s.js';
 import { perTarget } from '../per-target.js';
 import type { FaultDriver, Injection, TargetOutcome } from '../types.js';
 import type { Logger } from '../../log.js';
@@ -48,6 +48,7 @@ export const podFailure: FaultDriver = perTarget<FailedPod>({
     const { core } = apis(ctx.kc);
     const data = injection.revertData as PodFailureData;
     const pod = await core.readNamespacedPod({ namespace: p.namespace, name: p.name });
+    const marks = faultMarks(injection);
     // The originals go on the pod in the same patch that swaps the images (uid-guarded).
     const originals: Images = {
       containers: Object.fromEntries((pod.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
@@ -58,8 +59,11 @@ export const podFailure: FaultDriver = perTarget<FailedPod>({
       ...(pod.metadata?.annotations ? [] : [{ op: 'add', path: '/metadata/annotations', value: {} }]),
       ...(pod.spec?.containers ?? []).map((_c, i) => ({ op: 'replace', path: `/spec/containers/${i}/image`, value: data.pauseImage })),
       ...(pod.spec?.initContainers ?? []).map((_c, i) => ({ op: 'replace', path: `/spec/initContainers/${i}/image`, value: data.pauseImage })),
+      ...(pod.metadata?.labels ? [] : [{ op: 'add', path: '/metadata/labels', value: {} }]),
       { op: 'add', path: `/metadata/annotations/${escape(IMAGES_ANNOTATION)}`, value: JSON.stringify(originals) },
-      { op: 'add', path: `/metadata/annotations/${escape(RUN_ANNOTATION)}`, value: injection.runId },
+      // The run label and revert data: a controller that lost Redis lists and reverts it.
+      ...Object.entries(marks.labels).map(([k, v]) => ({ op: 'add', path: `/metadata/labels/${escape(k)}`, value: v })),
+      ...Object.entries(marks.annotations).map(([k, v]) => ({ op: 'add', path: `/metadata/annotations/${escape(k)}`, value: v })),
     ];
     await core.patchNamespacedPod({ namespace: p.namespace, name: p.name, body: ops }, jsonPatch());
     ctx.log.info({ pod: `${p.namespace}/${p.name}`, image: data.pauseImage }, 'pod-failure: containers set to the pause image');
@@ -120,6 +124,9 @@ async function restoreImages(kc: KubeConfig, injection: Injection, p: FailedPod,
       ...initNames.map((n, i) => [n, i] as const).filter(([n]) => orig.initContainers?.[n] !== undefined).map(([n, i]) => ({ op: 'replace', path: `/spec/initContainers/${i}/image`, value: orig.initContainers[n] })),
       { op: 'remove', path: `/metadata/annotations/${escape(IMAGES_ANNOTATION)}` },
       { op: 'remove', path: `/metadata/annotations/${escape(RUN_ANNOTATION)}` },
+      // Present on pods marked since the run label was added (removing an absent key would fail).
+      ...(pod.metadata?.annotations?.[REVERT_ANNOTATION] !== undefined ? [{ op: 'remove', path: `/metadata/annotations/${escape(REVERT_ANNOTATION)}` }] : []),
+      ...(pod.metadata?.labels?.[RUN_LABEL] !== undefined ? [{ op: 'remove', path: `/metadata/labels/${escape(RUN_LABEL)}` }] : []),
     ];
     await core.patchNamespacedPod({ namespace: p.namespace, name: p.name, body: ops }, jsonPatch());
     log.info({ pod: at }, 'pod-failure: original images restored');
